@@ -1,0 +1,315 @@
+//! Encodings: postcard on the wire (compact, fast), JSON for people and files.
+//!
+//! Wire layout: a postcard header (format byte, id, type, schema version, about, recorded-at, source)
+//! followed by the payload struct alone in postcard. postcard cannot skip fields, so every change of a
+//! payload is a new schema version: old bytes are upcast on read, never rewritten ([`legacy`]).
+
+use serde::{Deserialize, Serialize};
+
+use crate::envelope::{About, Envelope, EventId, SourceRef};
+use crate::{Decision, Fact, Timestamp};
+
+/// First byte of every encoded envelope; a different layout would get a new value.
+pub const WIRE_FORMAT: u8 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CodecError {
+    #[error("envelope ilegível: {0}")]
+    Header(String),
+    #[error("formato de envelope {found} desconhecido (esperado {WIRE_FORMAT})")]
+    Format { found: u8 },
+    #[error("tipo de evento desconhecido \"{event_type}\"")]
+    UnknownType { event_type: String },
+    #[error("versão {version} do tipo \"{event_type}\" não suportada (versão atual {current})")]
+    UnsupportedVersion {
+        event_type: String,
+        version: u16,
+        current: u16,
+    },
+    #[error("conteúdo ilegível do evento \"{event_type}\" v{version}: {detail}")]
+    Payload {
+        event_type: String,
+        version: u16,
+        detail: String,
+    },
+    #[error("JSON inválido: {0}")]
+    Json(String),
+    #[error("falha ao codificar o evento \"{event_type}\": {detail}")]
+    Encode { event_type: String, detail: String },
+}
+
+/// What the codec needs of a payload family (facts, decisions).
+pub trait Event: Sized + Clone + Serialize + for<'de> Deserialize<'de> {
+    /// Domain-separates ids of the two families.
+    const FAMILY: &'static str;
+    fn event_type(&self) -> &'static str;
+    fn schema_version(&self) -> u16;
+    fn about(&self) -> About;
+    fn current_version(event_type: &str) -> Option<u16>;
+    fn encode_payload(&self) -> Result<Vec<u8>, postcard::Error>;
+    /// Decodes a payload written at `version`, upcasting older versions.
+    fn decode_payload(event_type: &str, version: u16, bytes: &[u8]) -> Result<Self, CodecError>;
+}
+
+impl Event for Fact {
+    const FAMILY: &'static str = "fato";
+    fn event_type(&self) -> &'static str {
+        Fact::event_type(self)
+    }
+    fn schema_version(&self) -> u16 {
+        Fact::schema_version(self)
+    }
+    fn about(&self) -> About {
+        Fact::about(self)
+    }
+    fn current_version(event_type: &str) -> Option<u16> {
+        Fact::current_version(event_type)
+    }
+    fn encode_payload(&self) -> Result<Vec<u8>, postcard::Error> {
+        Fact::encode_payload(self)
+    }
+    fn decode_payload(event_type: &str, version: u16, bytes: &[u8]) -> Result<Self, CodecError> {
+        let current = checked_version::<Fact>(event_type, version)?;
+        let decoded = if version == current {
+            Fact::decode_current(event_type, bytes)
+        } else {
+            legacy::upcast_fact(event_type, version, bytes)
+        };
+        match decoded {
+            Some(result) => result.map_err(|e| payload_error(event_type, version, e)),
+            None => Err(CodecError::UnsupportedVersion {
+                event_type: event_type.to_owned(),
+                version,
+                current,
+            }),
+        }
+    }
+}
+
+impl Event for Decision {
+    const FAMILY: &'static str = "decisao";
+    fn event_type(&self) -> &'static str {
+        Decision::event_type(self)
+    }
+    fn schema_version(&self) -> u16 {
+        Decision::schema_version(self)
+    }
+    fn about(&self) -> About {
+        Decision::about(self)
+    }
+    fn current_version(event_type: &str) -> Option<u16> {
+        Decision::current_version(event_type)
+    }
+    fn encode_payload(&self) -> Result<Vec<u8>, postcard::Error> {
+        Decision::encode_payload(self)
+    }
+    fn decode_payload(event_type: &str, version: u16, bytes: &[u8]) -> Result<Self, CodecError> {
+        let current = checked_version::<Decision>(event_type, version)?;
+        if version != current {
+            return Err(CodecError::UnsupportedVersion {
+                event_type: event_type.to_owned(),
+                version,
+                current,
+            });
+        }
+        Decision::decode_current(event_type, bytes)
+            .expect("checked_version knows the type")
+            .map_err(|e| payload_error(event_type, version, e))
+    }
+}
+
+fn checked_version<P: Event>(event_type: &str, version: u16) -> Result<u16, CodecError> {
+    let current = P::current_version(event_type).ok_or_else(|| CodecError::UnknownType {
+        event_type: event_type.to_owned(),
+    })?;
+    if version == 0 || version > current {
+        return Err(CodecError::UnsupportedVersion {
+            event_type: event_type.to_owned(),
+            version,
+            current,
+        });
+    }
+    Ok(current)
+}
+
+fn payload_error(event_type: &str, version: u16, e: postcard::Error) -> CodecError {
+    CodecError::Payload {
+        event_type: event_type.to_owned(),
+        version,
+        detail: e.to_string(),
+    }
+}
+
+impl<P: Event> Envelope<P> {
+    /// Wraps a payload, deriving its id from the source document and the encoded payload.
+    pub fn new(payload: P, source: SourceRef, recorded_at: Timestamp) -> Result<Self, CodecError> {
+        let bytes = payload.encode_payload().map_err(|e| CodecError::Encode {
+            event_type: payload.event_type().to_owned(),
+            detail: e.to_string(),
+        })?;
+        let id = EventId::derive(&[
+            P::FAMILY.as_bytes(),
+            source.document.as_bytes(),
+            payload.event_type().as_bytes(),
+            &payload.schema_version().to_le_bytes(),
+            &bytes,
+        ]);
+        Ok(Envelope {
+            id,
+            recorded_at,
+            source,
+            payload,
+        })
+    }
+
+    pub fn event_type(&self) -> &'static str {
+        self.payload.event_type()
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct WireHeader<'a> {
+    format: u8,
+    id: EventId,
+    #[serde(borrow)]
+    event_type: &'a str,
+    schema_version: u16,
+    about: About,
+    recorded_at: Timestamp,
+    source: SourceRef,
+}
+
+/// Encodes an envelope for the wire (postcard).
+pub fn encode<P: Event>(envelope: &Envelope<P>) -> Result<Vec<u8>, CodecError> {
+    let payload = &envelope.payload;
+    let header = WireHeader {
+        format: WIRE_FORMAT,
+        id: envelope.id,
+        event_type: payload.event_type(),
+        schema_version: payload.schema_version(),
+        about: payload.about(),
+        recorded_at: envelope.recorded_at,
+        source: envelope.source.clone(),
+    };
+    let encode_error = |e: postcard::Error| CodecError::Encode {
+        event_type: payload.event_type().to_owned(),
+        detail: e.to_string(),
+    };
+    let mut bytes = postcard::to_stdvec(&header).map_err(encode_error)?;
+    bytes.extend_from_slice(&payload.encode_payload().map_err(encode_error)?);
+    Ok(bytes)
+}
+
+/// Decodes wire bytes, upcasting old schema versions.
+pub fn decode<P: Event>(bytes: &[u8]) -> Result<Envelope<P>, CodecError> {
+    let (header, rest) = postcard::take_from_bytes::<WireHeader<'_>>(bytes)
+        .map_err(|e| CodecError::Header(e.to_string()))?;
+    if header.format != WIRE_FORMAT {
+        return Err(CodecError::Format {
+            found: header.format,
+        });
+    }
+    let payload = P::decode_payload(header.event_type, header.schema_version, rest)?;
+    Ok(Envelope {
+        id: header.id,
+        recorded_at: header.recorded_at,
+        source: header.source,
+        payload,
+    })
+}
+
+/// The JSON form for people and files: the payload keeps its own `type`/`kind` tag.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonEnvelope<P> {
+    id: EventId,
+    #[serde(rename = "type")]
+    event_type: String,
+    schema_version: u16,
+    about: About,
+    recorded_at: Timestamp,
+    source: SourceRef,
+    payload: P,
+}
+
+pub fn to_json_value<P: Event>(envelope: &Envelope<P>) -> serde_json::Value {
+    let json = JsonEnvelope {
+        id: envelope.id,
+        event_type: envelope.event_type().to_owned(),
+        schema_version: envelope.payload.schema_version(),
+        about: envelope.payload.about(),
+        recorded_at: envelope.recorded_at,
+        source: envelope.source.clone(),
+        payload: envelope.payload.clone(),
+    };
+    serde_json::to_value(json).expect("every event serializes to JSON")
+}
+
+pub fn to_json<P: Event>(envelope: &Envelope<P>) -> String {
+    to_json_value(envelope).to_string()
+}
+
+/// Reads the JSON form. Older versions parse directly (every change so far only added optional fields);
+/// a version newer than this build knows is refused.
+pub fn from_json<P: Event>(text: &str) -> Result<Envelope<P>, CodecError> {
+    let json: JsonEnvelope<P> =
+        serde_json::from_str(text).map_err(|e| CodecError::Json(e.to_string()))?;
+    let current = checked_version::<P>(&json.event_type, json.schema_version)?;
+    if json.payload.event_type() != json.event_type {
+        return Err(CodecError::Json(format!(
+            "\"type\" {} difere do tipo do conteúdo {} (versão atual {current})",
+            json.event_type,
+            json.payload.event_type()
+        )));
+    }
+    Ok(Envelope {
+        id: json.id,
+        recorded_at: json.recorded_at,
+        source: json.source,
+        payload: json.payload,
+    })
+}
+
+/// Payload shapes of earlier schema versions and their upcasters. Never edit a shape here: bytes written by
+/// it exist in logs and in `tests/fixtures/`.
+pub mod legacy {
+    use serde::{Deserialize, Serialize};
+
+    use crate::fact::{Fact, Municipality};
+    use crate::{Ibge, Uf};
+
+    /// `municipality` version 1: before the urban/rural populations of VAL.TETO's ACS ceiling.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct MunicipalityV1 {
+        pub ibge: Ibge,
+        pub name: String,
+        pub uf: Uf,
+        pub population: u32,
+    }
+
+    impl From<MunicipalityV1> for Municipality {
+        fn from(v1: MunicipalityV1) -> Self {
+            Municipality {
+                ibge: v1.ibge,
+                name: v1.name,
+                uf: v1.uf,
+                population: v1.population,
+                urban_population: None,
+                rural_population: None,
+            }
+        }
+    }
+
+    pub(crate) fn upcast_fact(
+        event_type: &str,
+        version: u16,
+        bytes: &[u8],
+    ) -> Option<Result<Fact, postcard::Error>> {
+        match (event_type, version) {
+            ("municipality", 1) => Some(
+                postcard::from_bytes::<MunicipalityV1>(bytes).map(|m| Fact::Municipality(m.into())),
+            ),
+            _ => None,
+        }
+    }
+}
