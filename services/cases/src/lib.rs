@@ -1,0 +1,12 @@
+//! Golden cases (`../shared/domain/CASES.md`): the executable form of RULES.md.
+//!
+//! A case is read with JSON paths in every error ([`format`]), its facts go through the real ingest path
+//! into a fresh embedded log, the fold replays them from the log, and every expectation is compared
+//! ([`run`]); mismatches are reported as a readable diff ([`report`]).
+
+pub mod format;
+pub mod report;
+pub mod run;
+
+pub use format::{Case, Expect, ReadError, read_case};
+pub use run::{Mismatch, Outcome, run_case};

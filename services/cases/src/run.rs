@@ -1,0 +1,359 @@
+//! Runs a case: facts → ingest → a fresh embedded log → fold from the log → every expectation compared.
+
+use std::sync::Arc;
+
+use repasse_eventlog::sled_log::SledLog;
+use repasse_eventlog::{ManualClock, Position};
+use repasse_ingest::FactWriter;
+use repasse_proto::decision::{Decision, SuspensionDecision};
+use repasse_proto::{Money, SourceRef, Timestamp};
+use repasse_rules::Ledger;
+use serde::Serialize;
+
+use crate::format::{Case, DecisionKind, Expect};
+
+/// Every case is recorded as if on this instant: the recording time never enters a decision.
+const RECORDED_AT: Timestamp = Timestamp(1_767_225_600_000);
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("log temporário: {0}")]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Log(#[from] repasse_eventlog::Error),
+    #[error(transparent)]
+    Ingest(#[from] repasse_ingest::writer::Error),
+    #[error(transparent)]
+    Fold(#[from] repasse_projector::fold::Error),
+}
+
+#[derive(Debug, Serialize)]
+pub struct Outcome {
+    pub name: String,
+    pub file: String,
+    pub facts: usize,
+    pub checks: usize,
+    pub mismatches: Vec<Mismatch>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Mismatch {
+    /// JSON path of the expectation, e.g. `expect.teams[1].suspension_pct`.
+    pub path: String,
+    /// What the expectation is about, in words.
+    pub context: String,
+    pub expected: String,
+    pub actual: String,
+}
+
+/// Replays the case through the real ingest path into a fresh embedded log and checks every expectation.
+pub async fn run_case(case: &Case) -> Result<Outcome, Error> {
+    let dir = tempfile::tempdir()?;
+    let clock = Arc::new(ManualClock::new(RECORDED_AT));
+    let log = SledLog::open(dir.path(), "fatos", clock.clone())?;
+    let facts = case.facts.iter().map(|(fact, index)| {
+        let source = SourceRef {
+            document: case.name.clone(),
+            digest: None,
+            line: Some(*index as u32),
+        };
+        (fact.clone(), source)
+    });
+    FactWriter::new(&log, clock.as_ref()).write(facts).await?;
+    let mut ledger = Ledger::default();
+    repasse_projector::fold_log(&log, &mut ledger, Position(1), None, |_| {}).await?;
+    let mut checker = Checker {
+        ledger: &ledger,
+        checks: 0,
+        mismatches: Vec::new(),
+    };
+    checker.check(&case.expect);
+    Ok(Outcome {
+        name: case.name.clone(),
+        file: case.file.clone(),
+        facts: case.facts.len(),
+        checks: checker.checks,
+        mismatches: checker.mismatches,
+    })
+}
+
+struct Checker<'a> {
+    ledger: &'a Ledger,
+    checks: usize,
+    mismatches: Vec<Mismatch>,
+}
+
+impl Checker<'_> {
+    fn compare<T: PartialEq + std::fmt::Debug>(
+        &mut self,
+        path: String,
+        context: &str,
+        expected: Option<T>,
+        actual: Option<T>,
+    ) {
+        let Some(expected) = expected else { return };
+        self.checks += 1;
+        if actual.as_ref() != Some(&expected) {
+            let actual = actual.map_or_else(|| "(ausente)".to_owned(), |a| format!("{a:?}"));
+            self.mismatches.push(Mismatch {
+                path,
+                context: context.to_owned(),
+                expected: format!("{expected:?}"),
+                actual,
+            });
+        }
+    }
+
+    fn check(&mut self, expect: &Expect) {
+        self.teams(expect);
+        self.lines(expect);
+        self.statements(expect);
+        self.decisions(expect);
+        self.recomposition(expect);
+        for (key, items) in [
+            ("retro", &expect.retro),
+            ("aae", &expect.aae),
+            ("aperf", &expect.aperf),
+        ] {
+            if !items.is_empty() {
+                self.checks += 1;
+                self.mismatches.push(Mismatch {
+                    path: format!("expect.{key}"),
+                    context: "regras de RULES.md §7–9".to_owned(),
+                    expected: format!("{} expectativa(s)", items.len()),
+                    actual: "ainda não implementado neste razão".to_owned(),
+                });
+            }
+        }
+    }
+
+    fn teams(&mut self, expect: &Expect) {
+        for (i, e) in expect.teams.iter().enumerate() {
+            let context = format!("equipe {} na competência {}", e.ine, e.competencia);
+            let status = self.ledger.team_status(e.ine, e.competencia);
+            let path = |field: &str| format!("expect.teams[{i}].{field}");
+            if status.is_none() {
+                self.checks += 1;
+                self.mismatches.push(Mismatch {
+                    path: format!("expect.teams[{i}]"),
+                    context,
+                    expected: "situação da equipe".into(),
+                    actual: "equipe não avaliada nessa competência (sem SCNES fechado ou sem homologação)".into(),
+                });
+                continue;
+            }
+            let s = status.as_ref();
+            self.compare(path("payable"), &context, e.payable, s.map(|s| s.payable));
+            self.compare(
+                path("suspension_pct"),
+                &context,
+                e.suspension_pct,
+                s.map(|s| s.suspension_pct),
+            );
+            let sorted = |mut v: Vec<String>| {
+                v.sort();
+                v
+            };
+            let actual = s.map(|s| sorted(s.reasons.iter().map(|r| (*r).to_owned()).collect()));
+            self.compare(
+                path("reasons"),
+                &context,
+                e.reasons.clone().map(sorted),
+                actual,
+            );
+        }
+    }
+
+    fn lines(&mut self, expect: &Expect) {
+        for (i, e) in expect.lines.iter().enumerate() {
+            let context = format!(
+                "linha {} da equipe {} na parcela {} ({})",
+                e.component.as_str(),
+                e.ine,
+                e.parcela,
+                e.ibge
+            );
+            let result = self.ledger.parcela(e.parcela, Some(e.ibge));
+            let line = result
+                .lines
+                .iter()
+                .find(|l| l.ine == e.ine && l.component.as_str() == e.component.as_str());
+            let path = |field: &str| format!("expect.lines[{i}].{field}");
+            if line.is_none() {
+                self.checks += 1;
+                self.mismatches.push(Mismatch {
+                    path: format!("expect.lines[{i}]"),
+                    context,
+                    expected: "uma linha".into(),
+                    actual: "nenhuma linha".into(),
+                });
+                continue;
+            }
+            self.compare(
+                path("integral"),
+                &context,
+                e.integral,
+                line.map(|l| l.integral),
+            );
+            self.compare(
+                path("desconto"),
+                &context,
+                e.desconto,
+                line.map(|l| l.desconto),
+            );
+        }
+    }
+
+    fn statements(&mut self, expect: &Expect) {
+        for (i, e) in expect.statements.iter().enumerate() {
+            let context = format!(
+                "demonstrativo {} de {} na parcela {}",
+                e.plano, e.ibge, e.parcela
+            );
+            let result = self.ledger.parcela(e.parcela, Some(e.ibge));
+            let st = result.statements.iter().find(|s| s.plano == e.plano);
+            let zero = || Some(Money::ZERO);
+            let get = |f: fn(&repasse_rules::Statement) -> Money| st.map(f).or_else(zero);
+            let path = |field: &str| format!("expect.statements[{i}].{field}");
+            self.compare(path("integral"), &context, e.integral, get(|s| s.integral));
+            self.compare(path("desconto"), &context, e.desconto, get(|s| s.desconto));
+            self.compare(path("ajuste"), &context, e.ajuste, get(|s| s.ajuste));
+            self.compare(path("efetivo"), &context, e.efetivo, get(|s| s.efetivo));
+        }
+    }
+
+    fn decisions(&mut self, expect: &Expect) {
+        let decisions = self.ledger.suspension_decisions();
+        let key = |d: &Decision| -> Option<(DecisionKind, String, String, u8)> {
+            let (kind, s): (DecisionKind, &SuspensionDecision) = match d {
+                Decision::SuspensionApplied(s) => (DecisionKind::SuspensionApplied, s),
+                Decision::SuspensionChanged(s) => (DecisionKind::SuspensionChanged, s),
+                Decision::SuspensionLifted(s) => (DecisionKind::SuspensionLifted, s),
+                Decision::CredentialRevoked(r) => {
+                    return Some((
+                        DecisionKind::CredentialRevoked,
+                        r.ine.to_string(),
+                        r.competencia.to_string(),
+                        0,
+                    ));
+                }
+                _ => return None,
+            };
+            Some((kind, s.ine.to_string(), s.competencia.to_string(), s.pct))
+        };
+        let actual: Vec<_> = decisions.iter().filter_map(key).collect();
+        let mut matched = vec![false; actual.len()];
+        for (i, e) in expect.decisions.iter().enumerate() {
+            self.checks += 1;
+            let found = actual
+                .iter()
+                .enumerate()
+                .position(|(j, (kind, ine, c, pct))| {
+                    !matched[j]
+                        && *kind == e.kind
+                        && *ine == e.ine.to_string()
+                        && *c == e.competencia.to_string()
+                        && e.pct.is_none_or(|p| p == *pct)
+                });
+            match found {
+                Some(j) => matched[j] = true,
+                None => self.mismatches.push(Mismatch {
+                    path: format!("expect.decisions[{i}]"),
+                    context: format!(
+                        "decisão {} da equipe {} em {}",
+                        e.kind.as_str(),
+                        e.ine,
+                        e.competencia
+                    ),
+                    expected: format!(
+                        "{} {}{}",
+                        e.kind.as_str(),
+                        e.competencia,
+                        e.pct.map(|p| format!(" {p} %")).unwrap_or_default()
+                    ),
+                    actual: describe(&actual, &e.ine.to_string()),
+                }),
+            }
+        }
+        if expect.decisions_exact {
+            self.checks += 1;
+            let extra: Vec<_> = actual
+                .iter()
+                .zip(&matched)
+                .filter(|(_, m)| !**m)
+                .map(|(a, _)| a)
+                .collect();
+            if !extra.is_empty() {
+                self.mismatches.push(Mismatch {
+                    path: "expect.decisions_exact".into(),
+                    context: "nenhuma outra decisão de suspensão ou revogação".into(),
+                    expected: "nenhuma".into(),
+                    actual: extra
+                        .iter()
+                        .map(|(k, ine, c, pct)| format!("{} {ine} {c} {pct} %", k.as_str()))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                });
+            }
+        }
+    }
+
+    fn recomposition(&mut self, expect: &Expect) {
+        for (i, e) in expect.recomposition.iter().enumerate() {
+            let context = format!("recomposição de {}", e.ibge);
+            let r = self.ledger.recomposition(e.ibge);
+            let path = |field: &str| format!("expect.recomposition[{i}].{field}");
+            self.compare(path("base"), &context, e.base, r.as_ref().map(|r| r.base));
+            self.compare(path("novo"), &context, e.novo, r.as_ref().map(|r| r.novo));
+            self.compare(
+                path("monthly_value"),
+                &context,
+                e.monthly_value,
+                r.as_ref().map(|r| r.monthly_value),
+            );
+            self.compare(
+                path("compensation"),
+                &context,
+                e.compensation,
+                r.as_ref().map(|r| r.compensation),
+            );
+            for (j, ep) in e.parcelas.iter().flatten().enumerate() {
+                let context = format!("recomposição de {} na parcela {}", e.ibge, ep.parcela);
+                let got = r
+                    .as_ref()
+                    .and_then(|r| r.parcelas.iter().find(|p| p.parcela == ep.parcela));
+                self.compare(
+                    format!("expect.recomposition[{i}].parcelas[{j}].paid"),
+                    &context,
+                    Some(ep.paid),
+                    got.map(|p| p.paid),
+                );
+                if let Some(reason) = &ep.reason {
+                    self.checks += 1;
+                    let actual = got.map(|p| p.reason.clone()).unwrap_or_default();
+                    if !actual.contains(reason.as_str()) {
+                        self.mismatches.push(Mismatch {
+                            path: format!("expect.recomposition[{i}].parcelas[{j}].reason"),
+                            context,
+                            expected: reason.clone(),
+                            actual,
+                        });
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn describe(actual: &[(DecisionKind, String, String, u8)], ine: &str) -> String {
+    let of_team: Vec<_> = actual
+        .iter()
+        .filter(|a| a.1 == ine)
+        .map(|(k, _, c, p)| format!("{} {c} {p} %", k.as_str()))
+        .collect();
+    if of_team.is_empty() {
+        "nenhuma decisão para a equipe".into()
+    } else {
+        of_team.join("; ")
+    }
+}

@@ -1,0 +1,8 @@
+//! Ingest: turning source files into validated facts and writing them to the fact stream.
+//!
+//! Every source (the Anexo VI CSV, the synthetic national history, case files through `repasse-cases`)
+//! ends in [`writer::FactWriter`], the one path from a fact to the log.
+
+pub mod writer;
+
+pub use writer::{FactWriter, WriteSummary};

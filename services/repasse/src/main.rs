@@ -1,0 +1,57 @@
+//! `repasse`: the one command-line program of the repasse ledger. Wiring only: the logic lives in the
+//! library crates. Data goes to stdout, everything else (progress, logs) to stderr.
+
+use clap::{Parser, Subcommand};
+
+mod cmd;
+
+/// O razão do repasse federal da Atenção Primária (Piso da APS): guarda cada fato como evento imutável,
+/// recalcula cada decisão pelas regras das portarias e explica cada valor até o artigo.
+#[derive(Debug, Parser)]
+#[command(name = "repasse", version, propagate_version = true)]
+#[command(
+    after_help = "Comece por `repasse demo`: gera um histórico nacional sintético sobre os 5.570 \
+municípios reais, grava no log embutido, recalcula e imprime o resumo nacional."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Casos de referência (golden cases): reexecuta fatos e confere as decisões esperadas.
+    #[command(subcommand)]
+    Case(cmd::case::Command),
+    /// Medições de desempenho (imprimem um objeto JSON em stdout).
+    #[command(subcommand)]
+    Bench(cmd::bench::Command),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    cmd::init_tracing();
+    let result = match cli.command {
+        Command::Case(command) => cmd::case::run(command),
+        Command::Bench(command) => cmd::bench::run(command),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("erro: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    #[test]
+    fn verify_cli() {
+        Cli::command().debug_assert();
+    }
+}

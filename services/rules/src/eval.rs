@@ -1,0 +1,723 @@
+//! Team validity (RULES.md §2) and suspensions (§4), per team per closed competência, in order (revocation
+//! depends on the competências before). Explanations are traced only when asked for.
+
+use std::collections::BTreeMap;
+
+use repasse_proto::{Competencia, Ibge, Ine, Parcela, TeamType};
+use rustc_hash::FxHashMap;
+
+use crate::catalog::{self, Rule};
+use crate::category::{Categories, Category, minimum_team};
+use crate::ledger::{HomologationEntry, Ledger, Position, State, TeamRecord};
+
+/// SUSP.100.SEM_CADASTRO replaces VAL.CADASTRADA for eSF/eAP from this competência on [interp].
+pub const SEM_CADASTRO_FROM: (u16, u8) = (2025, 4);
+/// "2 consecutive competências" rules look at C − 1 and C.
+pub const ABSENCE_MONTHS: i32 = 2;
+pub const SISAB_MONTHS: i32 = 3;
+pub const ACS_SISAB_MONTHS: i32 = 6;
+/// SUSP.REVOGACAO: irregular (any suspension reason) in this many consecutive competências [interp].
+pub const REVOCATION_MONTHS: u32 = 12;
+/// SUSP.50.DUPLICIDADE: links with fewer weekly hours (flexible workload) do not count (NT 829/2022 §4.2.1).
+pub const DUPLICITY_MIN_HOURS: u8 = 40;
+/// SUSP.100.CARGA_60H: more than this many weekly hours summed over all teams.
+pub const MAX_WEEKLY_HOURS: u16 = 60;
+
+/// Marks a rule that suspends one agent's line, not the team: traced, but not a reason of the team.
+const AGENT_ONLY: u8 = 0;
+
+/// What the rules decided for one team in one competência.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct TeamStatus {
+    pub ine: Ine,
+    pub ibge: Ibge,
+    pub team_type: TeamType,
+    pub competencia: Competencia,
+    pub has_record: bool,
+    pub payable: bool,
+    pub suspension_pct: u8,
+    /// Suspension rules that hold, sorted by id.
+    pub reasons: Vec<&'static str>,
+    /// Validity rules that failed (the team is not payable), sorted by id.
+    pub not_valid: Vec<&'static str>,
+    /// SUSP.REVOGACAO was decided in this competência.
+    pub revoked_now: bool,
+    /// ACS present in the team (CPF), sorted, and those under SUSP.100.ACS_SISAB.
+    pub agents: Vec<u64>,
+    pub suspended_agents: Vec<u64>,
+}
+
+/// One rule checked for an explanation.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Check {
+    pub rule: Rule,
+    pub fired: bool,
+    pub detail: String,
+    pub positions: Vec<Position>,
+}
+
+pub struct Evaluations {
+    pub by_competencia: BTreeMap<Competencia, Vec<TeamStatus>>,
+    pub first_payable: FxHashMap<u64, Competencia>,
+}
+
+/// Per-competência index over every SCNES link: weekly hours summed over all teams, and how many
+/// homologated teams the CPF is linked to.
+#[derive(Default)]
+pub(crate) struct LinkIndex {
+    by_cpf: FxHashMap<u64, (u16, u8)>,
+}
+
+impl LinkIndex {
+    fn build(state: &State, c: Competencia) -> LinkIndex {
+        let mut by_cpf: FxHashMap<u64, (u16, u8)> = FxHashMap::default();
+        if let Some(records) = state.scnes.get(&c) {
+            by_cpf.reserve(records.len() * 8);
+            for (ine, record) in records.iter().filter(|(_, r)| r.active) {
+                let homologated = state.homologations.contains_key(&ine_of(*ine));
+                for link in record.links.iter().filter(|l| l.present) {
+                    let entry = by_cpf.entry(link.cpf).or_default();
+                    entry.0 = entry.0.saturating_add(u16::from(link.hours));
+                    entry.1 = entry.1.saturating_add(u8::from(homologated));
+                }
+            }
+        }
+        LinkIndex { by_cpf }
+    }
+    fn hours(&self, cpf: u64) -> u16 {
+        self.by_cpf.get(&cpf).map_or(0, |e| e.0)
+    }
+    fn homologated_teams(&self, cpf: u64) -> u8 {
+        self.by_cpf.get(&cpf).map_or(0, |e| e.1)
+    }
+}
+
+/// The indexes of a competência and of the one before it.
+pub(crate) struct LinkIndexPair {
+    pub current: LinkIndex,
+    pub previous: LinkIndex,
+}
+
+impl LinkIndexPair {
+    pub fn build(state: &State, c: Competencia) -> LinkIndexPair {
+        LinkIndexPair {
+            current: LinkIndex::build(state, c),
+            previous: LinkIndex::build(state, c.pred()),
+        }
+    }
+}
+
+fn ine_of(raw: u64) -> Ine {
+    format!("{raw:010}").parse().expect("stored INEs are valid")
+}
+
+/// What evaluating one competência needs besides the state.
+pub(crate) struct Context<'a> {
+    pub ledger: &'a Ledger,
+    pub c: Competencia,
+    pub index: &'a LinkIndex,
+    pub previous: &'a LinkIndex,
+    pub revoked: &'a FxHashMap<u64, Competencia>,
+}
+
+pub(crate) fn evaluate_all(ledger: &Ledger) -> Evaluations {
+    let state = &ledger.state;
+    let mut by_competencia = BTreeMap::new();
+    let mut first_payable: FxHashMap<u64, Competencia> = FxHashMap::default();
+    let mut irregular_run: FxHashMap<u64, (u32, Competencia)> = FxHashMap::default();
+    let mut revoked: FxHashMap<u64, Competencia> = FxHashMap::default();
+    let mut previous: Option<(Competencia, LinkIndex)> = None;
+    for &c in state.closed.keys() {
+        let index = LinkIndex::build(state, c);
+        let prior = match previous.take() {
+            Some((pc, idx)) if pc == c.pred() => idx,
+            _ => LinkIndex::build(state, c.pred()),
+        };
+        let ctx = Context {
+            ledger,
+            c,
+            index: &index,
+            previous: &prior,
+            revoked: &revoked,
+        };
+        let mut statuses = evaluate_competencia_with(&ctx);
+        for status in &mut statuses {
+            let ine = status.ine.get();
+            if status.payable {
+                first_payable.entry(ine).or_insert(c);
+            }
+            // SUSP.REVOGACAO: count consecutive competências with a suspension reason.
+            let run = irregular_run.entry(ine).or_insert((0, c));
+            *run = if status.payable && !status.reasons.is_empty() {
+                if run.0 > 0 && run.1 == c.pred() {
+                    (run.0 + 1, c)
+                } else {
+                    (1, c)
+                }
+            } else {
+                (0, c)
+            };
+            if run.0 == REVOCATION_MONTHS {
+                status.revoked_now = true;
+                revoked.insert(ine, c);
+                *run = (0, c);
+            }
+        }
+        by_competencia.insert(c, statuses);
+        previous = Some((c, index));
+    }
+    Evaluations {
+        by_competencia,
+        first_payable,
+    }
+}
+
+/// Every homologated team known in SCNES by competência `c`, sorted by INE.
+fn evaluate_competencia_with(ctx: &Context<'_>) -> Vec<TeamStatus> {
+    let state = &ctx.ledger.state;
+    let mut statuses: Vec<TeamStatus> = state
+        .homologations
+        .iter()
+        .filter(|(ine, _)| {
+            state
+                .first_scnes
+                .get(&ine.get())
+                .is_some_and(|first| *first <= ctx.c)
+        })
+        .map(|(ine, entries)| evaluate_team(ctx, *ine, entries, None))
+        .collect();
+    apply_credential_limits(ctx, &mut statuses);
+    for status in statuses.iter_mut().filter(|s| !s.payable) {
+        status.suspension_pct = 0;
+        status.reasons.clear();
+        status.suspended_agents.clear();
+    }
+    statuses
+}
+
+/// The homologation in force at `p`: the latest with effect on or before it.
+pub(crate) fn homologation_at(
+    entries: &[HomologationEntry],
+    p: Parcela,
+) -> Option<&HomologationEntry> {
+    entries
+        .iter()
+        .filter(|e| e.from <= p)
+        .max_by_key(|e| (e.from, e.position))
+}
+
+/// VAL.CREDENCIADA: teams beyond the credentialed quantity, most recently homologated first, are not valid.
+fn apply_credential_limits(ctx: &Context<'_>, statuses: &mut [TeamStatus]) {
+    let state = &ctx.ledger.state;
+    let p = ctx.c.parcela();
+    // Per municipality and type: (homologated from, position, index into statuses).
+    type Members = Vec<(Parcela, Position, usize)>;
+    let mut groups: BTreeMap<(Ibge, TeamType), Members> = BTreeMap::new();
+    for (i, status) in statuses.iter().enumerate().filter(|(_, s)| s.payable) {
+        let entries = &state.homologations[&status.ine];
+        let h = homologation_at(entries, p).expect("payable teams are homologated");
+        groups
+            .entry((status.ibge, status.team_type))
+            .or_default()
+            .push((h.from, h.position, i));
+    }
+    for ((ibge, team_type), mut members) in groups {
+        let quantity = credentialed(
+            state,
+            ibge,
+            repasse_proto::CredentialType::Team(team_type),
+            p,
+        );
+        members.sort();
+        for (_, _, i) in members.into_iter().skip(quantity as usize) {
+            statuses[i].payable = false;
+            statuses[i].not_valid.push(catalog::VAL_CREDENCIADA.id);
+            statuses[i].not_valid.sort_unstable();
+        }
+    }
+}
+
+/// The quantity credentialed for a municipality and type in force at `p` (each portaria adds).
+pub(crate) fn credentialed(
+    state: &State,
+    ibge: Ibge,
+    t: repasse_proto::CredentialType,
+    p: Parcela,
+) -> u32 {
+    state
+        .credentials
+        .get(&(ibge, t))
+        .map_or(0, |v| v.iter().filter(|e| e.0 <= p).map(|e| e.1).sum())
+}
+
+/// Validity and suspensions of one team; with `trace`, every rule checked is recorded with its detail.
+pub(crate) fn evaluate_team(
+    ctx: &Context<'_>,
+    ine: Ine,
+    entries: &[HomologationEntry],
+    mut trace: Option<&mut Vec<Check>>,
+) -> TeamStatus {
+    let state = &ctx.ledger.state;
+    let (c, p) = (ctx.c, ctx.c.parcela());
+    let raw = ine.get();
+    let record = state
+        .scnes
+        .get(&c)
+        .and_then(|m| m.get(&raw))
+        .filter(|r| r.active);
+    let h = homologation_at(entries, p);
+    let latest = entries
+        .iter()
+        .max_by_key(|e| (e.from, e.position))
+        .expect("at least one homologation");
+    let (ibge, team_type) =
+        record.map_or((latest.ibge, latest.team_type), |r| (r.ibge, r.team_type));
+    let mut status = TeamStatus {
+        ine,
+        ibge,
+        team_type,
+        competencia: c,
+        has_record: record.is_some(),
+        payable: true,
+        suspension_pct: 0,
+        reasons: Vec::new(),
+        not_valid: Vec::new(),
+        revoked_now: false,
+        agents: Vec::new(),
+        suspended_agents: Vec::new(),
+    };
+    let mut note = |rule: Rule, fired: bool, detail: String, positions: Vec<Position>| {
+        if let Some(trace) = trace.as_deref_mut() {
+            trace.push(Check {
+                rule,
+                fired,
+                detail,
+                positions,
+            });
+        }
+    };
+    validity(ctx, ine, entries, h, record, &mut status, &mut note);
+    if status.payable {
+        suspensions(
+            ctx,
+            ine,
+            h.expect("payable teams are homologated"),
+            record,
+            &mut status,
+            &mut note,
+        );
+    }
+    status.reasons.sort_unstable();
+    status.reasons.dedup();
+    status.not_valid.sort_unstable();
+    status
+}
+
+type Note<'n> = dyn FnMut(Rule, bool, String, Vec<Position>) + 'n;
+
+fn validity(
+    ctx: &Context<'_>,
+    ine: Ine,
+    entries: &[HomologationEntry],
+    h: Option<&HomologationEntry>,
+    record: Option<&TeamRecord>,
+    status: &mut TeamStatus,
+    note: &mut Note<'_>,
+) {
+    let state = &ctx.ledger.state;
+    let (c, p) = (ctx.c, ctx.c.parcela());
+    let cancelled = state
+        .cancellations
+        .get(&ine)
+        .and_then(|v| v.iter().filter(|x| x.0 <= p).max());
+    let homologated = match (h, cancelled) {
+        (None, _) => {
+            note(
+                catalog::VAL_HOMOLOGADA,
+                true,
+                format!("sem homologação com efeito até a parcela {p}"),
+                vec![],
+            );
+            false
+        }
+        (Some(h), Some((from, at))) if *at > h.position => {
+            let detail = format!("homologação cancelada a partir da parcela {from}");
+            note(catalog::VAL_HOMOLOGADA, true, detail, vec![h.position, *at]);
+            false
+        }
+        (Some(h), _) => {
+            let detail = format!("homologada com efeito a partir da parcela {}", h.from);
+            note(catalog::VAL_HOMOLOGADA, false, detail, vec![h.position]);
+            true
+        }
+    };
+    if !homologated {
+        status.payable = false;
+        status.not_valid.push(catalog::VAL_HOMOLOGADA.id);
+    }
+    // SUSP.REVOGACAO: revoked earlier, and no homologation since the revocation's parcela.
+    if let Some(revoked_at) = ctx.revoked.get(&ine.get()).filter(|r| **r < c) {
+        let renewed = entries
+            .iter()
+            .any(|e| e.from > revoked_at.parcela() && e.from <= p);
+        let detail = format!(
+            "credenciamento revogado na competência {revoked_at}; nova homologação: {renewed}"
+        );
+        note(catalog::SUSP_REVOGACAO, !renewed, detail, vec![]);
+        if !renewed {
+            status.payable = false;
+            status.not_valid.push(catalog::SUSP_REVOGACAO.id);
+        }
+    }
+    let sem_cadastro_from =
+        Competencia::new(SEM_CADASTRO_FROM.0, SEM_CADASTRO_FROM.1).expect("valid");
+    match record {
+        Some(r) => note(
+            catalog::VAL_CADASTRADA,
+            false,
+            format!("registro ativo no SCNES em {c}"),
+            vec![r.position],
+        ),
+        None if status.team_type.is_esf_or_eap() && c >= sem_cadastro_from => {
+            let detail = format!("sem registro ativo no SCNES em {c} (competência fechada)");
+            note(
+                catalog::SUSP_100_SEM_CADASTRO,
+                true,
+                detail,
+                state.closed.get(&c).copied().into_iter().collect(),
+            );
+            status.reasons.push(catalog::SUSP_100_SEM_CADASTRO.id);
+            status.suspension_pct = 100;
+        }
+        None => {
+            let detail = format!("sem registro ativo no SCNES em {c}");
+            note(
+                catalog::VAL_CADASTRADA,
+                true,
+                detail,
+                state.closed.get(&c).copied().into_iter().collect(),
+            );
+            status.payable = false;
+            status.not_valid.push(catalog::VAL_CADASTRADA.id);
+        }
+    }
+    let quantity = credentialed(
+        state,
+        status.ibge,
+        repasse_proto::CredentialType::Team(status.team_type),
+        p,
+    );
+    let detail = format!(
+        "{quantity} equipe(s) {} credenciada(s) para {} na parcela {p}",
+        status.team_type, status.ibge
+    );
+    note(catalog::VAL_CREDENCIADA, quantity == 0, detail, vec![]);
+    if quantity == 0 && status.payable {
+        status.payable = false;
+        status.not_valid.push(catalog::VAL_CREDENCIADA.id);
+    }
+}
+
+fn suspensions(
+    ctx: &Context<'_>,
+    ine: Ine,
+    h: &HomologationEntry,
+    record: Option<&TeamRecord>,
+    status: &mut TeamStatus,
+    note: &mut Note<'_>,
+) {
+    let state = &ctx.ledger.state;
+    let (c, t) = (ctx.c, status.team_type);
+    let mut fire = |status: &mut TeamStatus,
+                    rule: Rule,
+                    pct: u8,
+                    fired: bool,
+                    detail: String,
+                    pos: Vec<Position>| {
+        note(rule, fired, detail, pos);
+        if fired && pct != AGENT_ONLY {
+            status.reasons.push(rule.id);
+            status.suspension_pct = status.suspension_pct.max(pct);
+        }
+    };
+    let first = state.first_scnes[&ine.get()];
+    if let Some(record) = record {
+        absences(ctx, ine, record, first, status, &mut fire);
+        links(ctx, ine, record, status, &mut fire);
+        agents(ctx, ine, record, status, &mut fire);
+    }
+    if t.is_esf_or_eap() {
+        // SUSP.50.SISAB, counting from the first payable competência.
+        let start = first.max(h.from.competencia());
+        let months: Vec<Competencia> = (0..SISAB_MONTHS).rev().map(|k| c.add_months(-k)).collect();
+        let counted = months[0] >= start;
+        let valid: Vec<Position> = months
+            .iter()
+            .filter_map(|m| state.sisab_valid.get(&(ine.get(), m.index())).copied())
+            .collect();
+        let fired = counted && valid.is_empty();
+        let detail = if counted {
+            format!(
+                "{} de 3 competências ({} a {c}) com produção válida no prazo",
+                valid.len(),
+                months[0]
+            )
+        } else {
+            format!("contagem começa em {start}: menos de 3 competências a considerar")
+        };
+        fire(status, catalog::SUSP_50_SISAB, 50, fired, detail, valid);
+        // SUSP.100.ORGAO_CONTROLE: in force from its competência until lifted.
+        let control = state
+            .control
+            .get(&ine)
+            .and_then(|v| v.iter().filter(|e| e.0 <= c).max_by_key(|e| (e.0, e.2)));
+        let (fired, detail, pos) = match control {
+            Some((from, true, at)) => (
+                true,
+                format!("suspensão por órgão de controle desde {from}"),
+                vec![*at],
+            ),
+            Some((from, false, at)) => (
+                false,
+                format!("suspensão levantada a partir de {from}"),
+                vec![*at],
+            ),
+            None => (
+                false,
+                "nenhuma suspensão por órgão de controle".to_owned(),
+                vec![],
+            ),
+        };
+        fire(
+            status,
+            catalog::SUSP_100_ORGAO_CONTROLE,
+            100,
+            fired,
+            detail,
+            pos,
+        );
+    }
+}
+
+type Fire<'f> = dyn FnMut(&mut TeamStatus, Rule, u8, bool, String, Vec<Position>) + 'f;
+
+/// A1/A2 absence rules: A1 = categories of the minimum team absent in C, A2 = absent in both C − 1 and C.
+fn absences(
+    ctx: &Context<'_>,
+    ine: Ine,
+    record: &TeamRecord,
+    first: Competencia,
+    status: &mut TeamStatus,
+    fire: &mut Fire<'_>,
+) {
+    let state = &ctx.ledger.state;
+    let (c, t) = (ctx.c, status.team_type);
+    let minimum = minimum_team(t);
+    if minimum.is_empty() {
+        return;
+    }
+    let a1 = minimum.minus(record.present_categories());
+    let prior = state
+        .scnes
+        .get(&c.pred())
+        .and_then(|m| m.get(&ine.get()))
+        .filter(|r| r.active);
+    let a_prior = match prior {
+        Some(r) if c.pred() >= first => minimum.minus(r.present_categories()),
+        _ => Categories::default(),
+    };
+    let a2 = a1.intersect(a_prior);
+    let pos = || {
+        std::iter::once(record.position)
+            .chain(prior.map(|r| r.position))
+            .collect::<Vec<_>>()
+    };
+    let detail = |set: Categories, what: &str| format!("{what}: {}", set.labels());
+    use Category::*;
+    if t.is_esf() {
+        let fired = a2.is_exactly(&[AuxTecEnf]) || a2.is_exactly(&[Acs]);
+        fire(
+            status,
+            catalog::SUSP_25_AUX_OU_ACS,
+            25,
+            fired,
+            detail(a2, "ausentes em C − 1 e C"),
+            pos(),
+        );
+        fire(
+            status,
+            catalog::SUSP_50_AUX_E_ACS,
+            50,
+            a2.is_exactly(&[AuxTecEnf, Acs]),
+            detail(a2, "ausentes em C − 1 e C"),
+            pos(),
+        );
+        let two = a2.len() == 2
+            && a2.intersect(Categories::MEDICO_ENFERMEIRO).len() == 1
+            && a2.minus(Categories::MEDICO_ENFERMEIRO).len() == 1;
+        fire(
+            status,
+            catalog::SUSP_75_DUAS_CATEGORIAS,
+            75,
+            two,
+            detail(a2, "ausentes em C − 1 e C"),
+            pos(),
+        );
+        fire(
+            status,
+            catalog::SUSP_100_TRES_CATEGORIAS,
+            100,
+            a1.len() >= 3,
+            detail(a1, "ausentes em C"),
+            pos(),
+        );
+    }
+    let one = a2.is_exactly(&[Medico]) || a2.is_exactly(&[Enfermeiro]);
+    fire(
+        status,
+        catalog::SUSP_75_MED_OU_ENF,
+        75,
+        one,
+        detail(a2, "ausentes em C − 1 e C"),
+        pos(),
+    );
+    let both = a1.contains(Medico) && a1.contains(Enfermeiro);
+    fire(
+        status,
+        catalog::SUSP_100_MED_E_ENF,
+        100,
+        both,
+        detail(a1, "ausentes em C"),
+        pos(),
+    );
+}
+
+/// SUSP.50.DUPLICIDADE (eSF) and SUSP.100.CARGA_60H (eSF, eAP) over every team's links.
+fn links(
+    ctx: &Context<'_>,
+    ine: Ine,
+    record: &TeamRecord,
+    status: &mut TeamStatus,
+    fire: &mut Fire<'_>,
+) {
+    let state = &ctx.ledger.state;
+    let t = status.team_type;
+    if t.is_esf() {
+        let prior = state
+            .scnes
+            .get(&ctx.c.pred())
+            .and_then(|m| m.get(&ine.get()))
+            .filter(|r| r.active);
+        let duplicated = record
+            .links
+            .iter()
+            .filter(|l| l.present && l.hours >= DUPLICITY_MIN_HOURS)
+            .find(|l| {
+                ctx.index.homologated_teams(l.cpf) >= 2
+                    && prior.is_some_and(|p| {
+                        p.links
+                            .iter()
+                            .any(|x| x.cpf == l.cpf && x.present && x.hours >= DUPLICITY_MIN_HOURS)
+                    })
+                    && ctx.previous.homologated_teams(l.cpf) >= 2
+            });
+        let detail = match duplicated {
+            Some(l) => format!(
+                "CPF {} vinculado a outra equipe homologada em C − 1 e C",
+                masked(l.cpf)
+            ),
+            None => "nenhum profissional de 40 h vinculado a outra equipe em C − 1 e C".to_owned(),
+        };
+        let pos = vec![record.position];
+        fire(
+            status,
+            catalog::SUSP_50_DUPLICIDADE,
+            50,
+            duplicated.is_some(),
+            detail,
+            pos,
+        );
+    }
+    if t.is_esf_or_eap() {
+        let over = record
+            .links
+            .iter()
+            .filter(|l| l.present)
+            .find(|l| ctx.index.hours(l.cpf) > MAX_WEEKLY_HOURS);
+        let detail = match over {
+            Some(l) => format!(
+                "CPF {} soma {} h semanais em todas as equipes",
+                masked(l.cpf),
+                ctx.index.hours(l.cpf)
+            ),
+            None => format!("nenhum profissional acima de {MAX_WEEKLY_HOURS} h semanais somadas"),
+        };
+        fire(
+            status,
+            catalog::SUSP_100_CARGA_60H,
+            100,
+            over.is_some(),
+            detail,
+            vec![record.position],
+        );
+    }
+}
+
+/// SUSP.100.ACS_SISAB: an agent without valid production in 6 consecutive competências. [interp] The team's
+/// own upload (without CPF) counts as its agents' production.
+fn agents(
+    ctx: &Context<'_>,
+    ine: Ine,
+    record: &TeamRecord,
+    status: &mut TeamStatus,
+    fire: &mut Fire<'_>,
+) {
+    let state = &ctx.ledger.state;
+    let c = ctx.c;
+    let raw = ine.get();
+    let mut agents: Vec<u64> = record
+        .links
+        .iter()
+        .filter(|l| l.present && l.category == Some(Category::Acs))
+        .map(|l| l.cpf)
+        .collect();
+    agents.sort_unstable();
+    agents.dedup();
+    for &cpf in &agents {
+        let start = state.agent_first.get(&(raw, cpf)).copied().unwrap_or(c);
+        let from = c.add_months(-(ACS_SISAB_MONTHS - 1));
+        if from < start {
+            continue;
+        }
+        let produced = (0..ACS_SISAB_MONTHS)
+            .map(|k| c.add_months(-k).index())
+            .any(|m| {
+                state.sisab_agent_valid.contains_key(&(raw, cpf, m))
+                    || state.sisab_valid.contains_key(&(raw, m))
+            });
+        if !produced {
+            status.suspended_agents.push(cpf);
+        }
+    }
+    let fired = !status.suspended_agents.is_empty();
+    let detail = format!(
+        "{} de {} ACS sem produção válida em 6 competências",
+        status.suspended_agents.len(),
+        agents.len()
+    );
+    // The agent's suspension withholds that agent's ACS line only: it is not a reason of the team's percentage.
+    fire(
+        status,
+        catalog::SUSP_100_ACS_SISAB,
+        AGENT_ONLY,
+        fired,
+        detail,
+        vec![record.position],
+    );
+    status.agents = agents;
+}
+
+fn masked(cpf: u64) -> String {
+    let text = format!("{cpf:011}");
+    format!("***.{}.{}-**", &text[3..6], &text[6..9])
+}

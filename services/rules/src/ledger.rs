@@ -1,0 +1,401 @@
+//! THE FOLD: `Ledger::apply` turns facts, in stream order, into state; the queries compute decisions from
+//! that state on demand. The case runner, the projector and the benchmarks all go through here.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
+
+use repasse_proto::fact::{
+    Classification, Credentialing, Fact, Municipality, ScnesTeam, SisabProduction, SisabStatus,
+};
+use repasse_proto::{
+    Competencia, CredentialType, Estrato, Ibge, Ine, Money, Parcela, Plano, TeamType,
+};
+use rustc_hash::FxHashMap;
+
+use crate::calendar::sisab_deadline;
+use crate::catalog;
+use crate::category::{Categories, Category, category};
+use crate::eval::Evaluations;
+use crate::params::{self, Params};
+
+/// A fact's position in the fact stream.
+pub type Position = u64;
+
+/// A professional link in a team's SCNES record, compact for national scale.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Link {
+    pub cpf: u64,
+    pub cbo: u32,
+    pub hours: u8,
+    pub category: Option<Category>,
+    /// Linked on the competência's last day (no desligamento on or before it).
+    pub present: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TeamRecord {
+    pub ibge: Ibge,
+    pub team_type: TeamType,
+    pub active: bool,
+    pub links: Vec<Link>,
+    pub position: Position,
+}
+
+impl TeamRecord {
+    pub fn present_categories(&self) -> Categories {
+        self.links
+            .iter()
+            .filter(|l| l.present)
+            .filter_map(|l| l.category)
+            .fold(Categories::default(), Categories::with)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HomologationEntry {
+    pub ibge: Ibge,
+    pub team_type: TeamType,
+    pub from: Parcela,
+    pub position: Position,
+}
+
+/// A fact the fold refused, with the rule that refused it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Rejection {
+    pub position: Position,
+    pub rule: &'static str,
+    pub message: String,
+}
+
+/// A credenciamento in force from a parcela: (from, quantity, position).
+pub(crate) type Credential = (Parcela, u32, Position);
+
+#[derive(Default)]
+pub(crate) struct State {
+    pub municipalities: BTreeMap<Ibge, (Municipality, Position)>,
+    pub strata: BTreeMap<Ibge, Vec<(Parcela, Estrato, Position)>>,
+    pub credentials: BTreeMap<(Ibge, CredentialType), Vec<Credential>>,
+    pub homologations: BTreeMap<Ine, Vec<HomologationEntry>>,
+    pub cancellations: BTreeMap<Ine, Vec<(Parcela, Position)>>,
+    pub scnes: BTreeMap<Competencia, FxHashMap<u64, TeamRecord>>,
+    pub closed: BTreeMap<Competencia, Position>,
+    pub first_scnes: FxHashMap<u64, Competencia>,
+    /// First competência each agent appears in each team (for SUSP.100.ACS_SISAB counting).
+    pub agent_first: FxHashMap<(u64, u64), Competencia>,
+    /// Valid (approved, on time) team production: (ine, competência index) → position.
+    pub sisab_valid: FxHashMap<(u64, i32), Position>,
+    /// Uploads that did not count (rejected or late): for explanations.
+    pub sisab_invalid: FxHashMap<(u64, i32), Position>,
+    pub sisab_agent_valid: FxHashMap<(u64, u64, i32), Position>,
+    pub control: BTreeMap<Ine, Vec<(Competencia, bool, Position)>>,
+    pub classifications: Vec<(Classification, Position)>,
+    pub historical: BTreeMap<(Ibge, Plano, Parcela), (Money, Vec<Position>)>,
+    pub adjustments: BTreeMap<(Ibge, Parcela, Plano), (Money, Vec<Position>)>,
+    pub parcelas_closed: BTreeMap<Parcela, Position>,
+    pub rejections: Vec<Rejection>,
+}
+
+/// The folded state of the fact stream and the decisions computed from it.
+#[derive(Default)]
+pub struct Ledger {
+    pub(crate) params: Params,
+    pub(crate) state: State,
+    pub(crate) last_position: Position,
+    cache: OnceLock<Arc<Evaluations>>,
+}
+
+impl Ledger {
+    pub fn new(params: Params) -> Ledger {
+        Ledger {
+            params,
+            ..Ledger::default()
+        }
+    }
+
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+
+    /// The last position applied.
+    pub fn last_position(&self) -> Position {
+        self.last_position
+    }
+
+    /// Facts refused by a rule (VAL.TETO, malformed parameter tables), in order.
+    pub fn rejections(&self) -> &[Rejection] {
+        &self.state.rejections
+    }
+
+    /// Applies one fact. Cheap: decisions are computed by the queries.
+    pub fn apply(&mut self, position: Position, fact: &Fact) {
+        debug_assert!(
+            position > self.last_position,
+            "facts are applied in stream order"
+        );
+        self.last_position = position;
+        self.cache = OnceLock::new();
+        let s = &mut self.state;
+        match fact {
+            Fact::Municipality(m) => {
+                s.municipalities.insert(m.ibge, (m.clone(), position));
+            }
+            Fact::IedStratum(f) => sorted_insert(
+                s.strata.entry(f.ibge).or_default(),
+                (f.from_parcela, f.stratum, position),
+            ),
+            Fact::Credentialing(f) => self.apply_credentialing(f, position),
+            Fact::Homologation(f) => {
+                let entry = HomologationEntry {
+                    ibge: f.ibge,
+                    team_type: f.team_type,
+                    from: f.from_parcela,
+                    position,
+                };
+                s.homologations.entry(f.ine).or_default().push(entry);
+            }
+            Fact::HomologationCancelled(f) => s
+                .cancellations
+                .entry(f.ine)
+                .or_default()
+                .push((f.from_parcela, position)),
+            Fact::ScnesTeam(f) => apply_scnes(s, f, position),
+            Fact::ScnesClosed(f) => {
+                s.closed.entry(f.competencia).or_insert(position);
+            }
+            Fact::SisabProduction(f) => apply_sisab(s, f, position),
+            Fact::Classification(f) => s.classifications.push((f.clone(), position)),
+            Fact::ControlBodySuspension(f) => {
+                sorted_insert(
+                    s.control.entry(f.ine).or_default(),
+                    (f.from_competencia, true, position),
+                );
+            }
+            Fact::ControlBodyLifted(f) => {
+                sorted_insert(
+                    s.control.entry(f.ine).or_default(),
+                    (f.from_competencia, false, position),
+                );
+            }
+            Fact::HistoricalTransfer(f) => {
+                let entry = s
+                    .historical
+                    .entry((f.ibge, f.plano, f.parcela))
+                    .or_insert((Money::ZERO, Vec::new()));
+                entry.0 += f.amount;
+                entry.1.push(position);
+            }
+            Fact::AdjustmentAuthorized(f) => {
+                let entry = s
+                    .adjustments
+                    .entry((f.ibge, f.parcela, f.plano))
+                    .or_insert((Money::ZERO, Vec::new()));
+                entry.0 += f.amount;
+                entry.1.push(position);
+            }
+            Fact::ParcelaClosed(f) => {
+                s.parcelas_closed.entry(f.parcela).or_insert(position);
+            }
+            Fact::ParameterTable(f) => {
+                if let Err(error) = self.params.publish(f, position) {
+                    let rejection = Rejection {
+                        position,
+                        rule: "PARAMETROS",
+                        message: error.to_string(),
+                    };
+                    self.state.rejections.push(rejection);
+                }
+            }
+            // Facts of RULES.md §7–9 (retroactive credit, AAE, training adhesion) and payments executed are
+            // kept in the log; their rules are not part of this fold yet.
+            Fact::TransferExecuted(_)
+            | Fact::RetroRequest(_)
+            | Fact::RetroDecision(_)
+            | Fact::ParSubmitted(_)
+            | Fact::ParApproved(_)
+            | Fact::ParProduction(_)
+            | Fact::OciCatalog(_)
+            | Fact::OciProcedure(_)
+            | Fact::AperfAdhesion(_)
+            | Fact::AperfAdhesionDeleted(_)
+            | Fact::AperfResultPublished(_)
+            | Fact::AperfAdhesionSuspended(_) => {}
+        }
+    }
+
+    /// VAL.TETO: a credenciamento that takes the municipality above its ceiling is refused.
+    fn apply_credentialing(&mut self, f: &Credentialing, position: Position) {
+        let s = &mut self.state;
+        let so_far: u32 = s
+            .credentials
+            .get(&(f.ibge, f.team_type))
+            .map_or(0, |v| v.iter().map(|e| e.1).sum());
+        let municipality = s.municipalities.get(&f.ibge).map(|m| &m.0);
+        if let Some((ceiling, basis)) = teto(&self.params, municipality, f)
+            && so_far + f.quantity > ceiling
+        {
+            let message = format!(
+                "credenciamento de {} {} para {} recusado: total {} acima do teto de {ceiling} ({basis})",
+                f.quantity,
+                f.team_type,
+                f.ibge,
+                so_far + f.quantity
+            );
+            let rule = catalog::VAL_TETO.id;
+            s.rejections.push(Rejection {
+                position,
+                rule,
+                message,
+            });
+            return;
+        }
+        sorted_insert(
+            s.credentials.entry((f.ibge, f.team_type)).or_default(),
+            (f.from_parcela, f.quantity, position),
+        );
+    }
+
+    /// All evaluations, computed once per state.
+    pub(crate) fn evaluations(&self) -> Arc<Evaluations> {
+        Arc::clone(
+            self.cache
+                .get_or_init(|| Arc::new(crate::eval::evaluate_all(self))),
+        )
+    }
+
+    /// Competências whose SCNES data is complete (`scnes_closed`), in order.
+    pub fn closed_competencias(&self) -> Vec<Competencia> {
+        self.state.closed.keys().copied().collect()
+    }
+
+    /// Parcelas the ledger can compute: new model, paying on a closed competência.
+    pub fn parcelas(&self) -> Vec<Parcela> {
+        let from = crate::calendar::novo_modelo_from();
+        self.state
+            .closed
+            .keys()
+            .map(|c| c.parcela())
+            .filter(|p| *p >= from)
+            .collect()
+    }
+
+    pub fn closed_parcelas(&self) -> &BTreeMap<Parcela, Position> {
+        &self.state.parcelas_closed
+    }
+
+    pub fn municipality(&self, ibge: Ibge) -> Option<&Municipality> {
+        self.state.municipalities.get(&ibge).map(|m| &m.0)
+    }
+
+    pub fn municipalities(&self) -> impl Iterator<Item = &Municipality> {
+        self.state.municipalities.values().map(|m| &m.0)
+    }
+
+    /// The IED stratum in force at a parcela (IED.ESTRATO), with the position that established it.
+    pub fn stratum(&self, ibge: Ibge, at: Parcela) -> Option<(Estrato, Position)> {
+        let versions = self.state.strata.get(&ibge)?;
+        versions
+            .iter()
+            .rev()
+            .find(|(from, ..)| *from <= at)
+            .map(|(_, s, p)| (*s, *p))
+    }
+}
+
+/// VAL.TETO [interp]: ceilings round up; eSF = population ÷ 2,000; ACS = urban ÷ 400 (+ rural ÷ 280 in the
+/// North, MA and MT; without the urban/rural split the whole population is taken as urban).
+fn teto(params: &Params, m: Option<&Municipality>, f: &Credentialing) -> Option<(u32, String)> {
+    let m = m?;
+    let divisor = |key: &str| {
+        params
+            .money(params::TETO, key, f.from_parcela)
+            .map(|u| u.value.amount())
+    };
+    let ceil = |population: u32, d: rust_decimal::Decimal| -> u32 {
+        let q = (rust_decimal::Decimal::from(population) / d).ceil();
+        u32::try_from(q).unwrap_or(u32::MAX)
+    };
+    match f.team_type {
+        CredentialType::Team(TeamType::Esf) => {
+            let d = divisor("eSF")?;
+            Some((
+                ceil(m.population, d),
+                format!("população {} ÷ {d}", m.population),
+            ))
+        }
+        CredentialType::Acs => {
+            let urban = m.urban_population.unwrap_or(m.population);
+            let mut total = ceil(urban, divisor("ACS.urbano")?);
+            let north = matches!(m.uf.region(), repasse_proto::Region::Norte)
+                || matches!(m.uf, repasse_proto::Uf::MA | repasse_proto::Uf::MT);
+            if north && let Some(rural) = m.rural_population {
+                total += ceil(rural, divisor("ACS.rural_norte")?);
+            }
+            Some((
+                total,
+                format!("população urbana {urban} ÷ 400, rural ÷ 280 no Norte, MA e MT"),
+            ))
+        }
+        CredentialType::Team(_) => None,
+    }
+}
+
+fn sorted_insert<K: Ord + Copy, A, B>(list: &mut Vec<(K, A, B)>, item: (K, A, B)) {
+    let at = list.partition_point(|e| e.0 <= item.0);
+    list.insert(at, item);
+}
+
+fn apply_scnes(s: &mut State, f: &ScnesTeam, position: Position) {
+    let last_day = f.competencia.last_day();
+    let links = f
+        .professionals
+        .iter()
+        .map(|p| Link {
+            cpf: p.cpf.get(),
+            cbo: p.cbo.get(),
+            hours: p.hours,
+            category: category(p.cbo),
+            present: p.left_on.is_none_or(|left| left > last_day),
+        })
+        .collect::<Vec<_>>();
+    let ine = f.ine.get();
+    let first = s.first_scnes.entry(ine).or_insert(f.competencia);
+    *first = (*first).min(f.competencia);
+    for link in links.iter().filter(|l| l.category == Some(Category::Acs)) {
+        let first = s
+            .agent_first
+            .entry((ine, link.cpf))
+            .or_insert(f.competencia);
+        *first = (*first).min(f.competencia);
+    }
+    let record = TeamRecord {
+        ibge: f.ibge,
+        team_type: f.team_type,
+        active: f.active,
+        links,
+        position,
+    };
+    s.scnes
+        .entry(f.competencia)
+        .or_default()
+        .insert(ine, record);
+}
+
+/// CAL.SISAB_PRAZO and CAL.SISAB_DESCARTE decide whether an upload counts.
+fn apply_sisab(s: &mut State, f: &SisabProduction, position: Position) {
+    let on_time =
+        f.status == SisabStatus::Approved && f.received_on <= sisab_deadline(f.competencia);
+    let key = (f.ine.get(), f.competencia.index());
+    match (f.cpf, on_time) {
+        (Some(cpf), true) => {
+            s.sisab_agent_valid
+                .entry((key.0, cpf.get(), key.1))
+                .or_insert(position);
+        }
+        (None, true) => {
+            s.sisab_valid.entry(key).or_insert(position);
+        }
+        (_, false) => {
+            s.sisab_invalid.entry(key).or_insert(position);
+        }
+    }
+}

@@ -1,0 +1,324 @@
+//! Parameter tables: values of the portarias as data, versioned by start parcela with their citation.
+//!
+//! Compiled-in defaults come from RULES.md §5; a `parameter_table` fact publishes a new version of a table
+//! from its start parcela on: the keys it gives replace those of the version before, the others carry over.
+//! Table names and keys are documented in `PARAMETERS.md` beside this crate.
+
+use std::collections::BTreeMap;
+
+use repasse_proto::fact::ParameterTable;
+use repasse_proto::{Money, Parcela};
+
+pub const FIXO: &str = "PAG.FIXO";
+pub const VINCULO: &str = "PAG.VINCULO";
+pub const QUALIDADE: &str = "PAG.QUALIDADE";
+pub const ACS: &str = "PAG.ACS";
+pub const IMPLANTACAO: &str = "PAG.IMPLANTACAO";
+pub const TETO: &str = "VAL.TETO";
+
+const CITATION_3493: &str = "Portaria GM/MS 3.493/2024 (FAQ Q4–Q11, Figura 3)";
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParamError {
+    #[error("tabela de parâmetros \"{table}\" desconhecida; esperada uma de {expected}")]
+    UnknownTable { table: String, expected: String },
+    #[error("tabela \"{table}\": chave \"{key}\" desconhecida")]
+    UnknownKey { table: String, key: String },
+    #[error(
+        "tabela \"{table}\", chave \"{key}\": valor inválido {value}; esperado decimal com até 2 casas em texto, ex. \"18000.00\""
+    )]
+    BadValue {
+        table: String,
+        key: String,
+        value: String,
+    },
+}
+
+/// One version of a table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableVersion {
+    pub from: Parcela,
+    pub citation: String,
+    /// Position of the `parameter_table` fact, `None` for compiled-in defaults.
+    pub position: Option<u64>,
+    pub values: BTreeMap<String, Money>,
+}
+
+/// A value as used in a computation: what an explanation cites.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ParamUse {
+    pub table: String,
+    pub key: String,
+    pub version_from: Parcela,
+    pub citation: String,
+    pub value: Money,
+    pub position: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Params {
+    tables: BTreeMap<String, Vec<TableVersion>>,
+}
+
+fn m(text: &str) -> Money {
+    text.parse().expect("compiled-in parameter")
+}
+
+fn table(entries: &[(&str, &str)]) -> BTreeMap<String, Money> {
+    entries
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), m(v)))
+        .collect()
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        let from = crate::calendar::novo_modelo_from();
+        let version = |values, citation: &str| {
+            vec![TableVersion {
+                from,
+                citation: citation.to_owned(),
+                position: None,
+                values,
+            }]
+        };
+        let class_table = table(&[
+            ("eSF.otimo", "8000.00"),
+            ("eSF.bom", "6000.00"),
+            ("eSF.suficiente", "4000.00"),
+            ("eSF.regular", "2000.00"),
+            ("eAP30.otimo", "4000.00"),
+            ("eAP30.bom", "3000.00"),
+            ("eAP30.suficiente", "2000.00"),
+            ("eAP30.regular", "1000.00"),
+            ("eAP20.otimo", "3000.00"),
+            ("eAP20.bom", "2250.00"),
+            ("eAP20.suficiente", "1500.00"),
+            ("eAP20.regular", "750.00"),
+        ]);
+        let mut qualidade = class_table.clone();
+        // eSB and eMulti: the ótimo value; the other classes are a ladder of it (RULES.md §5.2).
+        qualidade.extend(table(&[
+            ("eSB1.otimo", "2449.00"),
+            ("eSB2.otimo", "3267.00"),
+            ("eSB1Q.otimo", "3673.50"),
+            ("eSB2Q.otimo", "4900.50"),
+            ("eMultiAmpliada.otimo", "9000.00"),
+            ("eMultiComplementar.otimo", "6000.00"),
+            ("eMultiEstrategica.otimo", "3000.00"),
+        ]));
+        let fixo = table(&[
+            ("eSF.1", "18000.00"),
+            ("eSF.2", "16000.00"),
+            ("eSF.3", "14000.00"),
+            ("eSF.4", "12000.00"),
+            ("eAP30.1", "10800.00"),
+            ("eAP30.2", "9600.00"),
+            ("eAP30.3", "8400.00"),
+            ("eAP30.4", "7200.00"),
+            ("eAP20.1", "7200.00"),
+            ("eAP20.2", "6400.00"),
+            ("eAP20.3", "5600.00"),
+            ("eAP20.4", "4800.00"),
+            ("eSB1", "4014.00"),
+            ("eSB2", "7064.00"),
+            ("eSB1Q", "6021.00"),
+            ("eSB2Q", "10596.00"),
+            ("eMultiAmpliada", "36000.00"),
+            ("eMultiComplementar", "24000.00"),
+            ("eMultiEstrategica", "12000.00"),
+        ]);
+        let implantacao = table(&[
+            ("eSF", "30000.00"),
+            ("eAP30", "16800.00"),
+            ("eAP20", "10800.00"),
+            ("eSB1", "14000.00"),
+            ("eSB2", "14000.00"),
+            ("eSB1Q", "14000.00"),
+            ("eSB2Q", "14000.00"),
+            ("eMultiAmpliada", "36000.00"),
+            ("eMultiComplementar", "24000.00"),
+            ("eMultiEstrategica", "12000.00"),
+        ]);
+        // Per agent per month: 2 × the national minimum wage of the parcela's year (public payment report).
+        let acs = table(&[("2024", "2824.00"), ("2025", "3036.00")]);
+        // VAL.TETO divisors (inhabitants per team / per agent): parameters because the payment report shows
+        // ceilings that do not follow the formula.
+        let teto = table(&[
+            ("eSF", "2000.00"),
+            ("ACS.urbano", "400.00"),
+            ("ACS.rural_norte", "280.00"),
+        ]);
+        let mut tables = BTreeMap::new();
+        tables.insert(FIXO.to_owned(), version(fixo, CITATION_3493));
+        tables.insert(VINCULO.to_owned(), version(class_table, CITATION_3493));
+        tables.insert(QUALIDADE.to_owned(), version(qualidade, CITATION_3493));
+        tables.insert(
+            IMPLANTACAO.to_owned(),
+            version(implantacao, "FAQ Portaria GM/MS 3.493/2024 Q9–Q11"),
+        );
+        tables.insert(
+            ACS.to_owned(),
+            version(
+                acs,
+                "Relatório público de pagamentos do FNS (2 × salário mínimo)",
+            ),
+        );
+        tables.insert(
+            TETO.to_owned(),
+            version(teto, "FAQ Portaria GM/MS 3.493/2024 Q15–Q16"),
+        );
+        Params { tables }
+    }
+}
+
+impl Params {
+    /// Publishes a new version of a table from a `parameter_table` fact.
+    pub fn publish(&mut self, fact: &ParameterTable, position: u64) -> Result<(), ParamError> {
+        let expected = self.tables.keys().cloned().collect::<Vec<_>>().join(", ");
+        let versions =
+            self.tables
+                .get_mut(&fact.table)
+                .ok_or_else(|| ParamError::UnknownTable {
+                    table: fact.table.clone(),
+                    expected,
+                })?;
+        let base = versions
+            .iter()
+            .rev()
+            .find(|v| v.from <= fact.from_parcela)
+            .unwrap_or(&versions[0]);
+        let mut values = base.values.clone();
+        let serde_json::Value::Object(given) = fact.values.json() else {
+            unreachable!("ParamValues is an object")
+        };
+        for (key, value) in given {
+            if !values.contains_key(&key) {
+                return Err(ParamError::UnknownKey {
+                    table: fact.table.clone(),
+                    key,
+                });
+            }
+            let bad = || ParamError::BadValue {
+                table: fact.table.clone(),
+                key: key.clone(),
+                value: value.to_string(),
+            };
+            let amount: Money = value.as_str().ok_or_else(bad)?.parse().map_err(|_| bad())?;
+            values.insert(key, amount);
+        }
+        let version = TableVersion {
+            from: fact.from_parcela,
+            citation: fact.portaria.clone(),
+            position: Some(position),
+            values,
+        };
+        let at = versions.partition_point(|v| v.from <= fact.from_parcela);
+        versions.insert(at, version);
+        Ok(())
+    }
+
+    /// The value of `key` in the version of `table` in force at parcela `at`.
+    pub fn money(&self, table: &str, key: &str, at: Parcela) -> Option<ParamUse> {
+        let versions = self.tables.get(table)?;
+        let version = versions
+            .iter()
+            .rev()
+            .find(|v| v.from <= at)
+            .unwrap_or(&versions[0]);
+        let value = *version.values.get(key)?;
+        Some(ParamUse {
+            table: table.to_owned(),
+            key: key.to_owned(),
+            version_from: version.from,
+            citation: version.citation.clone(),
+            value,
+            position: version.position,
+        })
+    }
+
+    /// PAG.ACS for the parcela's year; a year not yet published uses the latest earlier one [interp].
+    pub fn acs_value(&self, at: Parcela) -> Option<ParamUse> {
+        (2000..=at.year())
+            .rev()
+            .find_map(|year| self.money(ACS, &year.to_string(), at))
+    }
+
+    pub fn tables(&self) -> impl Iterator<Item = (&String, &Vec<TableVersion>)> {
+        self.tables.iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use repasse_proto::fact::ParamValues;
+
+    use super::*;
+
+    fn p(s: &str) -> Parcela {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_published_table_replaces_its_keys_from_its_start_parcela_on() {
+        let mut params = Params::default();
+        let values = ParamValues::from_json(&serde_json::json!({"eSF.1": "19000.00"})).unwrap();
+        let fact = ParameterTable {
+            table: FIXO.into(),
+            from_parcela: p("2026-01"),
+            portaria: "Portaria X/2025".into(),
+            values,
+        };
+        params.publish(&fact, 42).unwrap();
+        assert_eq!(
+            params.money(FIXO, "eSF.1", p("2025-12")).unwrap().value,
+            m("18000.00")
+        );
+        let used = params.money(FIXO, "eSF.1", p("2026-01")).unwrap();
+        assert_eq!(
+            (used.value, used.citation.as_str(), used.position),
+            (m("19000.00"), "Portaria X/2025", Some(42))
+        );
+        assert_eq!(
+            params.money(FIXO, "eSF.2", p("2026-03")).unwrap().value,
+            m("16000.00"),
+            "other keys carry over"
+        );
+    }
+
+    #[test]
+    fn unknown_tables_keys_and_values_are_rejected_by_name() {
+        let mut params = Params::default();
+        let fact = |table: &str, values: serde_json::Value| ParameterTable {
+            table: table.into(),
+            from_parcela: p("2026-01"),
+            portaria: "X".into(),
+            values: ParamValues::from_json(&values).unwrap(),
+        };
+        let e = params
+            .publish(&fact("PAG.NADA", serde_json::json!({})), 1)
+            .unwrap_err();
+        assert!(e.to_string().contains("PAG.NADA"));
+        let e = params
+            .publish(&fact(FIXO, serde_json::json!({"eSF.9": "1.00"})), 1)
+            .unwrap_err();
+        assert_eq!(
+            e,
+            ParamError::UnknownKey {
+                table: FIXO.into(),
+                key: "eSF.9".into()
+            }
+        );
+        let e = params
+            .publish(&fact(FIXO, serde_json::json!({"eSF.1": 18000.5})), 1)
+            .unwrap_err();
+        assert!(matches!(e, ParamError::BadValue { .. }));
+    }
+
+    #[test]
+    fn acs_uses_the_parcela_year_or_the_latest_published() {
+        let params = Params::default();
+        assert_eq!(params.acs_value(p("2024-07")).unwrap().value, m("2824.00"));
+        assert_eq!(params.acs_value(p("2026-02")).unwrap().key, "2025");
+    }
+}

@@ -1,0 +1,348 @@
+//! Amounts (RULES.md §5): one line per team and component, rounded once (PAG.ARREDONDAMENTO), and the
+//! municipality's statement per plano orçamentário as the public payment report shows it.
+
+use std::collections::BTreeMap;
+
+use repasse_proto::fact::ClassificationTarget;
+use repasse_proto::{Classe, Ibge, Ine, Money, Parcela, Plano, QualityComponent, TeamType};
+
+use crate::calendar::{in_transition, novo_modelo_from};
+use crate::catalog;
+use crate::eval::TeamStatus;
+use crate::ledger::Ledger;
+use crate::params::{self, ParamUse};
+
+/// Ladder of the qualidade component of eSB and eMulti, in % of ótimo (RULES.md §5.2).
+pub const QUALIDADE_LADDER_PCT: [(Classe, u8); 4] = [
+    (Classe::Otimo, 100),
+    (Classe::Bom, 75),
+    (Classe::Suficiente, 50),
+    (Classe::Regular, 25),
+];
+/// PAG.TRANSICAO [interp]: where no classification is published, "bom" applies.
+pub const DEFAULT_CLASS: Classe = Classe::Bom;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Component {
+    Fixo,
+    Vinculo,
+    Qualidade,
+    Implantacao,
+    Acs,
+}
+
+impl Component {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Component::Fixo => "fixo",
+            Component::Vinculo => "vinculo",
+            Component::Qualidade => "qualidade",
+            Component::Implantacao => "implantacao",
+            Component::Acs => "acs",
+        }
+    }
+}
+
+/// One ledger line: a team's component in a parcela.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Line {
+    pub ibge: Ibge,
+    pub parcela: Parcela,
+    pub ine: Ine,
+    pub team_type: TeamType,
+    pub component: Component,
+    pub plano: Plano,
+    pub integral: Money,
+    pub desconto: Money,
+    pub suspension_pct: u8,
+    pub reasons: Vec<&'static str>,
+    /// The parameter values the line was computed from.
+    pub params: Vec<ParamUse>,
+}
+
+/// A municipality's totals for one plano in a parcela.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Statement {
+    pub ibge: Ibge,
+    pub parcela: Parcela,
+    pub plano: Plano,
+    pub integral: Money,
+    pub desconto: Money,
+    pub ajuste: Money,
+    pub efetivo: Money,
+}
+
+/// Everything the ledger owes for a parcela.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ParcelaResult {
+    pub lines: Vec<Line>,
+    pub statements: Vec<Statement>,
+    /// Implantation incentives, paid separately from the planos.
+    pub implantacao: BTreeMap<Ibge, Money>,
+    /// eSF paid at 100 %, 75 %, 50 % and 25 % per municipality (suspension 0, 25, 50, 75 %).
+    pub esf_paid_at: BTreeMap<Ibge, [u32; 4]>,
+}
+
+impl Ledger {
+    /// The lines and statements of parcela `p`, for every municipality or one. Empty before the new model or
+    /// when the competência it pays on is not closed.
+    pub fn parcela(&self, p: Parcela, only: Option<Ibge>) -> ParcelaResult {
+        let mut result = ParcelaResult::default();
+        if p < novo_modelo_from() {
+            return result;
+        }
+        let evaluations = self.evaluations();
+        let Some(statuses) = evaluations.by_competencia.get(&p.competencia()) else {
+            return result;
+        };
+        // ACS vacancies go to agents in INE order (statuses are sorted by INE).
+        let mut agents_used: BTreeMap<Ibge, u32> = BTreeMap::new();
+        for status in statuses
+            .iter()
+            .filter(|s| s.payable && only.is_none_or(|i| i == s.ibge))
+        {
+            let implantation =
+                evaluations.first_payable.get(&status.ine.get()) == Some(&status.competencia);
+            let used = agents_used.entry(status.ibge).or_default();
+            self.team_lines(p, status, implantation, *used, &mut result.lines);
+            *used += status.agents.len() as u32;
+            if status.team_type.is_esf() {
+                let paid = result.esf_paid_at.entry(status.ibge).or_default();
+                match status.suspension_pct {
+                    0 => paid[0] += 1,
+                    25 => paid[1] += 1,
+                    50 => paid[2] += 1,
+                    75 => paid[3] += 1,
+                    _ => {}
+                }
+            }
+        }
+        self.statements(p, only, &mut result);
+        result
+    }
+
+    fn team_lines(
+        &self,
+        p: Parcela,
+        status: &TeamStatus,
+        implantation: bool,
+        agents_before: u32,
+        out: &mut Vec<Line>,
+    ) {
+        let t = status.team_type;
+        let stratum = self.stratum(status.ibge, p).map(|(s, _)| s.get());
+        let mut push =
+            |component: Component, used: Option<ParamUse>, integral: Money, desconto: Money| {
+                let params = used.into_iter().collect();
+                let plano = if component == Component::Acs {
+                    Plano::Acs
+                } else {
+                    t.plano()
+                };
+                out.push(Line {
+                    ibge: status.ibge,
+                    parcela: p,
+                    ine: status.ine,
+                    team_type: t,
+                    component,
+                    plano,
+                    integral: integral.round_centavo(),
+                    desconto: desconto.round_centavo(),
+                    suspension_pct: status.suspension_pct,
+                    reasons: status.reasons.clone(),
+                    params,
+                });
+            };
+        let pct = status.suspension_pct;
+        // Proportional suspensions hit the fixed component; 100 % withholds every monthly component [interp].
+        let withheld = |value: Money, fixed: bool| {
+            if pct == 100 {
+                value
+            } else if fixed {
+                value.percent(pct)
+            } else {
+                Money::ZERO
+            }
+        };
+        let fixo_key = if t.is_esf_or_eap() {
+            stratum.map(|s| format!("{t}.{s}"))
+        } else {
+            Some(t.to_string())
+        };
+        if let Some(used) = fixo_key.and_then(|k| self.params.money(params::FIXO, &k, p)) {
+            let v = used.value;
+            push(Component::Fixo, Some(used), v, withheld(v, true));
+        }
+        for (component, table, qc) in [
+            (
+                Component::Vinculo,
+                params::VINCULO,
+                QualityComponent::Vinculo,
+            ),
+            (
+                Component::Qualidade,
+                params::QUALIDADE,
+                QualityComponent::Qualidade,
+            ),
+        ] {
+            if component == Component::Vinculo && !t.is_esf_or_eap() {
+                continue;
+            }
+            let class = self.class_of(status.ine, status.ibge, qc, p);
+            if let Some((used, value)) = self.class_value(t, table, class, p) {
+                push(component, Some(used), value, withheld(value, false));
+            }
+        }
+        if implantation && let Some(used) = self.implantation(status, p) {
+            let v = used.value;
+            push(Component::Implantacao, Some(used), v, Money::ZERO);
+        }
+        if !status.agents.is_empty() {
+            self.acs_line(p, status, agents_before, &mut push);
+        }
+    }
+
+    /// PAG.VINCULO / PAG.QUALIDADE value for a class; eSB and eMulti use the ladder over ótimo.
+    fn class_value(
+        &self,
+        t: TeamType,
+        table: &str,
+        class: Classe,
+        p: Parcela,
+    ) -> Option<(ParamUse, Money)> {
+        if t.is_esf_or_eap() {
+            let used = self.params.money(table, &format!("{t}.{class}"), p)?;
+            let value = used.value;
+            return Some((used, value));
+        }
+        let used = self.params.money(table, &format!("{t}.otimo"), p)?;
+        let pct = QUALIDADE_LADDER_PCT
+            .iter()
+            .find(|(c, _)| *c == class)
+            .map_or(100, |(_, pct)| *pct);
+        let value = used.value.percent(pct);
+        Some((used, value))
+    }
+
+    /// PAG.TRANSICAO: "bom" in the transition; then the team's classification, else the municipality's, else
+    /// the default.
+    pub fn class_of(
+        &self,
+        ine: Ine,
+        ibge: Ibge,
+        component: QualityComponent,
+        p: Parcela,
+    ) -> Classe {
+        if in_transition(p) {
+            return Classe::Bom;
+        }
+        let in_force = |target: ClassificationTarget| {
+            self.state
+                .classifications
+                .iter()
+                .filter(|(c, _)| c.target == target && c.component == component)
+                .filter(|(c, _)| c.from_parcela <= p && c.to_parcela.is_none_or(|to| p <= to))
+                .max_by_key(|(c, pos)| (c.from_parcela, *pos))
+                .map(|(c, _)| c.class)
+        };
+        in_force(ClassificationTarget::Ine(ine))
+            .or_else(|| in_force(ClassificationTarget::Ibge(ibge)))
+            .unwrap_or(DEFAULT_CLASS)
+    }
+
+    /// PAG.IMPLANTACAO: once, with the first payable parcela of a team homologated from 2024-05 on.
+    fn implantation(&self, status: &TeamStatus, p: Parcela) -> Option<ParamUse> {
+        let entries = self.state.homologations.get(&status.ine)?;
+        let h = crate::eval::homologation_at(entries, p)?;
+        (h.from >= novo_modelo_from()).then(|| {
+            self.params
+                .money(params::IMPLANTACAO, status.team_type.as_str(), p)
+        })?
+    }
+
+    /// PAG.ACS: per agent up to the credentialed vacancies of the municipality (agents ordered by INE and CPF
+    /// [interp]); agents under SUSP.100.ACS_SISAB, or all under a 100 % team suspension, are withheld.
+    fn acs_line(
+        &self,
+        p: Parcela,
+        status: &TeamStatus,
+        before: u32,
+        push: &mut dyn FnMut(Component, Option<ParamUse>, Money, Money),
+    ) {
+        let Some(used) = self.params.acs_value(p) else {
+            return;
+        };
+        let vacancies = crate::eval::credentialed(
+            &self.state,
+            status.ibge,
+            repasse_proto::CredentialType::Acs,
+            p,
+        );
+        let paid = (vacancies.saturating_sub(before) as usize).min(status.agents.len());
+        if paid == 0 {
+            return;
+        }
+        let value = used.value;
+        let integral = value * rust_decimal::Decimal::from(paid as u64);
+        let suspended = status.agents[..paid]
+            .iter()
+            .filter(|a| status.suspended_agents.contains(a))
+            .count();
+        let desconto = if status.suspension_pct == 100 {
+            integral
+        } else {
+            value * rust_decimal::Decimal::from(suspended as u64)
+        };
+        push(Component::Acs, Some(used), integral, desconto);
+    }
+
+    fn statements(&self, p: Parcela, only: Option<Ibge>, result: &mut ParcelaResult) {
+        let mut totals: BTreeMap<(Ibge, Plano), (Money, Money)> = BTreeMap::new();
+        for line in &result.lines {
+            if line.component == Component::Implantacao {
+                *result.implantacao.entry(line.ibge).or_default() += line.integral;
+                continue;
+            }
+            let entry = totals.entry((line.ibge, line.plano)).or_default();
+            entry.0 += line.integral;
+            entry.1 += line.desconto;
+        }
+        // A plano with an adjustment but no line still has a statement.
+        for (ibge, _, plano) in self
+            .state
+            .adjustments
+            .keys()
+            .filter(|(i, parcela, _)| *parcela == p && only.is_none_or(|o| o == *i))
+        {
+            totals.entry((*ibge, *plano)).or_default();
+        }
+        for ((ibge, plano), (integral, desconto)) in totals {
+            let ajuste = self
+                .state
+                .adjustments
+                .get(&(ibge, p, plano))
+                .map_or(Money::ZERO, |a| a.0);
+            let efetivo = integral - desconto + ajuste;
+            result.statements.push(Statement {
+                ibge,
+                parcela: p,
+                plano,
+                integral,
+                desconto,
+                ajuste,
+                efetivo,
+            });
+        }
+    }
+}
+
+/// Rule ids that amounts cite.
+pub const AMOUNT_RULES: [catalog::Rule; 6] = [
+    catalog::PAG_FIXO,
+    catalog::PAG_VINCULO,
+    catalog::PAG_QUALIDADE,
+    catalog::PAG_TRANSICAO,
+    catalog::PAG_ACS,
+    catalog::PAG_ARREDONDAMENTO,
+];

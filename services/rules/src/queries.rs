@@ -1,0 +1,102 @@
+//! Queries over the fold: team statuses, the decisions for integrators, explanations.
+
+use repasse_proto::decision::{CredentialRevoked, Decision, SuspensionDecision};
+use repasse_proto::{Competencia, Ine};
+
+use crate::catalog;
+use crate::eval::{Context, LinkIndexPair, TeamStatus, evaluate_team};
+use crate::explain::Explanation;
+use crate::ledger::Ledger;
+
+impl Ledger {
+    /// Every homologated team known in SCNES by `c`, sorted by INE (empty if `c` is not closed).
+    pub fn evaluate_competencia(&self, c: Competencia) -> Vec<TeamStatus> {
+        self.evaluations()
+            .by_competencia
+            .get(&c)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    pub fn team_status(&self, ine: Ine, c: Competencia) -> Option<TeamStatus> {
+        let evaluations = self.evaluations();
+        let statuses = evaluations.by_competencia.get(&c)?;
+        statuses
+            .binary_search_by_key(&ine, |s| s.ine)
+            .ok()
+            .map(|i| statuses[i].clone())
+    }
+
+    /// Changes of suspension state over the closed competências, in order: applied (0 → x), changed
+    /// (x → y), lifted (x → 0), and SUSP.REVOGACAO revocations. A team not payable counts as 0 %.
+    pub fn suspension_decisions(&self) -> Vec<Decision> {
+        let evaluations = self.evaluations();
+        let mut previous: std::collections::BTreeMap<Ine, u8> = std::collections::BTreeMap::new();
+        let mut out = Vec::new();
+        for statuses in evaluations.by_competencia.values() {
+            for s in statuses {
+                let before = previous.insert(s.ine, s.suspension_pct).unwrap_or(0);
+                let decision = SuspensionDecision {
+                    ine: s.ine,
+                    ibge: s.ibge,
+                    competencia: s.competencia,
+                    pct: s.suspension_pct,
+                    previous_pct: before,
+                    reasons: s.reasons.iter().map(|r| (*r).to_owned()).collect(),
+                };
+                match (before, s.suspension_pct) {
+                    (0, 0) => {}
+                    (0, _) => out.push(Decision::SuspensionApplied(decision)),
+                    (_, 0) => out.push(Decision::SuspensionLifted(decision)),
+                    (a, b) if a != b => out.push(Decision::SuspensionChanged(decision)),
+                    _ => {}
+                }
+                if s.revoked_now {
+                    out.push(Decision::CredentialRevoked(CredentialRevoked {
+                        ine: s.ine,
+                        ibge: s.ibge,
+                        competencia: s.competencia,
+                        reasons: vec![catalog::SUSP_REVOGACAO.id.to_owned()],
+                    }));
+                }
+            }
+        }
+        out
+    }
+
+    /// The full explanation of a team's status in a competência: every rule checked, fired or not, with
+    /// its citation, the facts (by stream position) behind each input, and the amounts of its parcela.
+    pub fn explain_team(&self, ine: Ine, c: Competencia) -> Option<Explanation> {
+        let status = self.team_status(ine, c)?;
+        let entries = self.state.homologations.get(&ine)?;
+        let indexes = LinkIndexPair::build(&self.state, c);
+        let revoked = self.revocations_before(c);
+        let ctx = Context {
+            ledger: self,
+            c,
+            index: &indexes.current,
+            previous: &indexes.previous,
+            revoked: &revoked,
+        };
+        let mut checks = Vec::new();
+        evaluate_team(&ctx, ine, entries, Some(&mut checks));
+        let lines = self
+            .parcela(c.parcela(), Some(status.ibge))
+            .lines
+            .into_iter()
+            .filter(|l| l.ine == ine)
+            .collect();
+        Some(Explanation::new(status, checks, lines))
+    }
+
+    fn revocations_before(&self, c: Competencia) -> rustc_hash::FxHashMap<u64, Competencia> {
+        let evaluations = self.evaluations();
+        let mut revoked = rustc_hash::FxHashMap::default();
+        for (competencia, statuses) in evaluations.by_competencia.range(..c) {
+            for s in statuses.iter().filter(|s| s.revoked_now) {
+                revoked.insert(s.ine.get(), *competencia);
+            }
+        }
+        revoked
+    }
+}

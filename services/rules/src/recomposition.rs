@@ -1,0 +1,174 @@
+//! Recomposition (RULES.md §6, PRC 6/2017 art. 12-T): municipalities that receive less eSF/eAP under the
+//! new model than in the 12 parcelas before it are compensated, while they keep their teams.
+
+use repasse_proto::{Ibge, Money, Parcela, Plano, TeamType};
+use rust_decimal::Decimal;
+
+use crate::calendar::novo_modelo_from;
+use crate::ledger::{Ledger, Position};
+use crate::pay::Component;
+
+/// Months in the base and in the new-model window.
+pub const WINDOW_MONTHS: i32 = 12;
+/// RECOMP.VALOR: the monthly compensation is R × 1.10.
+pub const COMPENSATION_FACTOR: (i64, u32) = (110, 2);
+/// RECOMP.CONDICAO [interp]: equivalent count = eSF + 0.75 × eAP 30 h + 0.5 × eAP 20 h.
+pub const EAP30_EQUIVALENCE: (i64, u32) = (75, 2);
+pub const EAP20_EQUIVALENCE: (i64, u32) = (5, 1);
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Recomposition {
+    pub ibge: Ibge,
+    /// RECOMP.BASE: historical eSF/eAP transfers of 2023-05 … 2024-04.
+    pub base: Money,
+    pub base_positions: Vec<Position>,
+    /// RECOMP.NOVO: replayed efetivo of eSF/eAP in 2024-05 … 2025-04.
+    pub novo: Money,
+    /// RECOMP.VALOR: (B − N) ÷ 12, zero when N ≥ B.
+    pub monthly_value: Money,
+    pub compensation: Money,
+    /// Equivalent team count in parcela 2024-05.
+    pub reference_count: Decimal,
+    pub parcelas: Vec<RecompositionParcela>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct RecompositionParcela {
+    pub parcela: Parcela,
+    pub paid: bool,
+    pub amount: Money,
+    pub equivalent_count: Decimal,
+    /// Why it was not paid (pt-BR), or why it was.
+    pub reason: String,
+}
+
+impl Ledger {
+    /// eSF/eAP efetivo of fixed + vínculo + qualidade lines (RECOMP.NOVO's definition).
+    fn esf_eap_efetivo(&self, ibge: Ibge, p: Parcela) -> Money {
+        self.parcela(p, Some(ibge))
+            .lines
+            .iter()
+            .filter(|l| l.plano == Plano::EsfEap && l.component != Component::Implantacao)
+            .map(|l| l.integral - l.desconto)
+            .sum()
+    }
+
+    fn equivalent_count(&self, ibge: Ibge, p: Parcela) -> Decimal {
+        let evaluations = self.evaluations();
+        let Some(statuses) = evaluations.by_competencia.get(&p.competencia()) else {
+            return Decimal::ZERO;
+        };
+        statuses
+            .iter()
+            .filter(|s| s.payable && s.ibge == ibge)
+            .map(|s| match s.team_type {
+                TeamType::Esf => Decimal::ONE,
+                TeamType::Eap30 => Decimal::new(EAP30_EQUIVALENCE.0, EAP30_EQUIVALENCE.1),
+                TeamType::Eap20 => Decimal::new(EAP20_EQUIVALENCE.0, EAP20_EQUIVALENCE.1),
+                _ => Decimal::ZERO,
+            })
+            .sum()
+    }
+
+    /// The municipality's recomposition, or `None` without any historical transfer (no base to compare).
+    pub fn recomposition(&self, ibge: Ibge) -> Option<Recomposition> {
+        let start = novo_modelo_from();
+        let base_window = (start.add_months(-WINDOW_MONTHS), start.pred());
+        let mut base = Money::ZERO;
+        let mut base_positions = Vec::new();
+        for ((_, _, _), (amount, positions)) in self
+            .state
+            .historical
+            .range((ibge, Plano::EsfEap, base_window.0)..=(ibge, Plano::EsfEap, base_window.1))
+        {
+            base += *amount;
+            base_positions.extend(positions);
+        }
+        if base_positions.is_empty() {
+            return None;
+        }
+        let novo: Money = Parcela::range_inclusive(start, start.add_months(WINDOW_MONTHS - 1))
+            .map(|p| self.esf_eap_efetivo(ibge, p))
+            .sum();
+        let (monthly_value, compensation) = if novo < base {
+            let exact = (base - novo).amount() / Decimal::from(WINDOW_MONTHS);
+            let factor = Decimal::new(COMPENSATION_FACTOR.0, COMPENSATION_FACTOR.1);
+            (
+                Money::new(exact).round_centavo(),
+                Money::new(exact * factor).round_centavo(),
+            )
+        } else {
+            (Money::ZERO, Money::ZERO)
+        };
+        let reference_count = self.equivalent_count(ibge, start);
+        let parcelas = if compensation.is_zero() {
+            Vec::new()
+        } else {
+            self.recomposition_parcelas(ibge, base, compensation, reference_count)
+        };
+        Some(Recomposition {
+            ibge,
+            base,
+            base_positions,
+            novo,
+            monthly_value,
+            compensation,
+            reference_count,
+            parcelas,
+        })
+    }
+
+    /// RECOMP.CONDICAO for every computable parcela from 2025-05 on.
+    fn recomposition_parcelas(
+        &self,
+        ibge: Ibge,
+        base: Money,
+        compensation: Money,
+        reference: Decimal,
+    ) -> Vec<RecompositionParcela> {
+        let first = novo_modelo_from().add_months(WINDOW_MONTHS);
+        let mut out = Vec::new();
+        let mut stopped = false;
+        for p in self.parcelas().into_iter().filter(|p| *p >= first) {
+            let count = self.equivalent_count(ibge, p);
+            let trailing: Money = Parcela::range_inclusive(p.add_months(-WINDOW_MONTHS), p.pred())
+                .map(|q| self.esf_eap_efetivo(ibge, q))
+                .sum();
+            // "Until the situation changes" [interp]: stops for good once the trailing 12 parcelas reach B.
+            stopped = stopped || trailing >= base;
+            let (paid, reason) = if stopped {
+                (
+                    false,
+                    format!(
+                        "efetivo eSF/eAP das 12 parcelas anteriores ({}) alcançou a base ({})",
+                        trailing.to_brl(),
+                        base.to_brl()
+                    ),
+                )
+            } else if count < reference {
+                (
+                    false,
+                    format!(
+                        "quantidade equivalente de equipes {count} abaixo da de 2024-05 ({reference})"
+                    ),
+                )
+            } else {
+                (
+                    true,
+                    format!(
+                        "quantidade equivalente de equipes {count} mantida (2024-05: {reference})"
+                    ),
+                )
+            };
+            let amount = if paid { compensation } else { Money::ZERO };
+            out.push(RecompositionParcela {
+                parcela: p,
+                paid,
+                amount,
+                equivalent_count: count,
+                reason,
+            });
+        }
+        out
+    }
+}
