@@ -3,6 +3,7 @@
 //! Every source (the Anexo VI CSV, the synthetic national history, case files through `repasse-cases`)
 //! ends in [`writer::FactWriter`], the one path from a fact to the log.
 
+pub mod anexo_vi;
 pub mod writer;
 
 pub use writer::{FactWriter, WriteSummary};

@@ -19,7 +19,11 @@ pub struct Report {
     pub links: u64,
     pub facts: u64,
     pub fold_ms: u128,
+    /// Validity and suspensions of every team in C − 1 and C (the fold evaluates closed competências in
+    /// order, as SUSP.REVOGACAO needs), national link indexes (duplicity, 60 h) included.
+    pub competencias_evaluated: usize,
     pub evaluate_ms: u128,
+    pub evaluate_ms_per_competencia: u128,
     pub parcela_ms: u128,
     pub suspended_teams: u64,
     pub lines: u64,
@@ -166,7 +170,10 @@ pub fn run(teams: u32, links_per_team: u32, seed: u64) -> Report {
         links: u64::from(teams) * u64::from(links_per_team),
         facts: facts.len() as u64,
         fold_ms,
+        competencias_evaluated: ledger.closed_competencias().len(),
         evaluate_ms,
+        evaluate_ms_per_competencia: evaluate_ms
+            / ledger.closed_competencias().len().max(1) as u128,
         parcela_ms,
         suspended_teams: statuses.iter().filter(|s| s.suspension_pct > 0).count() as u64,
         lines: parcela.lines.len() as u64,

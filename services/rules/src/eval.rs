@@ -74,7 +74,7 @@ impl LinkIndex {
         if let Some(records) = state.scnes.get(&c) {
             by_cpf.reserve(records.len() * 8);
             for (ine, record) in records.iter().filter(|(_, r)| r.active) {
-                let homologated = state.homologations.contains_key(&ine_of(*ine));
+                let homologated = state.homologated.contains(ine);
                 for link in record.links.iter().filter(|l| l.present) {
                     let entry = by_cpf.entry(link.cpf).or_default();
                     entry.0 = entry.0.saturating_add(u16::from(link.hours));
@@ -105,10 +105,6 @@ impl LinkIndexPair {
             previous: LinkIndex::build(state, c.pred()),
         }
     }
-}
-
-fn ine_of(raw: u64) -> Ine {
-    format!("{raw:010}").parse().expect("stored INEs are valid")
 }
 
 /// What evaluating one competência needs besides the state.

@@ -76,6 +76,8 @@ pub(crate) struct State {
     pub strata: BTreeMap<Ibge, Vec<(Parcela, Estrato, Position)>>,
     pub credentials: BTreeMap<(Ibge, CredentialType), Vec<Credential>>,
     pub homologations: BTreeMap<Ine, Vec<HomologationEntry>>,
+    /// The INEs of `homologations`, for the national link index.
+    pub homologated: rustc_hash::FxHashSet<u64>,
     pub cancellations: BTreeMap<Ine, Vec<(Parcela, Position)>>,
     pub scnes: BTreeMap<Competencia, FxHashMap<u64, TeamRecord>>,
     pub closed: BTreeMap<Competencia, Position>,
@@ -152,6 +154,7 @@ impl Ledger {
                     position,
                 };
                 s.homologations.entry(f.ine).or_default().push(entry);
+                s.homologated.insert(f.ine.get());
             }
             Fact::HomologationCancelled(f) => s
                 .cancellations

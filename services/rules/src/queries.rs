@@ -28,13 +28,18 @@ impl Ledger {
     }
 
     /// Changes of suspension state over the closed competências, in order: applied (0 → x), changed
-    /// (x → y), lifted (x → 0), and SUSP.REVOGACAO revocations. A team not payable counts as 0 %.
+    /// (x → y), lifted (x → 0), and SUSP.REVOGACAO revocations. A team that stops being payable (revoked,
+    /// cancelled, beyond the credentialed quantity) has no suspension to lift: its state starts again at 0 %.
     pub fn suspension_decisions(&self) -> Vec<Decision> {
         let evaluations = self.evaluations();
         let mut previous: std::collections::BTreeMap<Ine, u8> = std::collections::BTreeMap::new();
         let mut out = Vec::new();
         for statuses in evaluations.by_competencia.values() {
             for s in statuses {
+                if !s.payable {
+                    previous.remove(&s.ine);
+                    continue;
+                }
                 let before = previous.insert(s.ine, s.suspension_pct).unwrap_or(0);
                 let decision = SuspensionDecision {
                     ine: s.ine,
