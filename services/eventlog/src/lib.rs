@@ -11,6 +11,7 @@ use bytes::Bytes;
 use futures::stream::BoxStream;
 use repasse_proto::Timestamp;
 
+pub mod bench;
 pub mod clock;
 pub mod memory;
 pub mod nats;

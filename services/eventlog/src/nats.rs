@@ -1,1 +1,333 @@
-//! NATS JetStream backend (being written).
+//! The production backend: NATS JetStream. One stream per kind (facts, decisions) with subjects as in
+//! ARCHITECTURE.md, created or updated on start. The event id travels in `Nats-Msg-Id` (JetStream drops
+//! a duplicate within its window; the projector also ignores ids it has seen, since history is years),
+//! an expected position in `Nats-Expected-Last-Sequence`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::HeaderMap;
+use async_nats::jetstream::{self, consumer, context::PublishErrorKind, stream};
+use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt};
+use repasse_proto::Timestamp;
+use tokio::sync::Mutex;
+
+use crate::{
+    Appended, Error, EventLog, MAX_READ_BATCH, NewRecord, Position, Record, Result, validate,
+};
+
+pub const MSG_ID: &str = "Nats-Msg-Id";
+pub const EXPECTED_LAST_SEQUENCE: &str = "Nats-Expected-Last-Sequence";
+
+#[derive(Clone, Debug)]
+pub struct NatsConfig {
+    pub stream: String,
+    pub subjects: Vec<String>,
+    /// 1 on one server; 3 on the production cluster.
+    pub replicas: usize,
+    /// Publishes awaiting their ack at once: bounded back-pressure.
+    pub max_in_flight: usize,
+    /// JetStream's deduplication window.
+    pub duplicate_window: Duration,
+}
+
+impl NatsConfig {
+    pub fn facts() -> NatsConfig {
+        NatsConfig::new("REPASSE_FATOS", "fatos.>")
+    }
+    pub fn decisions() -> NatsConfig {
+        NatsConfig::new("REPASSE_DECISOES", "decisoes.>")
+    }
+    pub fn new(stream: &str, subjects: &str) -> NatsConfig {
+        NatsConfig {
+            stream: stream.to_owned(),
+            subjects: vec![subjects.to_owned()],
+            replicas: 1,
+            max_in_flight: 4_096,
+            duplicate_window: Duration::from_secs(10 * 60),
+        }
+    }
+}
+
+/// A reader kept between `read` calls, positioned at the next sequence, with the stream's last sequence as
+/// last seen (asked again only when a read reaches it).
+struct Cursor {
+    next: Position,
+    known_last: Position,
+    messages: consumer::pull::Ordered,
+}
+
+pub struct NatsLog {
+    config: NatsConfig,
+    js: jetstream::Context,
+    stream: stream::Stream,
+    cursor: Arc<Mutex<Option<Cursor>>>,
+}
+
+impl NatsLog {
+    pub async fn connect(url: &str, config: NatsConfig) -> Result<NatsLog> {
+        let client = async_nats::connect(url).await.map_err(|e| Error::Nats {
+            stream: config.stream.clone(),
+            detail: format!("conexão com {url}: {e}"),
+        })?;
+        NatsLog::open(client, config).await
+    }
+
+    /// Creates the stream, or updates it (subjects, replicas) when it exists.
+    pub async fn open(client: async_nats::Client, config: NatsConfig) -> Result<NatsLog> {
+        let js = jetstream::ContextBuilder::new()
+            .max_ack_inflight(config.max_in_flight.max(1))
+            .build(client);
+        let stream_config = stream::Config {
+            name: config.stream.clone(),
+            subjects: config.subjects.clone(),
+            num_replicas: config.replicas,
+            storage: stream::StorageType::File,
+            duplicate_window: config.duplicate_window,
+            allow_direct: true,
+            ..Default::default()
+        };
+        let nats = |e: &dyn std::fmt::Display| Error::Nats {
+            stream: config.stream.clone(),
+            detail: e.to_string(),
+        };
+        js.create_or_update_stream(stream_config)
+            .await
+            .map_err(|e| nats(&e))?;
+        let stream = js.get_stream(&config.stream).await.map_err(|e| nats(&e))?;
+        Ok(NatsLog {
+            config,
+            js,
+            stream,
+            cursor: Arc::new(Mutex::new(None)),
+        })
+    }
+
+    pub fn config(&self) -> &NatsConfig {
+        &self.config
+    }
+
+    fn error(&self, detail: impl std::fmt::Display) -> Error {
+        Error::Nats {
+            stream: self.config.stream.clone(),
+            detail: detail.to_string(),
+        }
+    }
+
+    fn headers(record: &NewRecord, expected: Option<Position>) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(MSG_ID, record.id.as_str());
+        if let Some(expected) = expected {
+            headers.insert(EXPECTED_LAST_SEQUENCE, expected.0.to_string().as_str());
+        }
+        headers
+    }
+
+    async fn publish(
+        &self,
+        record: NewRecord,
+        expected: Option<Position>,
+    ) -> Result<jetstream::context::PublishAckFuture> {
+        validate(&self.config.stream, &record)?;
+        let headers = NatsLog::headers(&record, expected);
+        self.js
+            .publish_with_headers(record.subject, headers, record.payload)
+            .await
+            .map_err(|e| self.error(e))
+    }
+
+    async fn acked(
+        &self,
+        ack: jetstream::context::PublishAckFuture,
+        expected: Option<Position>,
+    ) -> Result<Appended> {
+        match ack.await {
+            Ok(ack) => Ok(Appended {
+                position: Position(ack.sequence),
+                duplicate: ack.duplicate,
+            }),
+            Err(e) if e.kind() == PublishErrorKind::WrongLastSequence => {
+                let actual = self.last_position().await?;
+                Err(Error::Conflict {
+                    stream: self.config.stream.clone(),
+                    expected: expected.unwrap_or_default(),
+                    actual,
+                })
+            }
+            Err(e) => Err(self.error(e)),
+        }
+    }
+
+    async fn ordered(&self, from: Position) -> Result<consumer::pull::Ordered> {
+        let config = consumer::pull::OrderedConfig {
+            deliver_policy: consumer::DeliverPolicy::ByStartSequence {
+                start_sequence: from.0.max(1),
+            },
+            ..Default::default()
+        };
+        let consumer = self
+            .stream
+            .create_consumer(config)
+            .await
+            .map_err(|e| self.error(e))?;
+        consumer.messages().await.map_err(|e| self.error(e))
+    }
+}
+
+/// A JetStream message as a log record.
+fn to_record(stream: &str, message: &jetstream::Message) -> Result<Record> {
+    let info = message.info().map_err(|e| Error::Nats {
+        stream: stream.to_owned(),
+        detail: e.to_string(),
+    })?;
+    let id = message
+        .headers
+        .as_ref()
+        .and_then(|h| h.get(MSG_ID))
+        .map(|v| v.as_str().to_owned())
+        .ok_or_else(|| Error::Nats {
+            stream: stream.to_owned(),
+            detail: format!("mensagem {} sem {MSG_ID}", info.stream_sequence),
+        })?;
+    Ok(Record {
+        position: Position(info.stream_sequence),
+        subject: message.subject.to_string(),
+        id,
+        stamp: Timestamp((info.published.unix_timestamp_nanos() / 1_000_000) as i64),
+        payload: message.payload.clone(),
+    })
+}
+
+impl EventLog for NatsLog {
+    fn stream(&self) -> &str {
+        &self.config.stream
+    }
+
+    async fn append(&self, record: NewRecord, expected: Option<Position>) -> Result<Appended> {
+        let ack = self.publish(record, expected).await?;
+        self.acked(ack, expected).await
+    }
+
+    /// Keeps up to `max_in_flight` publishes awaiting their acks, answered in order.
+    async fn append_batch(&self, records: Vec<NewRecord>) -> Result<Vec<Appended>> {
+        let window = self.config.max_in_flight.max(1);
+        let mut pending = std::collections::VecDeque::with_capacity(window.min(records.len()));
+        let mut answers = Vec::with_capacity(records.len());
+        for record in records {
+            if pending.len() == window {
+                let ack = pending.pop_front().expect("window is full");
+                answers.push(self.acked(ack, None).await?);
+            }
+            pending.push_back(self.publish(record, None).await?);
+        }
+        for ack in pending {
+            answers.push(self.acked(ack, None).await?);
+        }
+        Ok(answers)
+    }
+
+    async fn read(&self, from: Position, max: usize) -> Result<Vec<Record>> {
+        let from = from.max(Position(1));
+        let mut guard = self.cursor.lock().await;
+        let cached = guard.take().filter(|c| c.next == from);
+        let last = match &cached {
+            Some(cursor) if cursor.known_last >= from => cursor.known_last,
+            _ => self.last_position().await?,
+        };
+        if from > last || max == 0 {
+            *guard = cached;
+            return Ok(Vec::new());
+        }
+        let want = usize::try_from(last.0 - from.0 + 1)
+            .unwrap_or(usize::MAX)
+            .min(max)
+            .min(MAX_READ_BATCH);
+        let mut cursor = match cached {
+            Some(cursor) => cursor,
+            None => Cursor {
+                next: from,
+                known_last: last,
+                messages: self.ordered(from).await?,
+            },
+        };
+        cursor.known_last = last;
+        let mut out = Vec::with_capacity(want);
+        while out.len() < want {
+            let message = cursor
+                .messages
+                .try_next()
+                .await
+                .map_err(|e| self.error(e))?;
+            let message = message.ok_or_else(|| self.error("o consumidor ordenado terminou"))?;
+            let record = to_record(&self.config.stream, &message)?;
+            cursor.next = record.position.next();
+            out.push(record);
+        }
+        *guard = Some(cursor);
+        Ok(out)
+    }
+
+    fn follow(&self, from: Position) -> BoxStream<'static, Result<Record>> {
+        let stream = self.stream.clone();
+        let name = self.config.stream.clone();
+        let config = consumer::pull::OrderedConfig {
+            deliver_policy: consumer::DeliverPolicy::ByStartSequence {
+                start_sequence: from.0.max(1),
+            },
+            ..Default::default()
+        };
+        let nats = move |e: &dyn std::fmt::Display| Error::Nats {
+            stream: name.clone(),
+            detail: e.to_string(),
+        };
+        let name = self.config.stream.clone();
+        futures::stream::once(async move {
+            let consumer = stream.create_consumer(config).await.map_err(|e| nats(&e))?;
+            let messages = consumer.messages().await.map_err(|e| nats(&e))?;
+            Ok::<_, Error>(messages.map(move |m| match m {
+                Ok(message) => to_record(&name, &message),
+                Err(e) => Err(Error::Nats {
+                    stream: name.clone(),
+                    detail: e.to_string(),
+                }),
+            }))
+        })
+        .map(|result| match result {
+            Ok(records) => records.boxed(),
+            Err(e) => futures::stream::once(async move { Err(e) }).boxed(),
+        })
+        .flatten()
+        .boxed()
+    }
+
+    /// Binary search with direct gets: JetStream stamps messages on arrival, so stamps never decrease.
+    async fn position_at(&self, at: Timestamp) -> Result<Position> {
+        let (mut low, mut high) = (0u64, self.last_position().await?.0);
+        while low < high {
+            let middle = low + (high - low).div_ceil(2);
+            let message = self
+                .stream
+                .direct_get(middle)
+                .await
+                .map_err(|e| self.error(e))?;
+            let stamp = Timestamp((message.time.unix_timestamp_nanos() / 1_000_000) as i64);
+            if stamp <= at {
+                low = middle;
+            } else {
+                high = middle - 1;
+            }
+        }
+        Ok(Position(low))
+    }
+
+    async fn last_position(&self) -> Result<Position> {
+        let mut stream = self
+            .js
+            .get_stream(&self.config.stream)
+            .await
+            .map_err(|e| self.error(e))?;
+        let info = stream.info().await.map_err(|e| self.error(e))?;
+        Ok(Position(info.state.last_sequence))
+    }
+}

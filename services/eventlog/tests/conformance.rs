@@ -330,5 +330,122 @@ impl Fixture for SledFixture {
     }
 }
 
+/// Each test starts its own nats-server (from NATS_SERVER or PATH); "reopen" restarts the server on the
+/// same store, so durability is the server's, not the client's.
+struct NatsFixture {
+    server: repasse_eventlog::testing::NatsServer,
+    streams: u32,
+}
+
+impl NatsFixture {
+    fn new() -> Self {
+        let server = repasse_eventlog::testing::NatsServer::start()
+            .expect("nats-server (see README: scripts/test.sh installs it)");
+        NatsFixture { server, streams: 0 }
+    }
+    fn config(&self) -> repasse_eventlog::nats::NatsConfig {
+        let n = self.streams;
+        repasse_eventlog::nats::NatsConfig::new(&format!("TESTE_{n}"), &format!("fatos{n}.>"))
+    }
+}
+
+fn nats_record_subject(record: NewRecord, n: u32) -> NewRecord {
+    NewRecord {
+        subject: record.subject.replacen("fatos", &format!("fatos{n}"), 1),
+        ..record
+    }
+}
+
+/// Rewrites subjects into the fixture's stream, so the generic scenarios run unchanged.
+struct NatsUnderTest {
+    log: repasse_eventlog::nats::NatsLog,
+    n: u32,
+}
+
+impl EventLog for NatsUnderTest {
+    fn stream(&self) -> &str {
+        self.log.stream()
+    }
+    async fn append(
+        &self,
+        record: NewRecord,
+        expected: Option<Position>,
+    ) -> repasse_eventlog::Result<repasse_eventlog::Appended> {
+        self.log
+            .append(nats_record_subject(record, self.n), expected)
+            .await
+    }
+    async fn append_batch(
+        &self,
+        records: Vec<NewRecord>,
+    ) -> repasse_eventlog::Result<Vec<repasse_eventlog::Appended>> {
+        self.log
+            .append_batch(
+                records
+                    .into_iter()
+                    .map(|r| nats_record_subject(r, self.n))
+                    .collect(),
+            )
+            .await
+    }
+    async fn read(
+        &self,
+        from: Position,
+        max: usize,
+    ) -> repasse_eventlog::Result<Vec<repasse_eventlog::Record>> {
+        let n = self.n;
+        let records = self.log.read(from, max).await?;
+        Ok(records
+            .into_iter()
+            .map(|r| repasse_eventlog::Record {
+                subject: r.subject.replacen(&format!("fatos{n}"), "fatos", 1),
+                ..r
+            })
+            .collect())
+    }
+    fn follow(
+        &self,
+        from: Position,
+    ) -> futures::stream::BoxStream<'static, repasse_eventlog::Result<repasse_eventlog::Record>>
+    {
+        self.log.follow(from)
+    }
+    async fn position_at(&self, at: Timestamp) -> repasse_eventlog::Result<Position> {
+        self.log.position_at(at).await
+    }
+    async fn last_position(&self) -> repasse_eventlog::Result<Position> {
+        self.log.last_position().await
+    }
+}
+
+impl Fixture for NatsFixture {
+    type Log = NatsUnderTest;
+    async fn fresh(&mut self, _clock: Arc<ManualClock>) -> NatsUnderTest {
+        self.streams += 1;
+        let log = repasse_eventlog::nats::NatsLog::connect(&self.server.url(), self.config())
+            .await
+            .unwrap();
+        NatsUnderTest {
+            log,
+            n: self.streams,
+        }
+    }
+    async fn reopen(&mut self, log: NatsUnderTest, _clock: Arc<ManualClock>) -> NatsUnderTest {
+        drop(log);
+        self.server.restart().unwrap();
+        let log = repasse_eventlog::nats::NatsLog::connect(&self.server.url(), self.config())
+            .await
+            .unwrap();
+        NatsUnderTest {
+            log,
+            n: self.streams,
+        }
+    }
+    fn clock_driven(&self) -> bool {
+        false
+    }
+}
+
 conformance!(memory, MemoryFixture);
+conformance!(nats, NatsFixture::new());
 conformance!(sled, SledFixture::new());
