@@ -19,39 +19,41 @@ fn record(i: u64) -> NewRecord {
     }
 }
 
-async fn log_with(dir: &std::path::Path, n: u64) {
+/// `n` records appended `per_call` at a time: each call writes its own page.
+async fn log_with(dir: &std::path::Path, n: u64, per_call: u64) {
     let log = SledLog::open(dir, "fatos", clock()).unwrap();
-    log.append_batch((1..=n).map(record).collect())
-        .await
-        .unwrap();
+    for first in (1..=n).step_by(per_call as usize) {
+        let last = (first + per_call - 1).min(n);
+        log.append_batch((first..=last).map(record).collect())
+            .await
+            .unwrap();
+    }
     assert_eq!(log.verify_all().unwrap(), Position(n));
 }
 
 /// Edits the raw sled trees behind the log's back.
 fn tamper(dir: &std::path::Path, edit: impl FnOnce(&sled::Tree)) {
     let db = sled::open(dir).unwrap();
-    edit(&db.open_tree("fatos.records").unwrap());
+    edit(&db.open_tree("fatos.pages").unwrap());
     db.flush().unwrap();
 }
 
 #[tokio::test]
 async fn a_flipped_byte_in_a_record_is_reported_as_corrupt_with_its_position() {
     let dir = tempfile::tempdir().unwrap();
-    log_with(dir.path(), 50).await;
+    log_with(dir.path(), 50, 10).await;
     tamper(dir.path(), |tree| {
-        let key = 17u64.to_be_bytes();
+        // The last byte of the page of records 11..=20 is the checksum of record 20.
+        let key = 11u64.to_be_bytes();
         let mut value = tree.get(key).unwrap().unwrap().to_vec();
-        value[30] ^= 0xff;
+        *value.last_mut().unwrap() ^= 0xff;
         tree.insert(key, value).unwrap();
     });
     let log = SledLog::open(dir.path(), "fatos", clock()).unwrap();
-    assert_eq!(
-        log.read(Position(1), 16).await.unwrap().len(),
-        16,
-        "records before the damage stay readable"
-    );
+    let before = log.read(Position(1), 10).await.unwrap();
+    assert_eq!(before.len(), 10, "records before the damage stay readable");
     match log.read(Position(1), 100).await {
-        Err(Error::Corrupt { detail, .. }) => assert!(detail.contains("registro 17"), "{detail}"),
+        Err(Error::Corrupt { detail, .. }) => assert!(detail.contains("registro 20"), "{detail}"),
         other => panic!("expected Corrupt, got {other:?}"),
     }
     assert!(matches!(log.verify_all(), Err(Error::Corrupt { .. })));
@@ -60,11 +62,9 @@ async fn a_flipped_byte_in_a_record_is_reported_as_corrupt_with_its_position() {
 #[tokio::test]
 async fn losing_the_last_records_is_reported_as_truncation_on_open() {
     let dir = tempfile::tempdir().unwrap();
-    log_with(dir.path(), 50).await;
+    log_with(dir.path(), 50, 5).await;
     tamper(dir.path(), |tree| {
-        for position in 46..=50u64 {
-            tree.remove(position.to_be_bytes()).unwrap();
-        }
+        tree.remove(46u64.to_be_bytes()).unwrap();
     });
     match SledLog::open(dir.path(), "fatos", clock()) {
         Err(Error::Truncated {
@@ -77,9 +77,9 @@ async fn losing_the_last_records_is_reported_as_truncation_on_open() {
 #[tokio::test]
 async fn a_missing_record_in_the_middle_is_a_gap_not_a_shorter_log() {
     let dir = tempfile::tempdir().unwrap();
-    log_with(dir.path(), 30).await;
+    log_with(dir.path(), 30, 10).await;
     tamper(dir.path(), |tree| {
-        tree.remove(10u64.to_be_bytes()).unwrap();
+        tree.remove(11u64.to_be_bytes()).unwrap();
     });
     let log = SledLog::open(dir.path(), "fatos", clock()).unwrap();
     match log.read(Position(1), 100).await {
@@ -91,7 +91,7 @@ async fn a_missing_record_in_the_middle_is_a_gap_not_a_shorter_log() {
 #[tokio::test]
 async fn truncated_files_on_disk_never_open_as_a_silently_shorter_log() {
     let dir = tempfile::tempdir().unwrap();
-    log_with(dir.path(), 2_000).await;
+    log_with(dir.path(), 2_000, 100).await;
     // Cut every data file of the database in half, as a failed copy or a full disk would.
     for entry in walk(dir.path()) {
         let name = entry.file_name().unwrap().to_string_lossy().into_owned();
@@ -132,7 +132,7 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 #[tokio::test]
 async fn a_missing_control_file_with_records_present_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    log_with(dir.path(), 5).await;
+    log_with(dir.path(), 5, 5).await;
     std::fs::remove_file(dir.path().join("fatos.head")).unwrap();
     assert!(matches!(
         SledLog::open(dir.path(), "fatos", clock()),

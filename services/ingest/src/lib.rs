@@ -4,6 +4,7 @@
 //! ends in [`writer::FactWriter`], the one path from a fact to the log.
 
 pub mod anexo_vi;
+pub mod demo;
 pub mod writer;
 
 pub use writer::{FactWriter, WriteSummary};

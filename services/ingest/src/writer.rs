@@ -7,6 +7,8 @@ use repasse_proto::{Envelope, Fact, codec, subject};
 
 /// Facts encoded per `append_batch` call: bounds memory and keeps many publishes in flight.
 pub const WRITE_BATCH: usize = 8_192;
+/// The largest batch a writer accepts (bounds the memory of pending records).
+pub const MAX_WRITE_BATCH: usize = 262_144;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -42,16 +44,28 @@ pub struct FactWriter<'a, L> {
     log: &'a L,
     clock: &'a dyn Clock,
     pending: Vec<NewRecord>,
+    batch: usize,
     written: u64,
     summary: WriteSummary,
 }
 
 impl<'a, L: EventLog> FactWriter<'a, L> {
     pub fn new(log: &'a L, clock: &'a dyn Clock) -> Self {
+        FactWriter::with_batch(log, clock, WRITE_BATCH)
+    }
+
+    /// A writer appending `batch` facts per call (bulk loads use larger batches: fewer durable flushes).
+    pub fn with_batch(log: &'a L, clock: &'a dyn Clock, batch: usize) -> Self {
+        assert!(
+            batch > 0 && batch <= MAX_WRITE_BATCH,
+            "batch of {batch} outside 1..={MAX_WRITE_BATCH}"
+        );
+        let pending = Vec::with_capacity(batch);
         FactWriter {
             log,
             clock,
-            pending: Vec::with_capacity(WRITE_BATCH),
+            pending,
+            batch,
             written: 0,
             summary: WriteSummary::default(),
         }
@@ -62,7 +76,7 @@ impl<'a, L: EventLog> FactWriter<'a, L> {
         let record = encode_record(fact, source, self.clock, self.written)?;
         self.written += 1;
         self.pending.push(record);
-        if self.pending.len() >= WRITE_BATCH {
+        if self.pending.len() >= self.batch {
             self.flush().await?;
         }
         Ok(())
@@ -73,7 +87,7 @@ impl<'a, L: EventLog> FactWriter<'a, L> {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let batch = std::mem::replace(&mut self.pending, Vec::with_capacity(WRITE_BATCH));
+        let batch = std::mem::replace(&mut self.pending, Vec::with_capacity(self.batch));
         let answers = self.log.append_batch(batch).await?;
         let mut summary = WriteSummary::default();
         for answer in answers {

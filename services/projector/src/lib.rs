@@ -4,5 +4,6 @@
 //! the benchmarks and the long-running projector all go through it.
 
 pub mod fold;
+pub mod national;
 
 pub use fold::{FoldSummary, fold_log};

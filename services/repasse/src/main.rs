@@ -20,6 +20,10 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Roda o histórico nacional sintético de ponta a ponta no log embutido e imprime o resumo nacional.
+    Demo(cmd::demo::Args),
+    /// Gera o histórico nacional sintético (determinístico pela semente) em JSON lines ou num log embutido.
+    DemoData(cmd::demo_data::Args),
     /// Casos de referência (golden cases): reexecuta fatos e confere as decisões esperadas.
     #[command(subcommand)]
     Case(cmd::case::Command),
@@ -32,6 +36,8 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     cmd::init_tracing();
     let result = match cli.command {
+        Command::Demo(args) => cmd::demo::run(args),
+        Command::DemoData(args) => cmd::demo_data::run(args),
         Command::Case(command) => cmd::case::run(command),
         Command::Bench(command) => cmd::bench::run(command),
     };

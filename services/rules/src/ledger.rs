@@ -4,8 +4,11 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
+use repasse_proto::QualityComponent;
+
 use repasse_proto::fact::{
-    Classification, Credentialing, Fact, Municipality, ScnesTeam, SisabProduction, SisabStatus,
+    Classification, ClassificationTarget, Credentialing, Fact, Municipality, ScnesTeam,
+    SisabProduction, SisabStatus,
 };
 use repasse_proto::{
     Competencia, CredentialType, Estrato, Ibge, Ine, Money, Parcela, Plano, TeamType,
@@ -67,6 +70,8 @@ pub struct Rejection {
     pub message: String,
 }
 
+pub(crate) type ClassificationEntry = (Parcela, Option<Parcela>, repasse_proto::Classe, Position);
+
 /// A credenciamento in force from a parcela: (from, quantity, position).
 pub(crate) type Credential = (Parcela, u32, Position);
 
@@ -90,7 +95,9 @@ pub(crate) struct State {
     pub sisab_invalid: FxHashMap<(u64, i32), Position>,
     pub sisab_agent_valid: FxHashMap<(u64, u64, i32), Position>,
     pub control: BTreeMap<Ine, Vec<(Competencia, bool, Position)>>,
-    pub classifications: Vec<(Classification, Position)>,
+    /// Published classifications by target and component: (from, to, class, position).
+    pub classifications:
+        BTreeMap<(ClassificationTarget, QualityComponent), Vec<ClassificationEntry>>,
     pub historical: BTreeMap<(Ibge, Plano, Parcela), (Money, Vec<Position>)>,
     pub adjustments: BTreeMap<(Ibge, Parcela, Plano), (Money, Vec<Position>)>,
     pub parcelas_closed: BTreeMap<Parcela, Position>,
@@ -166,7 +173,7 @@ impl Ledger {
                 s.closed.entry(f.competencia).or_insert(position);
             }
             Fact::SisabProduction(f) => apply_sisab(s, f, position),
-            Fact::Classification(f) => s.classifications.push((f.clone(), position)),
+            Fact::Classification(f) => apply_classification(s, f, position),
             Fact::ControlBodySuspension(f) => {
                 sorted_insert(
                     s.control.entry(f.ine).or_default(),
@@ -401,4 +408,12 @@ fn apply_sisab(s: &mut State, f: &SisabProduction, position: Position) {
             s.sisab_invalid.entry(key).or_insert(position);
         }
     }
+}
+
+fn apply_classification(s: &mut State, f: &Classification, position: Position) {
+    let entry = (f.from_parcela, f.to_parcela, f.class, position);
+    s.classifications
+        .entry((f.target, f.component))
+        .or_default()
+        .push(entry);
 }

@@ -240,11 +240,11 @@ impl Ledger {
         let in_force = |target: ClassificationTarget| {
             self.state
                 .classifications
+                .get(&(target, component))?
                 .iter()
-                .filter(|(c, _)| c.target == target && c.component == component)
-                .filter(|(c, _)| c.from_parcela <= p && c.to_parcela.is_none_or(|to| p <= to))
-                .max_by_key(|(c, pos)| (c.from_parcela, *pos))
-                .map(|(c, _)| c.class)
+                .filter(|(from, to, ..)| *from <= p && to.is_none_or(|to| p <= to))
+                .max_by_key(|(from, _, _, position)| (*from, *position))
+                .map(|(_, _, class, _)| *class)
         };
         in_force(ClassificationTarget::Ine(ine))
             .or_else(|| in_force(ClassificationTarget::Ibge(ibge)))

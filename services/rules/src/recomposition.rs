@@ -42,7 +42,59 @@ pub struct RecompositionParcela {
     pub reason: String,
 }
 
+/// Per parcela, per municipality: eSF/eAP efetivo and equivalent team count, computed once for the country.
+type NationalSeries =
+    std::collections::BTreeMap<Parcela, std::collections::BTreeMap<Ibge, (Money, Decimal)>>;
+
 impl Ledger {
+    /// The recomposition of every municipality with historical transfers, in one pass over the parcelas.
+    pub fn recompositions(&self) -> Vec<Recomposition> {
+        let mut series: NationalSeries = std::collections::BTreeMap::new();
+        for p in self.parcelas() {
+            let per_ibge = series.entry(p).or_default();
+            for line in self.parcela(p, None).lines {
+                if line.plano == Plano::EsfEap && line.component != Component::Implantacao {
+                    per_ibge.entry(line.ibge).or_default().0 += line.integral - line.desconto;
+                }
+            }
+            for status in self
+                .evaluations()
+                .by_competencia
+                .get(&p.competencia())
+                .into_iter()
+                .flatten()
+            {
+                if status.payable {
+                    per_ibge.entry(status.ibge).or_default().1 += equivalence(status.team_type);
+                }
+            }
+        }
+        let ibges: std::collections::BTreeSet<Ibge> = self
+            .state
+            .historical
+            .keys()
+            .map(|(ibge, ..)| *ibge)
+            .collect();
+        ibges
+            .into_iter()
+            .filter_map(|ibge| {
+                let efetivo = |p: Parcela| {
+                    series
+                        .get(&p)
+                        .and_then(|m| m.get(&ibge))
+                        .map_or(Money::ZERO, |v| v.0)
+                };
+                let count = |p: Parcela| {
+                    series
+                        .get(&p)
+                        .and_then(|m| m.get(&ibge))
+                        .map_or(Decimal::ZERO, |v| v.1)
+                };
+                self.recomposition_with(ibge, &efetivo, &count)
+            })
+            .collect()
+    }
+
     /// eSF/eAP efetivo of fixed + vínculo + qualidade lines (RECOMP.NOVO's definition).
     fn esf_eap_efetivo(&self, ibge: Ibge, p: Parcela) -> Money {
         self.parcela(p, Some(ibge))
@@ -61,17 +113,23 @@ impl Ledger {
         statuses
             .iter()
             .filter(|s| s.payable && s.ibge == ibge)
-            .map(|s| match s.team_type {
-                TeamType::Esf => Decimal::ONE,
-                TeamType::Eap30 => Decimal::new(EAP30_EQUIVALENCE.0, EAP30_EQUIVALENCE.1),
-                TeamType::Eap20 => Decimal::new(EAP20_EQUIVALENCE.0, EAP20_EQUIVALENCE.1),
-                _ => Decimal::ZERO,
-            })
+            .map(|s| equivalence(s.team_type))
             .sum()
     }
 
     /// The municipality's recomposition, or `None` without any historical transfer (no base to compare).
     pub fn recomposition(&self, ibge: Ibge) -> Option<Recomposition> {
+        let efetivo = |p: Parcela| self.esf_eap_efetivo(ibge, p);
+        let count = |p: Parcela| self.equivalent_count(ibge, p);
+        self.recomposition_with(ibge, &efetivo, &count)
+    }
+
+    fn recomposition_with(
+        &self,
+        ibge: Ibge,
+        efetivo: &dyn Fn(Parcela) -> Money,
+        count: &dyn Fn(Parcela) -> Decimal,
+    ) -> Option<Recomposition> {
         let start = novo_modelo_from();
         let base_window = (start.add_months(-WINDOW_MONTHS), start.pred());
         let mut base = Money::ZERO;
@@ -88,7 +146,7 @@ impl Ledger {
             return None;
         }
         let novo: Money = Parcela::range_inclusive(start, start.add_months(WINDOW_MONTHS - 1))
-            .map(|p| self.esf_eap_efetivo(ibge, p))
+            .map(efetivo)
             .sum();
         let (monthly_value, compensation) = if novo < base {
             let exact = (base - novo).amount() / Decimal::from(WINDOW_MONTHS);
@@ -100,11 +158,11 @@ impl Ledger {
         } else {
             (Money::ZERO, Money::ZERO)
         };
-        let reference_count = self.equivalent_count(ibge, start);
+        let reference_count = count(start);
         let parcelas = if compensation.is_zero() {
             Vec::new()
         } else {
-            self.recomposition_parcelas(ibge, base, compensation, reference_count)
+            self.recomposition_parcelas(base, compensation, reference_count, efetivo, count)
         };
         Some(Recomposition {
             ibge,
@@ -121,18 +179,19 @@ impl Ledger {
     /// RECOMP.CONDICAO for every computable parcela from 2025-05 on.
     fn recomposition_parcelas(
         &self,
-        ibge: Ibge,
         base: Money,
         compensation: Money,
         reference: Decimal,
+        efetivo: &dyn Fn(Parcela) -> Money,
+        count: &dyn Fn(Parcela) -> Decimal,
     ) -> Vec<RecompositionParcela> {
         let first = novo_modelo_from().add_months(WINDOW_MONTHS);
         let mut out = Vec::new();
         let mut stopped = false;
         for p in self.parcelas().into_iter().filter(|p| *p >= first) {
-            let count = self.equivalent_count(ibge, p);
+            let count = count(p);
             let trailing: Money = Parcela::range_inclusive(p.add_months(-WINDOW_MONTHS), p.pred())
-                .map(|q| self.esf_eap_efetivo(ibge, q))
+                .map(efetivo)
                 .sum();
             // "Until the situation changes" [interp]: stops for good once the trailing 12 parcelas reach B.
             stopped = stopped || trailing >= base;
@@ -170,5 +229,14 @@ impl Ledger {
             });
         }
         out
+    }
+}
+
+fn equivalence(team_type: TeamType) -> Decimal {
+    match team_type {
+        TeamType::Esf => Decimal::ONE,
+        TeamType::Eap30 => Decimal::new(EAP30_EQUIVALENCE.0, EAP30_EQUIVALENCE.1),
+        TeamType::Eap20 => Decimal::new(EAP20_EQUIVALENCE.0, EAP20_EQUIVALENCE.1),
+        _ => Decimal::ZERO,
     }
 }

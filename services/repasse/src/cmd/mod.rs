@@ -3,6 +3,8 @@
 
 pub mod bench;
 pub mod case;
+pub mod demo;
+pub mod demo_data;
 
 /// Logs to stderr; `RUST_LOG` filters (default: warnings).
 pub fn init_tracing() {
@@ -12,4 +14,17 @@ pub fn init_tracing() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .try_init();
+}
+
+/// 1234567 → "1.234.567", as people read counts.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('.');
+        }
+        out.push(ch);
+    }
+    out
 }

@@ -1,0 +1,93 @@
+//! The command-line program end to end: the demo on a small national configuration, its determinism, and
+//! the case runner's exit codes.
+
+use std::process::Command;
+
+fn repasse(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_repasse"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+#[test]
+fn the_demo_runs_through_the_embedded_log_and_summarises_every_kind_of_irregularity() {
+    let args = ["demo", "--teams", "3000", "--competencias", "8", "--json"];
+    let first = repasse(&args);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&first.stdout).unwrap();
+    assert_eq!(summary["parcela"], "2024-12");
+    assert!(
+        summary["teams_evaluated"].as_u64().unwrap() > 5_570,
+        "every municipality has at least one eSF"
+    );
+    let rules = summary["suspensions_by_rule"].as_object().unwrap();
+    assert!(
+        rules.len() >= 5,
+        "several rules fire in the synthetic history: {rules:?}"
+    );
+    assert!(
+        summary["decisions_by_kind"]["suspension_applied"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    assert_eq!(
+        summary["by_plano"].as_object().unwrap().len(),
+        4,
+        "eSF/eAP, Saúde Bucal, eMulti, ACS"
+    );
+    // Same seed, same national result, byte for byte.
+    let again = repasse(&args);
+    assert_eq!(first.stdout, again.stdout);
+}
+
+#[test]
+fn demo_data_is_deterministic_for_a_seed_and_differs_across_seeds() {
+    let run = |seed: &str| {
+        repasse(&[
+            "demo-data",
+            "--teams",
+            "500",
+            "--competencias",
+            "2",
+            "--seed",
+            seed,
+        ])
+        .stdout
+    };
+    let (a, b, c) = (run("7"), run("7"), run("8"));
+    assert!(!a.is_empty());
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+    let first_fact: serde_json::Value =
+        serde_json::from_slice(a.split(|b| *b == b'\n').next().unwrap()).unwrap();
+    assert_eq!(first_fact["type"], "municipality");
+}
+
+#[test]
+fn the_case_runner_exits_non_zero_on_a_mismatch_and_on_an_unreadable_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("ruim.json");
+    std::fs::write(&bad, r#"{"name":"ruim","facts":[{"type":"nada"}]}"#).unwrap();
+    let output = repasse(&["case", "run", bad.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("facts[0].type") && stdout.contains("0 passed, 1 failed"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn help_explains_the_commands_in_portuguese() {
+    let output = repasse(&["--help"]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    for word in ["demo", "case", "bench", "Comece por"] {
+        assert!(text.contains(word), "{text}");
+    }
+}
