@@ -18,6 +18,21 @@ impl Category {
         Category::Acs,
     ];
 
+    /// The word of the CBO parameter table.
+    pub fn code(self) -> &'static str {
+        match self {
+            Category::Medico => "MEDICO",
+            Category::Enfermeiro => "ENFERMEIRO",
+            Category::AuxTecEnf => "AUX_TEC_ENF",
+            Category::Acs => "ACS",
+        }
+    }
+
+    /// `NENHUMA` (and anything else) is no category.
+    pub fn from_code(code: &str) -> Option<Category> {
+        Category::ALL.into_iter().find(|c| c.code() == code)
+    }
+
     pub fn bit(self) -> u8 {
         1 << self as u8
     }
@@ -31,8 +46,8 @@ impl Category {
     }
 }
 
-/// The CBO table (public e-SUS APS documentation; the official per-team-type list was not found, so this
-/// is a parameter of the crate).
+/// The compiled-in default of the CBO parameter table (public e-SUS APS documentation; the official
+/// per-team-type list was not found). A `parameter_table` fact for `CBO.CATEGORIA` replaces it.
 pub const CBO_TABLE: &[(u32, Category)] = &[
     (225142, Category::Medico),
     (225130, Category::Medico),

@@ -10,18 +10,82 @@ use crate::catalog::{self, Rule};
 use crate::category::{Categories, Category, minimum_team};
 use crate::ledger::{HomologationEntry, Ledger, Position, State, TeamRecord};
 
-/// SUSP.100.SEM_CADASTRO replaces VAL.CADASTRADA for eSF/eAP from this competência on [interp].
-pub const SEM_CADASTRO_FROM: (u16, u8) = (2025, 4);
-/// "2 consecutive competências" rules look at C − 1 and C.
-pub const ABSENCE_MONTHS: i32 = 2;
-pub const SISAB_MONTHS: i32 = 3;
-pub const ACS_SISAB_MONTHS: i32 = 6;
-/// SUSP.REVOGACAO: irregular (any suspension reason) in this many consecutive competências [interp].
-pub const REVOCATION_MONTHS: u32 = 12;
-/// SUSP.50.DUPLICIDADE: links with fewer weekly hours (flexible workload) do not count (NT 829/2022 §4.2.1).
-pub const DUPLICITY_MIN_HOURS: u8 = 40;
-/// SUSP.100.CARGA_60H: more than this many weekly hours summed over all teams.
-pub const MAX_WEEKLY_HOURS: u16 = 60;
+/// The parameters of §1–4 in force for one competência (tables `REGRAS.PRAZOS` and `CBO.CATEGORIA`, read at
+/// the parcela that pays on it).
+pub(crate) struct Settings {
+    pub categories: FxHashMap<u32, Category>,
+    /// SUSP.50.SISAB: consecutive competências without valid production.
+    pub sisab_months: i32,
+    /// SUSP.100.ACS_SISAB.
+    pub acs_months: i32,
+    /// SUSP.REVOGACAO [interp]: consecutive irregular competências.
+    pub revocation_months: u32,
+    /// SUSP.100.CARGA_60H: more than this many weekly hours summed over all teams.
+    pub max_weekly_hours: u16,
+    /// SUSP.50.DUPLICIDADE: links with fewer weekly hours (flexible workload) do not count.
+    pub duplicity_min_hours: u8,
+    /// SUSP.100.SEM_CADASTRO replaces VAL.CADASTRADA for eSF/eAP from this competência [interp].
+    pub sem_cadastro_from: Competencia,
+    /// CAL.SISAB_PRAZO: the deadline of each competência the rules look back at.
+    deadlines: Vec<(Competencia, repasse_proto::Date)>,
+}
+
+impl Settings {
+    pub fn at(params: &crate::params::Params, c: Competencia) -> Settings {
+        use crate::params::PRAZOS;
+        let p = c.parcela();
+        let count = |key| params.count(PRAZOS, key, p);
+        let day = u8::try_from(count("sisab_dia_util"))
+            .unwrap_or(u8::MAX)
+            .clamp(1, 23);
+        let sisab_months = count("sisab_competencias").max(1) as i32;
+        let acs_months = count("acs_sisab_competencias").max(1) as i32;
+        let lookback = sisab_months.max(acs_months);
+        let deadlines = (0..lookback)
+            .map(|k| c.add_months(-k))
+            .map(|m| {
+                (
+                    m,
+                    repasse_proto::calendar::nth_business_day(m.ym().succ(), day),
+                )
+            })
+            .collect();
+        Settings {
+            categories: params.categories(p),
+            sisab_months,
+            acs_months,
+            revocation_months: count("revogacao_competencias").max(1),
+            max_weekly_hours: u16::try_from(count("carga_maxima_horas")).unwrap_or(u16::MAX),
+            duplicity_min_hours: u8::try_from(count("duplicidade_horas_minimas"))
+                .unwrap_or(u8::MAX),
+            sem_cadastro_from: params
+                .text(PRAZOS, "sem_cadastro_desde", p)
+                .parse()
+                .expect("validated on publish"),
+            deadlines,
+        }
+    }
+
+    /// Valid production of `ine` (or of one agent) in `m`, by the deadline in force.
+    fn produced(
+        &self,
+        state: &State,
+        ine: u64,
+        agent: Option<u64>,
+        m: Competencia,
+    ) -> Option<Position> {
+        let deadline = self
+            .deadlines
+            .iter()
+            .find(|(c, _)| *c == m)
+            .map(|(_, d)| *d)?;
+        let upload = match agent {
+            Some(cpf) => state.sisab_agent.get(&(ine, cpf, m.index())),
+            None => state.sisab.get(&(ine, m.index())),
+        };
+        upload.and_then(|u| u.valid_by(deadline))
+    }
+}
 
 /// Marks a rule that suspends one agent's line, not the team: traced, but not a reason of the team.
 const AGENT_ONLY: u8 = 0;
@@ -114,6 +178,7 @@ pub(crate) struct Context<'a> {
     pub index: &'a LinkIndex,
     pub previous: &'a LinkIndex,
     pub revoked: &'a FxHashMap<u64, Competencia>,
+    pub settings: &'a Settings,
 }
 
 pub(crate) fn evaluate_all(ledger: &Ledger) -> Evaluations {
@@ -129,12 +194,14 @@ pub(crate) fn evaluate_all(ledger: &Ledger) -> Evaluations {
             Some((pc, idx)) if pc == c.pred() => idx,
             _ => LinkIndex::build(state, c.pred()),
         };
+        let settings = Settings::at(&ledger.params, c);
         let ctx = Context {
             ledger,
             c,
             index: &index,
             previous: &prior,
             revoked: &revoked,
+            settings: &settings,
         };
         let mut statuses = evaluate_competencia_with(&ctx);
         for status in &mut statuses {
@@ -153,7 +220,7 @@ pub(crate) fn evaluate_all(ledger: &Ledger) -> Evaluations {
             } else {
                 (0, c)
             };
-            if run.0 == REVOCATION_MONTHS {
+            if run.0 == settings.revocation_months {
                 status.revoked_now = true;
                 revoked.insert(ine, c);
                 *run = (0, c);
@@ -365,8 +432,7 @@ fn validity(
             status.not_valid.push(catalog::SUSP_REVOGACAO.id);
         }
     }
-    let sem_cadastro_from =
-        Competencia::new(SEM_CADASTRO_FROM.0, SEM_CADASTRO_FROM.1).expect("valid");
+    let sem_cadastro_from = ctx.settings.sem_cadastro_from;
     match record {
         Some(r) => note(
             catalog::VAL_CADASTRADA,
@@ -445,21 +511,22 @@ fn suspensions(
     if t.is_esf_or_eap() {
         // SUSP.50.SISAB, counting from the first payable competência.
         let start = first.max(h.from.competencia());
-        let months: Vec<Competencia> = (0..SISAB_MONTHS).rev().map(|k| c.add_months(-k)).collect();
+        let window = ctx.settings.sisab_months;
+        let months: Vec<Competencia> = (0..window).rev().map(|k| c.add_months(-k)).collect();
         let counted = months[0] >= start;
         let valid: Vec<Position> = months
             .iter()
-            .filter_map(|m| state.sisab_valid.get(&(ine.get(), m.index())).copied())
+            .filter_map(|m| ctx.settings.produced(state, ine.get(), None, *m))
             .collect();
         let fired = counted && valid.is_empty();
         let detail = if counted {
             format!(
-                "{} de 3 competências ({} a {c}) com produção válida no prazo",
+                "{} de {window} competências ({} a {c}) com produção válida no prazo",
                 valid.len(),
                 months[0]
             )
         } else {
-            format!("contagem começa em {start}: menos de 3 competências a considerar")
+            format!("contagem começa em {start}: menos de {window} competências a considerar")
         };
         fire(status, catalog::SUSP_50_SISAB, 50, fired, detail, valid);
         // SUSP.100.ORGAO_CONTROLE: in force from its competência until lifted.
@@ -512,14 +579,15 @@ fn absences(
     if minimum.is_empty() {
         return;
     }
-    let a1 = minimum.minus(record.present_categories());
+    let categories = &ctx.settings.categories;
+    let a1 = minimum.minus(record.present_categories(categories));
     let prior = state
         .scnes
         .get(&c.pred())
         .and_then(|m| m.get(&ine.get()))
         .filter(|r| r.active);
     let a_prior = match prior {
-        Some(r) if c.pred() >= first => minimum.minus(r.present_categories()),
+        Some(r) if c.pred() >= first => minimum.minus(r.present_categories(categories)),
         _ => Categories::default(),
     };
     let a2 = a1.intersect(a_prior);
@@ -607,13 +675,15 @@ fn links(
         let duplicated = record
             .links
             .iter()
-            .filter(|l| l.present && l.hours >= DUPLICITY_MIN_HOURS)
+            .filter(|l| l.present && l.hours >= ctx.settings.duplicity_min_hours)
             .find(|l| {
                 ctx.index.homologated_teams(l.cpf) >= 2
                     && prior.is_some_and(|p| {
-                        p.links
-                            .iter()
-                            .any(|x| x.cpf == l.cpf && x.present && x.hours >= DUPLICITY_MIN_HOURS)
+                        p.links.iter().any(|x| {
+                            x.cpf == l.cpf
+                                && x.present
+                                && x.hours >= ctx.settings.duplicity_min_hours
+                        })
                     })
                     && ctx.previous.homologated_teams(l.cpf) >= 2
             });
@@ -639,14 +709,17 @@ fn links(
             .links
             .iter()
             .filter(|l| l.present)
-            .find(|l| ctx.index.hours(l.cpf) > MAX_WEEKLY_HOURS);
+            .find(|l| ctx.index.hours(l.cpf) > ctx.settings.max_weekly_hours);
         let detail = match over {
             Some(l) => format!(
                 "CPF {} soma {} h semanais em todas as equipes",
                 masked(l.cpf),
                 ctx.index.hours(l.cpf)
             ),
-            None => format!("nenhum profissional acima de {MAX_WEEKLY_HOURS} h semanais somadas"),
+            None => format!(
+                "nenhum profissional acima de {} h semanais somadas",
+                ctx.settings.max_weekly_hours
+            ),
         };
         fire(
             status,
@@ -674,23 +747,23 @@ fn agents(
     let mut agents: Vec<u64> = record
         .links
         .iter()
-        .filter(|l| l.present && l.category == Some(Category::Acs))
+        .filter(|l| l.present && ctx.settings.categories.get(&l.cbo) == Some(&Category::Acs))
         .map(|l| l.cpf)
         .collect();
     agents.sort_unstable();
     agents.dedup();
     for &cpf in &agents {
         let start = state.agent_first.get(&(raw, cpf)).copied().unwrap_or(c);
-        let from = c.add_months(-(ACS_SISAB_MONTHS - 1));
+        let window = ctx.settings.acs_months;
+        let from = c.add_months(-(window - 1));
         if from < start {
             continue;
         }
-        let produced = (0..ACS_SISAB_MONTHS)
-            .map(|k| c.add_months(-k).index())
-            .any(|m| {
-                state.sisab_agent_valid.contains_key(&(raw, cpf, m))
-                    || state.sisab_valid.contains_key(&(raw, m))
-            });
+        let settings = ctx.settings;
+        let produced = (0..window).map(|k| c.add_months(-k)).any(|m| {
+            settings.produced(state, raw, Some(cpf), m).is_some()
+                || settings.produced(state, raw, None, m).is_some()
+        });
         if !produced {
             status.suspended_agents.push(cpf);
         }

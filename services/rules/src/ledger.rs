@@ -15,9 +15,8 @@ use repasse_proto::{
 };
 use rustc_hash::FxHashMap;
 
-use crate::calendar::sisab_deadline;
 use crate::catalog;
-use crate::category::{Categories, Category, category};
+use crate::category::{Categories, Category};
 use crate::eval::Evaluations;
 use crate::params::{self, Params};
 
@@ -28,9 +27,9 @@ pub type Position = u64;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Link {
     pub cpf: u64,
+    /// The category is resolved at evaluation time, from the CBO table in force (`params::CBO`).
     pub cbo: u32,
     pub hours: u8,
-    pub category: Option<Category>,
     /// Linked on the competência's last day (no desligamento on or before it).
     pub present: bool,
 }
@@ -45,11 +44,11 @@ pub struct TeamRecord {
 }
 
 impl TeamRecord {
-    pub fn present_categories(&self) -> Categories {
+    pub fn present_categories(&self, categories: &FxHashMap<u32, Category>) -> Categories {
         self.links
             .iter()
             .filter(|l| l.present)
-            .filter_map(|l| l.category)
+            .filter_map(|l| categories.get(&l.cbo).copied())
             .fold(Categories::default(), Categories::with)
     }
 }
@@ -60,6 +59,23 @@ pub struct HomologationEntry {
     pub team_type: TeamType,
     pub from: Parcela,
     pub position: Position,
+}
+
+/// What counts of a competência's SISAB uploads: the earliest approved one (an earlier upload is on time
+/// whenever a later one is) and the first of any status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Upload {
+    pub approved: Option<(repasse_proto::Date, Position)>,
+    pub first: Position,
+}
+
+impl Upload {
+    /// CAL.SISAB_PRAZO: approved and received by the deadline.
+    pub fn valid_by(&self, deadline: repasse_proto::Date) -> Option<Position> {
+        self.approved
+            .filter(|(received, _)| *received <= deadline)
+            .map(|(_, position)| position)
+    }
 }
 
 /// A fact the fold refused, with the rule that refused it.
@@ -89,11 +105,11 @@ pub(crate) struct State {
     pub first_scnes: FxHashMap<u64, Competencia>,
     /// First competência each agent appears in each team (for SUSP.100.ACS_SISAB counting).
     pub agent_first: FxHashMap<(u64, u64), Competencia>,
-    /// Valid (approved, on time) team production: (ine, competência index) → position.
-    pub sisab_valid: FxHashMap<(u64, i32), Position>,
-    /// Uploads that did not count (rejected or late): for explanations.
-    pub sisab_invalid: FxHashMap<(u64, i32), Position>,
-    pub sisab_agent_valid: FxHashMap<(u64, u64, i32), Position>,
+    /// Team production: (ine, competência index) → its uploads (on time or not is decided at evaluation,
+    /// against the deadline in force).
+    pub sisab: FxHashMap<(u64, i32), Upload>,
+    /// One ACS agent's production: (ine, cpf, competência index).
+    pub sisab_agent: FxHashMap<(u64, u64, i32), Upload>,
     pub control: BTreeMap<Ine, Vec<(Competencia, bool, Position)>>,
     /// Published classifications by target and component: (from, to, class, position).
     pub classifications:
@@ -363,14 +379,13 @@ fn apply_scnes(s: &mut State, f: &ScnesTeam, position: Position) {
             cpf: p.cpf.get(),
             cbo: p.cbo.get(),
             hours: p.hours,
-            category: category(p.cbo),
             present: p.left_on.is_none_or(|left| left > last_day),
         })
         .collect::<Vec<_>>();
     let ine = f.ine.get();
     let first = s.first_scnes.entry(ine).or_insert(f.competencia);
     *first = (*first).min(f.competencia);
-    for link in links.iter().filter(|l| l.category == Some(Category::Acs)) {
+    for link in &links {
         let first = s
             .agent_first
             .entry((ine, link.cpf))
@@ -390,23 +405,33 @@ fn apply_scnes(s: &mut State, f: &ScnesTeam, position: Position) {
         .insert(ine, record);
 }
 
-/// CAL.SISAB_PRAZO and CAL.SISAB_DESCARTE decide whether an upload counts.
+/// Keeps what decides whether a competência has valid production (CAL.SISAB_PRAZO, at evaluation).
 fn apply_sisab(s: &mut State, f: &SisabProduction, position: Position) {
-    let on_time =
-        f.status == SisabStatus::Approved && f.received_on <= sisab_deadline(f.competencia);
-    let key = (f.ine.get(), f.competencia.index());
-    match (f.cpf, on_time) {
-        (Some(cpf), true) => {
-            s.sisab_agent_valid
-                .entry((key.0, cpf.get(), key.1))
-                .or_insert(position);
+    let approved = (f.status == SisabStatus::Approved).then_some((f.received_on, position));
+    let keep = |upload: &mut Upload| {
+        if let Some((received, _)) = approved
+            && upload
+                .approved
+                .is_none_or(|(earliest, _)| received < earliest)
+        {
+            upload.approved = approved;
         }
-        (None, true) => {
-            s.sisab_valid.entry(key).or_insert(position);
-        }
-        (_, false) => {
-            s.sisab_invalid.entry(key).or_insert(position);
-        }
+    };
+    let fresh = Upload {
+        approved: None,
+        first: position,
+    };
+    match f.cpf {
+        Some(cpf) => keep(
+            s.sisab_agent
+                .entry((f.ine.get(), cpf.get(), f.competencia.index()))
+                .or_insert(fresh),
+        ),
+        None => keep(
+            s.sisab
+                .entry((f.ine.get(), f.competencia.index()))
+                .or_insert(fresh),
+        ),
     }
 }
 

@@ -15,6 +15,14 @@ pub const QUALIDADE: &str = "PAG.QUALIDADE";
 pub const ACS: &str = "PAG.ACS";
 pub const IMPLANTACAO: &str = "PAG.IMPLANTACAO";
 pub const TETO: &str = "VAL.TETO";
+/// CBO code → category of RULES.md §3 (`MEDICO`, `ENFERMEIRO`, `AUX_TEC_ENF`, `ACS`, or `NENHUMA`).
+pub const CBO: &str = "CBO.CATEGORIA";
+/// Deadlines and counts of §1 and §4.
+pub const PRAZOS: &str = "REGRAS.PRAZOS";
+/// Defaults of the [interp] choices of §5.
+pub const PADRAO: &str = "PAG.PADRAO";
+/// RECOMP.VALOR and RECOMP.CONDICAO factors.
+pub const RECOMP: &str = "RECOMP.FATORES";
 
 const CITATION_3493: &str = "Portaria GM/MS 3.493/2024 (FAQ Q4–Q11, Figura 3)";
 
@@ -41,7 +49,43 @@ pub struct TableVersion {
     pub citation: String,
     /// Position of the `parameter_table` fact, `None` for compiled-in defaults.
     pub position: Option<u64>,
-    pub values: BTreeMap<String, Money>,
+    /// Values as validated text (money `18000.00`, numbers `0.75`, words `bom`, competências `2025-04`).
+    pub values: BTreeMap<String, String>,
+}
+
+/// What a table's values are, checked when a version is published.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Money,
+    Number,
+    Category,
+    Words,
+}
+
+fn kind(table: &str) -> Kind {
+    match table {
+        CBO => Kind::Category,
+        PRAZOS | RECOMP => Kind::Number,
+        PADRAO => Kind::Words,
+        _ => Kind::Money,
+    }
+}
+
+/// Checks one value of a table of `kind`; `None` when it is not of that kind.
+fn valid(kind: Kind, key: &str, value: &str) -> bool {
+    match kind {
+        Kind::Money => value.parse::<Money>().is_ok(),
+        Kind::Number if key.ends_with("_desde") => {
+            value.parse::<repasse_proto::Competencia>().is_ok()
+        }
+        Kind::Number => value
+            .parse::<rust_decimal::Decimal>()
+            .is_ok_and(|d| !d.is_sign_negative()),
+        Kind::Category => {
+            ["MEDICO", "ENFERMEIRO", "AUX_TEC_ENF", "ACS", "NENHUMA"].contains(&value)
+        }
+        Kind::Words => value.parse::<repasse_proto::Classe>().is_ok(),
+    }
 }
 
 /// A value as used in a computation: what an explanation cites.
@@ -64,10 +108,18 @@ fn m(text: &str) -> Money {
     text.parse().expect("compiled-in parameter")
 }
 
-fn table(entries: &[(&str, &str)]) -> BTreeMap<String, Money> {
+/// A compiled-in table; money values are checked here so that a typo fails every test at once.
+fn table(entries: &[(&str, &str)]) -> BTreeMap<String, String> {
     entries
         .iter()
-        .map(|(k, v)| ((*k).to_owned(), m(v)))
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+fn money_table(entries: &[(&str, &str)]) -> BTreeMap<String, String> {
+    entries
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), m(v).to_string()))
         .collect()
 }
 
@@ -82,7 +134,7 @@ impl Default for Params {
                 values,
             }]
         };
-        let class_table = table(&[
+        let class_table = money_table(&[
             ("eSF.otimo", "8000.00"),
             ("eSF.bom", "6000.00"),
             ("eSF.suficiente", "4000.00"),
@@ -98,7 +150,7 @@ impl Default for Params {
         ]);
         let mut qualidade = class_table.clone();
         // eSB and eMulti: the ótimo value; the other classes are a ladder of it (RULES.md §5.2).
-        qualidade.extend(table(&[
+        qualidade.extend(money_table(&[
             ("eSB1.otimo", "2449.00"),
             ("eSB2.otimo", "3267.00"),
             ("eSB1Q.otimo", "3673.50"),
@@ -107,7 +159,7 @@ impl Default for Params {
             ("eMultiComplementar.otimo", "6000.00"),
             ("eMultiEstrategica.otimo", "3000.00"),
         ]));
-        let fixo = table(&[
+        let fixo = money_table(&[
             ("eSF.1", "18000.00"),
             ("eSF.2", "16000.00"),
             ("eSF.3", "14000.00"),
@@ -128,7 +180,7 @@ impl Default for Params {
             ("eMultiComplementar", "24000.00"),
             ("eMultiEstrategica", "12000.00"),
         ]);
-        let implantacao = table(&[
+        let implantacao = money_table(&[
             ("eSF", "30000.00"),
             ("eAP30", "16800.00"),
             ("eAP20", "10800.00"),
@@ -141,10 +193,10 @@ impl Default for Params {
             ("eMultiEstrategica", "12000.00"),
         ]);
         // Per agent per month: 2 × the national minimum wage of the parcela's year (public payment report).
-        let acs = table(&[("2024", "2824.00"), ("2025", "3036.00")]);
+        let acs = money_table(&[("2024", "2824.00"), ("2025", "3036.00")]);
         // VAL.TETO divisors (inhabitants per team / per agent): parameters because the payment report shows
         // ceilings that do not follow the formula.
-        let teto = table(&[
+        let teto = money_table(&[
             ("eSF", "2000.00"),
             ("ACS.urbano", "400.00"),
             ("ACS.rural_norte", "280.00"),
@@ -167,6 +219,50 @@ impl Default for Params {
         tables.insert(
             TETO.to_owned(),
             version(teto, "FAQ Portaria GM/MS 3.493/2024 Q15–Q16"),
+        );
+        let cbo = crate::category::CBO_TABLE
+            .iter()
+            .map(|(code, c)| (format!("{code:06}"), c.code().to_owned()))
+            .collect();
+        tables.insert(
+            CBO.to_owned(),
+            version(
+                cbo,
+                "Documentação pública do e-SUS APS (tabela de CBO por categoria)",
+            ),
+        );
+        let prazos = table(&[
+            // CAL.SISAB_PRAZO, CAL.SISAB_DESCARTE [interp]
+            ("sisab_dia_util", "10"),
+            ("sisab_descarte_meses", "4"),
+            // SUSP.50.SISAB, SUSP.100.ACS_SISAB, SUSP.REVOGACAO [interp]
+            ("sisab_competencias", "3"),
+            ("acs_sisab_competencias", "6"),
+            ("revogacao_competencias", "12"),
+            // SUSP.100.CARGA_60H, SUSP.50.DUPLICIDADE (NT 829/2022 §4.2.1)
+            ("carga_maxima_horas", "60"),
+            ("duplicidade_horas_minimas", "40"),
+            // SUSP.100.SEM_CADASTRO replaces VAL.CADASTRADA from this competência [interp]
+            ("sem_cadastro_desde", "2025-04"),
+        ]);
+        let prazos_citation =
+            "Portaria GM/MS 6.907/2025; NT 829/2022 §4–5 (escolhas [interp] de RULES.md)";
+        tables.insert(PRAZOS.to_owned(), version(prazos, prazos_citation));
+        let padrao = table(&[("classe", "bom")]);
+        tables.insert(
+            PADRAO.to_owned(),
+            version(
+                padrao,
+                "FAQ Portaria GM/MS 3.493/2024 Q5, Q8 (PAG.TRANSICAO [interp])",
+            ),
+        );
+        let recomp = table(&[("eAP30", "0.75"), ("eAP20", "0.5"), ("compensacao", "1.10")]);
+        tables.insert(
+            RECOMP.to_owned(),
+            version(
+                recomp,
+                "PRC GM/MS 6/2017 art. 12-T; FAQ Q17 (RECOMP.CONDICAO [interp])",
+            ),
         );
         Params { tables }
     }
@@ -192,8 +288,12 @@ impl Params {
         let serde_json::Value::Object(given) = fact.values.json() else {
             unreachable!("ParamValues is an object")
         };
+        let kind = kind(&fact.table);
         for (key, value) in given {
-            if !values.contains_key(&key) {
+            // The CBO table may gain occupations; every other table has a fixed set of keys.
+            let new_cbo =
+                kind == Kind::Category && key.len() == 6 && key.bytes().all(|b| b.is_ascii_digit());
+            if !values.contains_key(&key) && !new_cbo {
                 return Err(ParamError::UnknownKey {
                     table: fact.table.clone(),
                     key,
@@ -204,8 +304,11 @@ impl Params {
                 key: key.clone(),
                 value: value.to_string(),
             };
-            let amount: Money = value.as_str().ok_or_else(bad)?.parse().map_err(|_| bad())?;
-            values.insert(key, amount);
+            let text = value
+                .as_str()
+                .filter(|text| valid(kind, &key, text))
+                .ok_or_else(bad)?;
+            values.insert(key, text.to_owned());
         }
         let version = TableVersion {
             from: fact.from_parcela,
@@ -220,13 +323,8 @@ impl Params {
 
     /// The value of `key` in the version of `table` in force at parcela `at`.
     pub fn money(&self, table: &str, key: &str, at: Parcela) -> Option<ParamUse> {
-        let versions = self.tables.get(table)?;
-        let version = versions
-            .iter()
-            .rev()
-            .find(|v| v.from <= at)
-            .unwrap_or(&versions[0]);
-        let value = *version.values.get(key)?;
+        let (version, text) = self.raw(table, key, at)?;
+        let value = text.parse().expect("money tables hold validated amounts");
         Some(ParamUse {
             table: table.to_owned(),
             key: key.to_owned(),
@@ -235,6 +333,57 @@ impl Params {
             value,
             position: version.position,
         })
+    }
+
+    fn version(&self, table: &str, at: Parcela) -> Option<&TableVersion> {
+        let versions = self.tables.get(table)?;
+        Some(
+            versions
+                .iter()
+                .rev()
+                .find(|v| v.from <= at)
+                .unwrap_or(&versions[0]),
+        )
+    }
+
+    fn raw(&self, table: &str, key: &str, at: Parcela) -> Option<(&TableVersion, &str)> {
+        let version = self.version(table, at)?;
+        Some((version, version.values.get(key)?.as_str()))
+    }
+
+    /// A number of a settings table in force at `at` (compiled-in defaults hold every key).
+    pub fn number(&self, table: &str, key: &str, at: Parcela) -> rust_decimal::Decimal {
+        let (_, text) = self
+            .raw(table, key, at)
+            .unwrap_or_else(|| panic!("parameter {table}/{key} has a default"));
+        text.parse().expect("settings hold validated numbers")
+    }
+
+    /// A whole number of a settings table (counts, days, hours).
+    pub fn count(&self, table: &str, key: &str, at: Parcela) -> u32 {
+        u32::try_from(self.number(table, key, at).trunc()).unwrap_or(u32::MAX)
+    }
+
+    /// A word or date of a settings table.
+    pub fn text(&self, table: &str, key: &str, at: Parcela) -> &str {
+        self.raw(table, key, at)
+            .map(|(_, text)| text)
+            .unwrap_or_else(|| panic!("parameter {table}/{key} has a default"))
+    }
+
+    /// The CBO → category table in force at `at`.
+    pub fn categories(&self, at: Parcela) -> rustc_hash::FxHashMap<u32, crate::category::Category> {
+        let version = self.version(CBO, at).expect("the CBO table has a default");
+        version
+            .values
+            .iter()
+            .filter_map(|(code, name)| {
+                Some((
+                    code.parse().ok()?,
+                    crate::category::Category::from_code(name)?,
+                ))
+            })
+            .collect()
     }
 
     /// PAG.ACS for the parcela's year; a year not yet published uses the latest earlier one [interp].
@@ -320,5 +469,68 @@ mod tests {
         let params = Params::default();
         assert_eq!(params.acs_value(p("2024-07")).unwrap().value, m("2824.00"));
         assert_eq!(params.acs_value(p("2026-02")).unwrap().key, "2025");
+    }
+}
+
+#[cfg(test)]
+mod settings_tests {
+    use repasse_proto::fact::ParamValues;
+
+    use super::*;
+
+    #[test]
+    fn settings_and_the_cbo_table_are_versioned_like_the_money_tables() {
+        let mut params = Params::default();
+        let at = |s: &str| s.parse::<Parcela>().unwrap();
+        assert_eq!(params.count(PRAZOS, "sisab_dia_util", at("2025-01")), 10);
+        let values = ParamValues::from_json(
+            &serde_json::json!({"sisab_dia_util": "12", "sem_cadastro_desde": "2025-06"}),
+        )
+        .unwrap();
+        params
+            .publish(
+                &ParameterTable {
+                    table: PRAZOS.into(),
+                    from_parcela: at("2026-01"),
+                    portaria: "X".into(),
+                    values,
+                },
+                9,
+            )
+            .unwrap();
+        assert_eq!(params.count(PRAZOS, "sisab_dia_util", at("2025-12")), 10);
+        assert_eq!(params.count(PRAZOS, "sisab_dia_util", at("2026-01")), 12);
+        assert_eq!(
+            params.text(PRAZOS, "sem_cadastro_desde", at("2026-02")),
+            "2025-06"
+        );
+        let values =
+            ParamValues::from_json(&serde_json::json!({"225142": "NENHUMA", "225151": "MEDICO"}))
+                .unwrap();
+        params
+            .publish(
+                &ParameterTable {
+                    table: CBO.into(),
+                    from_parcela: at("2026-01"),
+                    portaria: "Y".into(),
+                    values,
+                },
+                10,
+            )
+            .unwrap();
+        let categories = params.categories(at("2026-01"));
+        assert_eq!(
+            categories.get(&225151),
+            Some(&crate::category::Category::Medico)
+        );
+        assert_eq!(
+            categories.get(&225142),
+            None,
+            "an occupation can leave the table"
+        );
+        assert_eq!(
+            params.categories(at("2025-12")).get(&225142),
+            Some(&crate::category::Category::Medico)
+        );
     }
 }

@@ -19,8 +19,6 @@ pub const QUALIDADE_LADDER_PCT: [(Classe, u8); 4] = [
     (Classe::Suficiente, 50),
     (Classe::Regular, 25),
 ];
-/// PAG.TRANSICAO [interp]: where no classification is published, "bom" applies.
-pub const DEFAULT_CLASS: Classe = Classe::Bom;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -248,7 +246,13 @@ impl Ledger {
         };
         in_force(ClassificationTarget::Ine(ine))
             .or_else(|| in_force(ClassificationTarget::Ibge(ibge)))
-            .unwrap_or(DEFAULT_CLASS)
+            .unwrap_or_else(|| {
+                // PAG.TRANSICAO [interp]: where no classification is published, the default class (`bom`).
+                self.params
+                    .text(params::PADRAO, "classe", p)
+                    .parse()
+                    .expect("validated on publish")
+            })
     }
 
     /// PAG.IMPLANTACAO: once, with the first payable parcela of a team homologated from 2024-05 on.

@@ -4,7 +4,7 @@ use repasse_proto::decision::{CredentialRevoked, Decision, SuspensionDecision};
 use repasse_proto::{Competencia, Ine};
 
 use crate::catalog;
-use crate::eval::{Context, LinkIndexPair, TeamStatus, evaluate_team};
+use crate::eval::{Context, LinkIndexPair, Settings, TeamStatus, evaluate_team};
 use crate::explain::Explanation;
 use crate::ledger::Ledger;
 
@@ -76,12 +76,14 @@ impl Ledger {
         let entries = self.state.homologations.get(&ine)?;
         let indexes = LinkIndexPair::build(&self.state, c);
         let revoked = self.revocations_before(c);
+        let settings = Settings::at(&self.params, c);
         let ctx = Context {
             ledger: self,
             c,
             index: &indexes.current,
             previous: &indexes.previous,
             revoked: &revoked,
+            settings: &settings,
         };
         let mut checks = Vec::new();
         evaluate_team(&ctx, ine, entries, Some(&mut checks));

@@ -10,11 +10,6 @@ use crate::pay::Component;
 
 /// Months in the base and in the new-model window.
 pub const WINDOW_MONTHS: i32 = 12;
-/// RECOMP.VALOR: the monthly compensation is R × 1.10.
-pub const COMPENSATION_FACTOR: (i64, u32) = (110, 2);
-/// RECOMP.CONDICAO [interp]: equivalent count = eSF + 0.75 × eAP 30 h + 0.5 × eAP 20 h.
-pub const EAP30_EQUIVALENCE: (i64, u32) = (75, 2);
-pub const EAP20_EQUIVALENCE: (i64, u32) = (5, 1);
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Recomposition {
@@ -65,7 +60,8 @@ impl Ledger {
                 .flatten()
             {
                 if status.payable {
-                    per_ibge.entry(status.ibge).or_default().1 += equivalence(status.team_type);
+                    per_ibge.entry(status.ibge).or_default().1 +=
+                        equivalence(self.params(), status.team_type, p);
                 }
             }
         }
@@ -113,7 +109,7 @@ impl Ledger {
         statuses
             .iter()
             .filter(|s| s.payable && s.ibge == ibge)
-            .map(|s| equivalence(s.team_type))
+            .map(|s| equivalence(self.params(), s.team_type, p))
             .sum()
     }
 
@@ -150,7 +146,12 @@ impl Ledger {
             .sum();
         let (monthly_value, compensation) = if novo < base {
             let exact = (base - novo).amount() / Decimal::from(WINDOW_MONTHS);
-            let factor = Decimal::new(COMPENSATION_FACTOR.0, COMPENSATION_FACTOR.1);
+            // RECOMP.VALOR: the monthly compensation is R × 1.10 (table RECOMP.FATORES).
+            let factor = self.params.number(
+                crate::params::RECOMP,
+                "compensacao",
+                start.add_months(WINDOW_MONTHS),
+            );
             (
                 Money::new(exact).round_centavo(),
                 Money::new(exact * factor).round_centavo(),
@@ -232,11 +233,13 @@ impl Ledger {
     }
 }
 
-fn equivalence(team_type: TeamType) -> Decimal {
+/// RECOMP.CONDICAO [interp]: eSF count 1, eAP 30 h and 20 h their coverage ratios (table RECOMP.FATORES).
+fn equivalence(params: &crate::Params, team_type: TeamType, p: Parcela) -> Decimal {
     match team_type {
         TeamType::Esf => Decimal::ONE,
-        TeamType::Eap30 => Decimal::new(EAP30_EQUIVALENCE.0, EAP30_EQUIVALENCE.1),
-        TeamType::Eap20 => Decimal::new(EAP20_EQUIVALENCE.0, EAP20_EQUIVALENCE.1),
+        TeamType::Eap30 | TeamType::Eap20 => {
+            params.number(crate::params::RECOMP, team_type.as_str(), p)
+        }
         _ => Decimal::ZERO,
     }
 }
