@@ -9,4 +9,4 @@ pub mod report;
 pub mod run;
 
 pub use format::{Case, Expect, ReadError, read_case};
-pub use run::{Mismatch, Outcome, run_case};
+pub use run::{Mismatch, Outcome, ledger_for, run_case};

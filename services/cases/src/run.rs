@@ -46,8 +46,8 @@ pub struct Mismatch {
     pub actual: String,
 }
 
-/// Replays the case through the real ingest path into a fresh embedded log and checks every expectation.
-pub async fn run_case(case: &Case) -> Result<Outcome, Error> {
+/// The case's facts written through the real ingest path into a fresh embedded log and folded back.
+pub async fn ledger_for(case: &Case) -> Result<Ledger, Error> {
     let dir = tempfile::tempdir()?;
     let clock = Arc::new(ManualClock::new(RECORDED_AT));
     let log = SledLog::open(dir.path(), "fatos", clock.clone())?;
@@ -62,6 +62,12 @@ pub async fn run_case(case: &Case) -> Result<Outcome, Error> {
     FactWriter::new(&log, clock.as_ref()).write(facts).await?;
     let mut ledger = Ledger::default();
     repasse_projector::fold_log(&log, &mut ledger, Position(1), None, |_| {}).await?;
+    Ok(ledger)
+}
+
+/// Replays the case through the real ingest path into a fresh embedded log and checks every expectation.
+pub async fn run_case(case: &Case) -> Result<Outcome, Error> {
+    let ledger = ledger_for(case).await?;
     let mut checker = Checker {
         ledger: &ledger,
         checks: 0,

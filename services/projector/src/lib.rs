@@ -5,5 +5,6 @@
 
 pub mod fold;
 pub mod national;
+pub mod replay;
 
 pub use fold::{FoldSummary, fold_log};

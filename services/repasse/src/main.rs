@@ -24,6 +24,11 @@ enum Command {
     Demo(cmd::demo::Args),
     /// Gera o histórico nacional sintético (determinístico pela semente) em JSON lines ou num log embutido.
     DemoData(cmd::demo_data::Args),
+    /// Explica a situação de uma equipe numa competência: regras aplicadas e verificadas, citações, fatos e
+    /// parâmetros.
+    Explain(cmd::explain::Args),
+    /// Recalcula uma parcela só a partir do log, até uma posição ou data, e imprime o demonstrativo e o hash.
+    Replay(cmd::replay::Args),
     /// Casos de referência (golden cases): reexecuta fatos e confere as decisões esperadas.
     #[command(subcommand)]
     Case(cmd::case::Command),
@@ -38,6 +43,8 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Demo(args) => cmd::demo::run(args),
         Command::DemoData(args) => cmd::demo_data::run(args),
+        Command::Explain(args) => cmd::explain::run(args),
+        Command::Replay(args) => cmd::replay::run(args),
         Command::Case(command) => cmd::case::run(command),
         Command::Bench(command) => cmd::bench::run(command),
     };

@@ -91,3 +91,69 @@ fn help_explains_the_commands_in_portuguese() {
         assert!(text.contains(word), "{text}");
     }
 }
+
+#[test]
+fn replay_recomputes_a_parcela_from_the_log_alone_and_as_of_an_earlier_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    let demo = repasse(&[
+        "demo",
+        "--teams",
+        "2000",
+        "--competencias",
+        "4",
+        "--dir",
+        log.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(
+        demo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
+    let replay = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec![
+            "replay",
+            "--log",
+            log.to_str().unwrap(),
+            "--parcela",
+            "2024-08",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        let output = repasse(&args);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    let now = replay(&[]);
+    let last = now["last_position"].as_u64().unwrap().to_string();
+    assert!(now["lines"].as_u64().unwrap() > 5_570);
+    assert_eq!(
+        replay(&["--as-of", &last])["hash"],
+        now["hash"],
+        "the same facts give the same hash"
+    );
+    // As of the facts known before the last competência was reported, parcela 2024-08 has no lines yet.
+    let early = replay(&["--as-of", "20000"]);
+    assert_eq!(early["lines"], 0);
+    assert_ne!(early["hash"], now["hash"]);
+    let explain = repasse(&[
+        "explain",
+        "--log",
+        log.to_str().unwrap(),
+        "--ine",
+        "0000100000",
+        "--competencia",
+        "2024-06",
+    ]);
+    assert!(
+        explain.status.success(),
+        "{}",
+        String::from_utf8_lossy(&explain.stderr)
+    );
+    assert!(String::from_utf8_lossy(&explain.stdout).contains("Regras verificadas"));
+}

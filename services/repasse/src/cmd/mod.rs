@@ -5,6 +5,8 @@ pub mod bench;
 pub mod case;
 pub mod demo;
 pub mod demo_data;
+pub mod explain;
+pub mod replay;
 
 /// Logs to stderr; `RUST_LOG` filters (default: warnings).
 pub fn init_tracing() {

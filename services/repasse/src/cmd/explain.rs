@@ -1,0 +1,65 @@
+//! `repasse explain`: why a team got its status and amounts in a competência, rule by rule, with the
+//! citation, the facts (stream positions) and the parameter versions behind each value.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use repasse_eventlog::SystemClock;
+use repasse_eventlog::sled_log::SledLog;
+use repasse_projector::replay::{AsOf, ledger_as_of};
+use repasse_proto::{Competencia, Ine};
+use repasse_rules::Ledger;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// INE da equipe (10 dígitos).
+    #[arg(long)]
+    pub ine: Ine,
+    /// Competência (AAAA-MM ou AAAAMM).
+    #[arg(long)]
+    pub competencia: Competencia,
+    /// Log embutido (diretório) de onde recalcular, por exemplo o de `repasse demo --dir`.
+    #[arg(long, required_unless_present = "case", conflicts_with = "case")]
+    pub log: Option<PathBuf>,
+    /// Ou um arquivo de caso (os fatos passam pela ingestão para um log embutido novo).
+    #[arg(long)]
+    pub case: Option<PathBuf>,
+    /// Imprime a explicação em JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let ledger = runtime.block_on(ledger_from(args.log.as_deref(), args.case.as_deref()))?;
+    let Some(explanation) = ledger.explain_team(args.ine, args.competencia) else {
+        eprintln!(
+            "a equipe {} não foi avaliada na competência {} (sem homologação, sem SCNES ou competência não fechada)",
+            args.ine, args.competencia
+        );
+        return Ok(ExitCode::FAILURE);
+    };
+    if args.json {
+        println!("{}", explanation.to_json());
+    } else {
+        print!("{}", explanation.render_pt_br());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The ledger from an embedded log (as it stands) or from a case file.
+pub async fn ledger_from(
+    log: Option<&std::path::Path>,
+    case: Option<&std::path::Path>,
+) -> anyhow::Result<Ledger> {
+    if let Some(case) = case {
+        let case = repasse_cases::read_case(case)?;
+        return Ok(repasse_cases::ledger_for(&case).await?);
+    }
+    let dir = log.ok_or_else(|| anyhow::anyhow!("informe --log ou --case"))?;
+    let log = SledLog::open(dir, "fatos", Arc::new(SystemClock))?;
+    Ok(ledger_as_of(&log, AsOf::Now).await?.0)
+}
