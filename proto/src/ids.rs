@@ -224,6 +224,20 @@ fn cpf_check(digits: &[u32], first_weight: u32) -> u32 {
 }
 
 impl Cpf {
+    /// The CPF whose first nine digits are `base` (mod 10⁹), with both check digits computed; nine equal
+    /// digits are nudged, since such numbers are never valid. For synthetic data and tests.
+    pub fn from_base(base: u64) -> Cpf {
+        let mut d = digit_vec(base % 1_000_000_000, 9);
+        if d.iter().all(|x| *x == d[0]) {
+            d[8] = (d[8] + 1) % 10;
+        }
+        let first = cpf_check(&d, 10);
+        d.push(first);
+        let second = cpf_check(&d, 11);
+        d.push(second);
+        Cpf(d.iter().fold(0u64, |n, x| n * 10 + u64::from(*x)))
+    }
+
     /// Masks all but the middle digits, for logs: personal data is never logged in full.
     pub fn masked(self) -> String {
         let text = self.to_string();

@@ -12,28 +12,6 @@ use repasse_proto::{
     Timestamp, Uf,
 };
 
-/// Builds a valid CPF from nine digits by computing both check digits.
-fn cpf_from(base: u32) -> Cpf {
-    let mut digits: Vec<u32> = format!("{base:09}")
-        .bytes()
-        .map(|b| u32::from(b - b'0'))
-        .collect();
-    for len in [9usize, 10] {
-        let sum: u32 = digits
-            .iter()
-            .enumerate()
-            .map(|(i, d)| d * (len as u32 + 1 - i as u32))
-            .sum();
-        let rest = (sum * 10) % 11;
-        digits.push(if rest == 10 { 0 } else { rest });
-    }
-    let text: String = digits
-        .iter()
-        .map(|d| char::from_digit(*d, 10).unwrap())
-        .collect();
-    text.parse().unwrap()
-}
-
 fn ine() -> impl Strategy<Value = Ine> {
     (0u64..10_000_000_000).prop_map(|n| format!("{n:010}").parse().unwrap())
 }
@@ -47,7 +25,7 @@ fn ibge() -> impl Strategy<Value = Ibge> {
 fn cpf() -> impl Strategy<Value = Cpf> {
     (1u32..999_999_999)
         .prop_filter("not all equal digits", |n| n % 111_111_111 != 0)
-        .prop_map(cpf_from)
+        .prop_map(|base| Cpf::from_base(u64::from(base)))
 }
 fn cbo() -> impl Strategy<Value = Cbo> {
     (0u32..1_000_000).prop_map(|n| format!("{n:06}").parse().unwrap())

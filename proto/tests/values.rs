@@ -91,7 +91,8 @@ proptest! {
     }
 }
 
-/// A CPF with both check digits computed (independently of the crate's own code).
+/// A CPF with both check digits computed independently of the crate's code: the oracle of the check-digit
+/// property must not share the code it checks (`Cpf::from_base`).
 fn repasse_rules_free_cpf(base: u64) -> String {
     let mut d: Vec<u64> = format!("{base:09}")
         .bytes()

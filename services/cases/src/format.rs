@@ -6,6 +6,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use repasse_proto::{Competencia, Fact, Ibge, Ine, Money, Parcela, Plano};
+pub use repasse_rules::Component;
 
 /// The most facts one case may expand to (ranges included): a case is a scenario, not a data set.
 pub const MAX_CASE_FACTS: usize = 100_000;
@@ -61,28 +62,6 @@ pub struct TeamExpect {
     pub payable: Option<bool>,
     pub suspension_pct: Option<u8>,
     pub reasons: Option<Vec<String>>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Component {
-    Fixo,
-    Vinculo,
-    Qualidade,
-    Implantacao,
-    Acs,
-}
-
-impl Component {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Component::Fixo => "fixo",
-            Component::Vinculo => "vinculo",
-            Component::Qualidade => "qualidade",
-            Component::Implantacao => "implantacao",
-            Component::Acs => "acs",
-        }
-    }
 }
 
 #[derive(Debug, Deserialize)]

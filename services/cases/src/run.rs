@@ -183,7 +183,7 @@ impl Checker<'_> {
             let line = result
                 .lines
                 .iter()
-                .find(|l| l.ine == e.ine && l.component.as_str() == e.component.as_str());
+                .find(|l| l.ine == e.ine && l.component == e.component);
             let path = |field: &str| format!("expect.lines[{i}].{field}");
             if line.is_none() {
                 self.checks += 1;

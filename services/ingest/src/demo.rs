@@ -9,7 +9,6 @@ use repasse_proto::{
     Classe, Cnes, Competencia, Cpf, CredentialType, Ibge, Ine, Money, Parcela, Plano,
     QualityComponent, SourceRef, TeamType,
 };
-use repasse_rules::bench::cpf_from_base;
 use repasse_rules::calendar::sisab_deadline;
 
 use crate::anexo_vi::{self, AnexoRow};
@@ -147,7 +146,7 @@ impl Demo {
             }
         }
         let people = (0..people_count)
-            .map(|i| cpf_from_base(u64::from(i) * 7 + 1_000))
+            .map(|i| Cpf::from_base(u64::from(i) * 7 + 1_000))
             .collect();
         Demo {
             config,

@@ -45,28 +45,6 @@ impl SplitMix {
     }
 }
 
-/// A valid CPF from a 9-digit base (both check digits computed).
-pub fn cpf_from_base(base: u64) -> repasse_proto::Cpf {
-    let mut digits: Vec<u64> = format!("{:09}", base % 1_000_000_000)
-        .bytes()
-        .map(|b| u64::from(b - b'0'))
-        .collect();
-    if digits.iter().all(|d| *d == digits[0]) {
-        digits[8] = (digits[8] + 1) % 10;
-    }
-    for len in [9u64, 10] {
-        let sum: u64 = digits
-            .iter()
-            .enumerate()
-            .map(|(i, d)| d * (len + 1 - i as u64))
-            .sum();
-        let rest = (sum * 10) % 11;
-        digits.push(if rest == 10 { 0 } else { rest });
-    }
-    let text: String = digits.iter().map(|d| char::from(b'0' + *d as u8)).collect();
-    text.parse().expect("check digits computed")
-}
-
 const CBOS: [(u32, u8); 4] = [(225142, 40), (223565, 40), (322245, 40), (515105, 40)];
 
 /// The facts of two consecutive competências (C − 1 and C) of a national history.
@@ -119,7 +97,7 @@ pub fn national_facts(teams: u32, links_per_team: u32, seed: u64) -> Vec<Fact> {
                 };
                 let (cbo, hours) = CBOS[(k as usize).min(3)];
                 professionals.push(Professional {
-                    cpf: cpf_from_base(base),
+                    cpf: repasse_proto::Cpf::from_base(base),
                     cbo: format!("{cbo}").parse().expect("cbo"),
                     hours,
                     left_on: None,

@@ -258,6 +258,15 @@ fn evaluate_competencia_with(ctx: &Context<'_>) -> Vec<TeamStatus> {
     statuses
 }
 
+/// The team's active SCNES record in a competência, if any.
+fn active_record(state: &State, ine: u64, c: Competencia) -> Option<&TeamRecord> {
+    state
+        .scnes
+        .get(&c)
+        .and_then(|m| m.get(&ine))
+        .filter(|r| r.active)
+}
+
 /// The homologation in force at `p`: the latest with effect on or before it.
 pub(crate) fn homologation_at(
     entries: &[HomologationEntry],
@@ -323,11 +332,7 @@ pub(crate) fn evaluate_team(
     let state = &ctx.ledger.state;
     let (c, p) = (ctx.c, ctx.c.parcela());
     let raw = ine.get();
-    let record = state
-        .scnes
-        .get(&c)
-        .and_then(|m| m.get(&raw))
-        .filter(|r| r.active);
+    let record = active_record(state, raw, c);
     let h = homologation_at(entries, p);
     let latest = entries
         .iter()
@@ -581,11 +586,7 @@ fn absences(
     }
     let categories = &ctx.settings.categories;
     let a1 = minimum.minus(record.present_categories(categories));
-    let prior = state
-        .scnes
-        .get(&c.pred())
-        .and_then(|m| m.get(&ine.get()))
-        .filter(|r| r.active);
+    let prior = active_record(state, ine.get(), c.pred());
     let a_prior = match prior {
         Some(r) if c.pred() >= first => minimum.minus(r.present_categories(categories)),
         _ => Categories::default(),
@@ -667,11 +668,7 @@ fn links(
     let state = &ctx.ledger.state;
     let t = status.team_type;
     if t.is_esf() {
-        let prior = state
-            .scnes
-            .get(&ctx.c.pred())
-            .and_then(|m| m.get(&ine.get()))
-            .filter(|r| r.active);
+        let prior = active_record(state, ine.get(), ctx.c.pred());
         let duplicated = record
             .links
             .iter()

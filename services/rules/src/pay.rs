@@ -20,7 +20,9 @@ pub const QUALIDADE_LADDER_PCT: [(Classe, u8); 4] = [
     (Classe::Regular, 25),
 ];
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Component {
     Fixo,

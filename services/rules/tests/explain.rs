@@ -4,13 +4,12 @@
 use repasse_proto::fact::*;
 use repasse_proto::{CredentialType, Fact, TeamType};
 use repasse_rules::Ledger;
-use repasse_rules::bench::cpf_from_base;
 
 fn given_a_team_without_medico_and_enfermeiro_in_2024_07() -> Ledger {
     let ibge = "172120".parse().unwrap();
     let ine = "0001234561".parse().unwrap();
     let professional = |base: u64, cbo: &str| Professional {
-        cpf: cpf_from_base(base),
+        cpf: repasse_proto::Cpf::from_base(base),
         cbo: cbo.parse().unwrap(),
         hours: 40,
         left_on: None,

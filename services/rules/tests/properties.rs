@@ -5,7 +5,6 @@ use proptest::prelude::*;
 use repasse_proto::fact::*;
 use repasse_proto::{Competencia, CredentialType, Fact, Parcela, TeamType};
 use repasse_rules::Ledger;
-use repasse_rules::bench::cpf_from_base;
 
 const CBOS: [&str; 4] = ["225142", "223565", "322245", "515105"];
 
@@ -74,7 +73,7 @@ fn facts(s: &Scenario) -> Vec<Fact> {
         let professionals = (0..4)
             .filter(|k| present[*k])
             .map(|k| Professional {
-                cpf: cpf_from_base(100 + k as u64),
+                cpf: repasse_proto::Cpf::from_base(100 + k as u64),
                 cbo: CBOS[k].parse().unwrap(),
                 hours: if k == 0 { s.medico_hours } else { 40 },
                 left_on: None,

@@ -71,7 +71,7 @@ fn synthetic_record(i: u64) -> repasse_eventlog::NewRecord {
     const CBOS: [&str; 4] = ["225142", "223565", "322245", "515105"];
     let professionals = (0..8u64)
         .map(|k| Professional {
-            cpf: repasse_rules::bench::cpf_from_base(i * 8 + k + 1),
+            cpf: repasse_proto::Cpf::from_base(i * 8 + k + 1),
             cbo: CBOS[(k as usize).min(3)].parse().expect("valid CBO"),
             hours: 40,
             left_on: None,

@@ -20,8 +20,9 @@ const DEMO_WRITE_BATCH: usize = 65_536;
 /// Chunks (one competência each) generated ahead of the writer.
 const CHUNKS_AHEAD: usize = 2;
 
+/// What the synthetic history is made of (shared by `demo` and `demo-data`).
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub struct HistoryArgs {
     /// Semente do gerador (mesma semente, mesmos fatos).
     #[arg(long, default_value_t = 2024)]
     pub seed: u64,
@@ -31,6 +32,23 @@ pub struct Args {
     /// Competências do histórico, a partir de 2024-03.
     #[arg(long, default_value_t = 24)]
     pub competencias: u32,
+}
+
+impl HistoryArgs {
+    pub fn config(&self) -> DemoConfig {
+        DemoConfig {
+            seed: self.seed,
+            teams: self.teams,
+            competencias: self.competencias,
+            ..DemoConfig::default()
+        }
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub history: HistoryArgs,
     /// Diretório do log embutido (padrão: um diretório temporário apagado ao final).
     #[arg(long)]
     pub dir: Option<PathBuf>,
@@ -40,19 +58,15 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let config = DemoConfig {
-        seed: args.seed,
-        teams: args.teams,
-        competencias: args.competencias,
-        ..DemoConfig::default()
-    };
+    let config = args.history.config();
+    let (seed, competencias) = (args.history.seed, args.history.competencias);
     let started = Instant::now();
     let demo = Arc::new(Demo::new(config));
     eprintln!(
         "Histórico sintético: {} equipes em 5.570 municípios, {} competências (semente {})",
         super::thousands(demo.teams() as u64),
-        args.competencias,
-        args.seed
+        competencias,
+        seed
     );
     let temp = tempfile::tempdir()?;
     let dir = args.dir.clone().unwrap_or_else(|| temp.path().to_owned());
@@ -63,7 +77,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let written = runtime.block_on(write_history(
         &log,
         Arc::clone(&demo),
-        args.competencias as u64 + 1,
+        u64::from(competencias) + 1,
     ))?;
     let write_s = started.elapsed().as_secs();
     let mut ledger = Ledger::default();

@@ -9,16 +9,12 @@ use std::sync::Arc;
 use repasse_eventlog::SystemClock;
 use repasse_eventlog::sled_log::SledLog;
 use repasse_ingest::FactWriter;
-use repasse_ingest::demo::{Demo, DemoConfig, history};
+use repasse_ingest::demo::{Demo, history};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    #[arg(long, default_value_t = 2024)]
-    pub seed: u64,
-    #[arg(long, default_value_t = 100_000)]
-    pub teams: u32,
-    #[arg(long, default_value_t = 24)]
-    pub competencias: u32,
+    #[command(flatten)]
+    pub history: super::demo::HistoryArgs,
     /// Arquivo JSON lines de saída (padrão: stdout).
     #[arg(long, conflicts_with = "log")]
     pub out: Option<PathBuf>,
@@ -28,12 +24,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let demo = Demo::new(DemoConfig {
-        seed: args.seed,
-        teams: args.teams,
-        competencias: args.competencias,
-        ..DemoConfig::default()
-    });
+    let demo = Demo::new(args.history.config());
     if let Some(dir) = &args.log {
         let log = SledLog::open(dir, "fatos", Arc::new(SystemClock))?;
         let runtime = tokio::runtime::Builder::new_current_thread()
