@@ -136,6 +136,16 @@ pub trait EventLog: Send + Sync {
         expected: Option<Position>,
     ) -> impl Future<Output = Result<Appended>> + Send;
 
+    /// Appends `records` at the positions right after `expected`, in order: optimistic concurrency for a
+    /// writer that owns a deterministic sequence (the decision publisher). Fails with `Error::Conflict` when
+    /// the stream's last position is not `expected` (another writer got there first); a prefix may have been
+    /// stored when that happens mid-batch, which the writer sees on its next read of the stream.
+    fn append_after(
+        &self,
+        records: Vec<NewRecord>,
+        expected: Position,
+    ) -> impl Future<Output = Result<Vec<Appended>>> + Send;
+
     /// Appends many records in order with many in flight (bounded), answering one `Appended` per record,
     /// in the same order. Not atomic: on error, a prefix may have been stored; re-appending the whole batch
     /// is safe because ids deduplicate.

@@ -121,6 +121,25 @@ impl EventLog for MemoryLog {
         Ok(answers)
     }
 
+    async fn append_after(
+        &self,
+        records: Vec<NewRecord>,
+        expected: Position,
+    ) -> Result<Vec<Appended>> {
+        let mut answers = Vec::with_capacity(records.len());
+        let result = {
+            let mut state = self.state.lock().expect("memory log lock");
+            records.into_iter().enumerate().try_for_each(|(i, record)| {
+                let at = Position(expected.0 + i as u64);
+                answers.push(self.append_locked(&mut state, record, Some(at))?);
+                Ok(())
+            })
+        };
+        let last = Position(self.state.lock().expect("memory log lock").records.len() as u64);
+        self.tip.send_replace(last);
+        result.map(|()| answers)
+    }
+
     async fn read(&self, from: Position, max: usize) -> Result<Vec<Record>> {
         Ok(self.read_sync(from, max))
     }

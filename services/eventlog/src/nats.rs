@@ -227,6 +227,30 @@ impl EventLog for NatsLog {
         Ok(answers)
     }
 
+    /// Pipelined like `append_batch`, each publish carrying its expected last sequence: JetStream refuses
+    /// the first one another writer got ahead of, and every later one with it.
+    async fn append_after(
+        &self,
+        records: Vec<NewRecord>,
+        expected: Position,
+    ) -> Result<Vec<Appended>> {
+        let window = self.config.max_in_flight.max(1);
+        let mut pending = std::collections::VecDeque::with_capacity(window.min(records.len()));
+        let mut answers = Vec::with_capacity(records.len());
+        for (i, record) in records.into_iter().enumerate() {
+            if pending.len() == window {
+                let (ack, at) = pending.pop_front().expect("window is full");
+                answers.push(self.acked(ack, Some(at)).await?);
+            }
+            let at = Position(expected.0 + i as u64);
+            pending.push_back((self.publish(record, Some(at)).await?, at));
+        }
+        for (ack, at) in pending {
+            answers.push(self.acked(ack, Some(at)).await?);
+        }
+        Ok(answers)
+    }
+
     async fn read(&self, from: Position, max: usize) -> Result<Vec<Record>> {
         let from = from.max(Position(1));
         let mut guard = self.cursor.lock().await;

@@ -246,6 +246,16 @@ impl SledLog {
     pub fn path(&self) -> &Path {
         &self.inner.path
     }
+
+    /// Opens another stream in the same directory (the decision stream beside the facts).
+    pub fn open_sibling(&self, stream: &str) -> Result<SledLog> {
+        SledLog::open_in(
+            &self.inner.db,
+            &self.inner.path,
+            stream,
+            Arc::clone(&self.inner.clock),
+        )
+    }
 }
 
 impl Inner {
@@ -613,6 +623,14 @@ impl EventLog for SledLog {
 
     async fn append_batch(&self, records: Vec<NewRecord>) -> Result<Vec<Appended>> {
         self.inner.append_many(records, None)
+    }
+
+    async fn append_after(
+        &self,
+        records: Vec<NewRecord>,
+        expected: Position,
+    ) -> Result<Vec<Appended>> {
+        self.inner.append_many(records, Some(expected))
     }
 
     async fn read(&self, from: Position, max: usize) -> Result<Vec<Record>> {

@@ -249,6 +249,37 @@ async fn pause(clock: &ManualClock, clock_driven: bool) {
     }
 }
 
+async fn append_after_places_a_batch_right_after_the_expected_position<F: Fixture>(
+    fixture: &mut F,
+) {
+    let log = fixture.fresh(clock()).await;
+    let first = log
+        .append_after(vec![record(1), record(2)], Position(0))
+        .await
+        .unwrap();
+    let positions: Vec<_> = first.iter().map(|a| a.position.0).collect();
+    assert_eq!(positions, [1, 2]);
+    // A second writer that still believes the stream ends at 1 is refused and stores nothing.
+    match log.append_after(vec![record(3)], Position(1)).await {
+        Err(Error::Conflict { actual, .. }) => assert_eq!(actual, Position(2)),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    assert_eq!(log.last_position().await.unwrap(), Position(2));
+    let next = log
+        .append_after(vec![record(3), record(4)], Position(2))
+        .await
+        .unwrap();
+    assert_eq!(next.last().map(|a| a.position), Some(Position(4)));
+    let ids: Vec<_> = log
+        .read(Position(1), 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(ids, ["evento-1", "evento-2", "evento-3", "evento-4"]);
+}
+
 macro_rules! conformance {
     ($module:ident, $fixture:expr) => {
         mod $module {
@@ -267,6 +298,11 @@ macro_rules! conformance {
             #[tokio::test]
             async fn an_unexpected_last_position_is_a_typed_conflict() {
                 super::an_unexpected_last_position_is_a_typed_conflict(&mut $fixture).await;
+            }
+            #[tokio::test]
+            async fn append_after_places_a_batch_right_after_the_expected_position() {
+                super::append_after_places_a_batch_right_after_the_expected_position(&mut $fixture)
+                    .await;
             }
             #[tokio::test]
             async fn followers_get_the_tail_then_live_records_in_order() {
@@ -385,6 +421,21 @@ impl EventLog for NatsUnderTest {
                     .into_iter()
                     .map(|r| nats_record_subject(r, self.n))
                     .collect(),
+            )
+            .await
+    }
+    async fn append_after(
+        &self,
+        records: Vec<NewRecord>,
+        expected: Position,
+    ) -> repasse_eventlog::Result<Vec<repasse_eventlog::Appended>> {
+        self.log
+            .append_after(
+                records
+                    .into_iter()
+                    .map(|r| nats_record_subject(r, self.n))
+                    .collect(),
+                expected,
             )
             .await
     }

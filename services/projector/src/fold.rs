@@ -1,8 +1,8 @@
 //! Reads the fact stream in order, decodes each record and applies it to the `Ledger`, ignoring ids already
 //! seen (JetStream deduplicates only within its window; history is years).
 
-use repasse_eventlog::{EventLog, MAX_READ_BATCH, Position};
-use repasse_proto::{Fact, codec};
+use repasse_eventlog::{EventLog, MAX_READ_BATCH, Position, Record};
+use repasse_proto::{Envelope, Fact, codec};
 use repasse_rules::Ledger;
 use rustc_hash::FxHashSet;
 
@@ -26,50 +26,84 @@ pub struct FoldSummary {
     pub last_position: Position,
 }
 
-/// Folds records with positions in `from..=to` (to the end of the stream when `to` is `None`).
-/// `progress` is called after each batch with the last position read.
+/// The ledger and the fact ids already applied: the one place where log records become `Ledger` state.
+#[derive(Default)]
+pub struct Folder {
+    pub ledger: Ledger,
+    seen: FxHashSet<u128>,
+    pub summary: FoldSummary,
+}
+
+impl Folder {
+    pub fn new(ledger: Ledger) -> Folder {
+        Folder {
+            ledger,
+            ..Folder::default()
+        }
+    }
+
+    /// Decodes and applies one record; `None` when its id was already applied (a duplicate re-import).
+    pub fn apply(&mut self, record: &Record) -> Result<Option<Envelope<Fact>>, Error> {
+        assert!(
+            record.position > self.summary.last_position,
+            "records are folded in stream order"
+        );
+        let envelope = codec::decode::<Fact>(&record.payload).map_err(|source| Error::Decode {
+            position: record.position,
+            source,
+        })?;
+        self.summary.last_position = record.position;
+        if self.seen.insert(u128::from_le_bytes(envelope.id.0)) {
+            self.ledger.apply(record.position.0, &envelope.payload);
+            self.summary.applied += 1;
+            Ok(Some(envelope))
+        } else {
+            self.summary.duplicates_ignored += 1;
+            Ok(None)
+        }
+    }
+
+    /// Folds records with positions in `from..=to` (to the end of the stream when `to` is `None`).
+    /// `progress` is called after each batch with the last position read.
+    pub async fn fold<L: EventLog>(
+        &mut self,
+        log: &L,
+        from: Position,
+        to: Option<Position>,
+        mut progress: impl FnMut(Position),
+    ) -> Result<FoldSummary, Error> {
+        let end = match to {
+            Some(to) => to,
+            None => log.last_position().await?,
+        };
+        let mut next = from.max(Position(1));
+        while next <= end {
+            let want = usize::try_from(end.0 - next.0 + 1)
+                .unwrap_or(usize::MAX)
+                .min(MAX_READ_BATCH);
+            let records = log.read(next, want).await?;
+            let Some(last) = records.last() else { break };
+            next = last.position.next();
+            for record in records.iter().take_while(|r| r.position <= end) {
+                self.apply(record)?;
+            }
+            progress(self.summary.last_position);
+        }
+        Ok(self.summary)
+    }
+}
+
+/// Folds records with positions in `from..=to` into `ledger` (see [`Folder::fold`]).
 pub async fn fold_log<L: EventLog>(
     log: &L,
     ledger: &mut Ledger,
     from: Position,
     to: Option<Position>,
-    mut progress: impl FnMut(Position),
+    progress: impl FnMut(Position),
 ) -> Result<FoldSummary, Error> {
-    let mut seen: FxHashSet<u128> = FxHashSet::default();
-    let mut summary = FoldSummary {
-        last_position: from.0.checked_sub(1).map_or(Position::START, Position),
-        ..Default::default()
-    };
-    let end = match to {
-        Some(to) => to,
-        None => log.last_position().await?,
-    };
-    let mut next = from.max(Position(1));
-    while next <= end {
-        let want = usize::try_from(end.0 - next.0 + 1)
-            .unwrap_or(usize::MAX)
-            .min(MAX_READ_BATCH);
-        let records = log.read(next, want).await?;
-        let Some(last) = records.last() else { break };
-        next = last.position.next();
-        for record in records {
-            if record.position > end {
-                break;
-            }
-            let envelope =
-                codec::decode::<Fact>(&record.payload).map_err(|source| Error::Decode {
-                    position: record.position,
-                    source,
-                })?;
-            if seen.insert(u128::from_le_bytes(envelope.id.0)) {
-                ledger.apply(record.position.0, &envelope.payload);
-                summary.applied += 1;
-            } else {
-                summary.duplicates_ignored += 1;
-            }
-            summary.last_position = record.position;
-        }
-        progress(summary.last_position);
-    }
-    Ok(summary)
+    let mut folder = Folder::new(std::mem::take(ledger));
+    folder.summary.last_position = from.0.checked_sub(1).map_or(Position::START, Position);
+    let result = folder.fold(log, from, to, progress).await;
+    *ledger = folder.ledger;
+    result
 }

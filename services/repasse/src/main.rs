@@ -29,6 +29,17 @@ enum Command {
     Explain(cmd::explain::Args),
     /// Recalcula uma parcela só a partir do log, até uma posição ou data, e imprime o demonstrativo e o hash.
     Replay(cmd::replay::Args),
+    /// Projetor: segue o stream de fatos, grava os modelos de leitura com ponto de controle e publica as
+    /// decisões (suspensões, revogações, demonstrativos, selos) exatamente uma vez.
+    Project(cmd::project::Args),
+    /// Reconstrói os modelos de leitura numa nova geração, ao lado da atual, e troca ao final.
+    Rebuild(cmd::project::RebuildArgs),
+    /// O que mudou numa parcela selada: equipes, valores e os fatos posteriores ao selo que as tocam.
+    Diff(cmd::audit::DiffArgs),
+    /// Exporta o stream de fatos (ou um trecho) e os selos num arquivo com hashes encadeados.
+    Export(cmd::audit::ExportArgs),
+    /// Confere um arquivo de `repasse export` sem servidor: cadeia de hashes e cada selo recalculado.
+    Verify(cmd::audit::VerifyArgs),
     /// Casos de referência (golden cases): reexecuta fatos e confere as decisões esperadas.
     #[command(subcommand)]
     Case(cmd::case::Command),
@@ -45,6 +56,11 @@ fn main() -> std::process::ExitCode {
         Command::DemoData(args) => cmd::demo_data::run(args),
         Command::Explain(args) => cmd::explain::run(args),
         Command::Replay(args) => cmd::replay::run(args),
+        Command::Project(args) => cmd::project::run(args),
+        Command::Rebuild(args) => cmd::project::rebuild(args),
+        Command::Diff(args) => cmd::audit::diff(args),
+        Command::Export(args) => cmd::audit::export_cmd(args),
+        Command::Verify(args) => cmd::audit::verify_cmd(args),
         Command::Case(command) => cmd::case::run(command),
         Command::Bench(command) => cmd::bench::run(command),
     };

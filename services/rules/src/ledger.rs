@@ -304,6 +304,11 @@ impl Ledger {
             .collect()
     }
 
+    /// The position of the first `scnes_closed` of `c` (later ones change nothing).
+    pub fn competencia_closed_at(&self, c: Competencia) -> Option<Position> {
+        self.state.closed.get(&c).copied()
+    }
+
     pub fn closed_parcelas(&self) -> &BTreeMap<Parcela, Position> {
         &self.state.parcelas_closed
     }

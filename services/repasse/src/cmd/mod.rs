@@ -1,12 +1,15 @@
 //! One module per subcommand. Each exposes `Args` (or a `Command` enum) and `run`, returning the process
 //! exit code.
 
+pub mod audit;
 pub mod bench;
 pub mod case;
 pub mod demo;
 pub mod demo_data;
 pub mod explain;
+pub mod project;
 pub mod replay;
+pub mod source;
 
 /// Logs to stderr; `RUST_LOG` filters (default: warnings).
 pub fn init_tracing() {

@@ -1,0 +1,155 @@
+//! What changed in a sealed parcela: its lines as of the seal (the `parcela_closed` fact) against today's
+//! computation, team by team, with the facts recorded after the seal that concern each changed team (its
+//! INE, its municipality, or the whole country). The sealed parcela itself is never edited: this is the
+//! auditor's view of what a correction would change.
+
+use std::collections::BTreeMap;
+
+use repasse_eventlog::{EventLog, MAX_READ_BATCH, Position};
+use repasse_proto::{Fact, Ibge, Ine, Money, Parcela, codec};
+use repasse_rules::Line;
+use serde::Serialize;
+
+use crate::fold::Error;
+use crate::replay::{AsOf, ledger_as_of, lines_hash};
+
+/// One component of a team's parcela, as the diff shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Amount {
+    pub component: &'static str,
+    pub integral: Money,
+    pub desconto: Money,
+    pub suspension_pct: u8,
+}
+
+/// A fact recorded after the seal.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LateFact {
+    pub position: u64,
+    pub event_type: &'static str,
+    pub id: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TeamChange {
+    pub ine: Ine,
+    pub ibge: Ibge,
+    pub sealed: Vec<Amount>,
+    pub today: Vec<Amount>,
+    /// Efetivo today minus efetivo sealed (integral − desconto).
+    pub delta: Money,
+    pub facts: Vec<LateFact>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ParcelaDiff {
+    pub parcela: Parcela,
+    /// Position of the `parcela_closed` fact the seal was taken at.
+    pub sealed_at: u64,
+    pub sealed_hash: String,
+    pub today_at: u64,
+    pub today_hash: String,
+    pub changes: Vec<TeamChange>,
+}
+
+/// `None` when parcela `p` has no `parcela_closed` in the log.
+pub async fn diff_parcela<L: EventLog>(log: &L, p: Parcela) -> Result<Option<ParcelaDiff>, Error> {
+    let (today, today_at) = ledger_as_of(log, AsOf::Now).await?;
+    let Some(&sealed_at) = today.closed_parcelas().get(&p) else {
+        return Ok(None);
+    };
+    let today_lines = today.parcela(p, None).lines;
+    drop(today);
+    let (sealed, _) = ledger_as_of(log, AsOf::Position(Position(sealed_at))).await?;
+    let sealed_lines = sealed.parcela(p, None).lines;
+    drop(sealed);
+    let by_team = |lines: &[Line]| {
+        let mut map: BTreeMap<Ine, (Ibge, Vec<Amount>)> = BTreeMap::new();
+        for line in lines {
+            map.entry(line.ine)
+                .or_insert_with(|| (line.ibge, Vec::new()))
+                .1
+                .push(Amount {
+                    component: line.component.as_str(),
+                    integral: line.integral,
+                    desconto: line.desconto,
+                    suspension_pct: line.suspension_pct,
+                });
+        }
+        map
+    };
+    let (before, after) = (by_team(&sealed_lines), by_team(&today_lines));
+    let mut changes = Vec::new();
+    let teams: std::collections::BTreeSet<&Ine> = before.keys().chain(after.keys()).collect();
+    for ine in teams {
+        let (b, a) = (before.get(ine), after.get(ine));
+        if b.map(|x| &x.1) == a.map(|x| &x.1) {
+            continue;
+        }
+        let ibge = a.or(b).map(|x| x.0).expect("in one of the two");
+        let efetivo = |x: Option<&(Ibge, Vec<Amount>)>| -> Money {
+            x.map(|x| x.1.iter().map(|l| l.integral - l.desconto).sum())
+                .unwrap_or_default()
+        };
+        changes.push(TeamChange {
+            ine: *ine,
+            ibge,
+            sealed: b.map(|x| x.1.clone()).unwrap_or_default(),
+            today: a.map(|x| x.1.clone()).unwrap_or_default(),
+            delta: efetivo(a) - efetivo(b),
+            facts: Vec::new(),
+        });
+    }
+    attribute_late_facts(log, sealed_at, today_at.0, &mut changes).await?;
+    Ok(Some(ParcelaDiff {
+        parcela: p,
+        sealed_at,
+        sealed_hash: lines_hash(&sealed_lines),
+        today_at: today_at.0,
+        today_hash: lines_hash(&today_lines),
+        changes,
+    }))
+}
+
+/// Lists, for each changed team, the facts after the seal about its INE, its municipality (without a
+/// team) or, for parameter tables, the whole country.
+async fn attribute_late_facts<L: EventLog>(
+    log: &L,
+    sealed_at: u64,
+    end: u64,
+    changes: &mut [TeamChange],
+) -> Result<(), Error> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let mut next = Position(sealed_at + 1);
+    while next.0 <= end {
+        let records = log.read(next, MAX_READ_BATCH).await?;
+        let Some(tail) = records.last() else { break };
+        next = tail.position.next();
+        for record in records.iter().filter(|r| r.position.0 <= end) {
+            let envelope =
+                codec::decode::<Fact>(&record.payload).map_err(|source| Error::Decode {
+                    position: record.position,
+                    source,
+                })?;
+            let about = envelope.payload.about();
+            for change in changes.iter_mut() {
+                let concerns = match (about.ine, about.ibge) {
+                    (Some(ine), _) => ine == change.ine,
+                    (None, Some(ibge)) => ibge == change.ibge,
+                    // National facts: only a parameter table can change a sealed amount.
+                    (None, None) => matches!(envelope.payload, Fact::ParameterTable(_)),
+                };
+                if concerns {
+                    change.facts.push(LateFact {
+                        position: record.position.0,
+                        event_type: envelope.payload.event_type(),
+                        id: envelope.id.to_string(),
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,194 @@
+//! What the projector does at a decision point, as a pure function of the ledger right after the fact that
+//! triggered it: the decisions for integrators and the read-model writes. Two kinds of fact are decision
+//! points — the first `scnes_closed` of a competência (team statuses and suspension decisions) and the first
+//! `parcela_closed` of a parcela (lines, statements, recomposition and the seal) — so the sequence of
+//! decisions is a function of the fact stream alone: a live projector, one resumed after a crash and a fresh
+//! replay publish the same decisions with the same ids, in the same order.
+
+use std::collections::BTreeMap;
+
+use repasse_proto::decision::{ParcelaSealed, PlanoTotals, StatementIssued};
+use repasse_proto::{Decision, Envelope, Fact, Ibge, SourceRef, Timestamp, codec};
+use repasse_rules::{Ledger, Line, Statement};
+
+use crate::replay::lines_hash;
+
+/// Read-model trees, keyed by text so that an operator can read them with any sled tool.
+pub mod tree {
+    /// `AAAA-MM/IBGE` → the statuses of the municipality's teams in the competência (JSON array).
+    pub const SITUACAO: &str = "situacao";
+    /// `AAAA-MM/IBGE` → the ledger lines of the municipality in the parcela (JSON array).
+    pub const LINHAS: &str = "linhas";
+    /// `AAAA-MM/IBGE` → the municipality's statement for the parcela (JSON `StatementIssued`).
+    pub const DEMONSTRATIVOS: &str = "demonstrativos";
+    /// `AAAA-MM` → the seal of the parcela (JSON `ParcelaSealed`).
+    pub const SELOS: &str = "selos";
+    /// `AAAA-MM/IBGE` → the municipality's recomposition as known when the parcela closed (JSON).
+    pub const RECOMPOSICAO: &str = "recomposicao";
+    pub const ALL: [&str; 5] = [SITUACAO, LINHAS, DEMONSTRATIVOS, SELOS, RECOMPOSICAO];
+}
+
+/// One write into a read-model tree. Writes are overwrites of whole values, so re-running a step after a
+/// crash converges to the same state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Write {
+    pub tree: &'static str,
+    pub key: String,
+    pub value: Vec<u8>,
+}
+
+/// Everything one decision point produces.
+#[derive(Debug, Default)]
+pub struct Step {
+    /// Position of the triggering fact.
+    pub position: u64,
+    pub decisions: Vec<Envelope<Decision>>,
+    pub writes: Vec<Write>,
+}
+
+impl Step {
+    /// BLAKE3 over the decision ids and the writes, in order: what the checkpoint's state hash chains.
+    pub fn digest(&self) -> [u8; 32] {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(&self.position.to_le_bytes());
+        for decision in &self.decisions {
+            hasher.update(&decision.id.0);
+        }
+        for write in &self.writes {
+            for part in [write.tree.as_bytes(), write.key.as_bytes(), &write.value] {
+                hasher.update(&(part.len() as u64).to_le_bytes());
+                hasher.update(part);
+            }
+        }
+        *hasher.finalize().as_bytes()
+    }
+}
+
+/// The step triggered by `fact`, applied at `position` and recorded at `recorded_at`; `None` when the fact
+/// is not a decision point (or repeats one already taken).
+pub fn step_for(
+    ledger: &Ledger,
+    position: u64,
+    fact: &Fact,
+    recorded_at: Timestamp,
+) -> Option<Step> {
+    let mut step = Step {
+        position,
+        ..Step::default()
+    };
+    match fact {
+        Fact::ScnesClosed(f) if ledger.competencia_closed_at(f.competencia) == Some(position) => {
+            let c = f.competencia;
+            let mut by_ibge: BTreeMap<Ibge, Vec<_>> = BTreeMap::new();
+            for status in ledger.evaluate_competencia(c) {
+                by_ibge.entry(status.ibge).or_default().push(status);
+            }
+            for (ibge, statuses) in &by_ibge {
+                step.writes
+                    .push(json_write(tree::SITUACAO, format!("{c}/{ibge}"), statuses));
+            }
+            // Decisions on the competência that just closed; earlier ones were published at their own close.
+            for decision in ledger.suspension_decisions() {
+                if decision.about().competencia == Some(c) {
+                    step.decisions
+                        .push(envelope(decision, position, recorded_at));
+                }
+            }
+        }
+        Fact::ParcelaClosed(f) if ledger.closed_parcelas().get(&f.parcela) == Some(&position) => {
+            let p = f.parcela;
+            let result = ledger.parcela(p, None);
+            let mut lines: BTreeMap<Ibge, Vec<&Line>> = BTreeMap::new();
+            for line in &result.lines {
+                lines.entry(line.ibge).or_default().push(line);
+            }
+            let mut statements: BTreeMap<Ibge, Vec<&Statement>> = BTreeMap::new();
+            for statement in &result.statements {
+                statements
+                    .entry(statement.ibge)
+                    .or_default()
+                    .push(statement);
+            }
+            for (ibge, planos) in &statements {
+                let own: Vec<Line> = lines
+                    .get(ibge)
+                    .map(|l| l.iter().map(|l| (*l).clone()).collect())
+                    .unwrap_or_default();
+                let issued = StatementIssued {
+                    ibge: *ibge,
+                    parcela: p,
+                    planos: planos
+                        .iter()
+                        .map(|s| PlanoTotals {
+                            plano: s.plano,
+                            integral: s.integral,
+                            desconto: s.desconto,
+                            ajuste: s.ajuste,
+                            efetivo: s.efetivo,
+                        })
+                        .collect(),
+                    implantacao: result.implantacao.get(ibge).copied().unwrap_or_default(),
+                    hash: lines_hash(&own),
+                };
+                let key = format!("{p}/{ibge}");
+                step.writes
+                    .push(json_write(tree::LINHAS, key.clone(), &own));
+                step.writes
+                    .push(json_write(tree::DEMONSTRATIVOS, key, &issued));
+                step.decisions.push(envelope(
+                    Decision::StatementIssued(issued),
+                    position,
+                    recorded_at,
+                ));
+            }
+            for recomposition in ledger.recompositions() {
+                let key = format!("{p}/{}", recomposition.ibge);
+                step.writes
+                    .push(json_write(tree::RECOMPOSICAO, key, &recomposition));
+            }
+            let seal = ParcelaSealed {
+                parcela: p,
+                last_position: position,
+                lines: result.lines.len() as u64,
+                hash: lines_hash(&result.lines),
+            };
+            step.writes
+                .push(json_write(tree::SELOS, p.to_string(), &seal));
+            step.decisions.push(envelope(
+                Decision::ParcelaSealed(seal),
+                position,
+                recorded_at,
+            ));
+        }
+        _ => return None,
+    }
+    Some(step)
+}
+
+fn json_write(tree: &'static str, key: String, value: &impl serde::Serialize) -> Write {
+    Write {
+        tree,
+        key,
+        value: serde_json::to_vec(value).expect("read models serialize"),
+    }
+}
+
+/// A decision's envelope: its id derives from the triggering fact's position and the payload, its time is
+/// the triggering fact's, so a replay on any backend rebuilds it byte for byte.
+fn envelope(decision: Decision, position: u64, recorded_at: Timestamp) -> Envelope<Decision> {
+    let source = SourceRef {
+        document: format!("fatos@{position}"),
+        digest: None,
+        line: None,
+    };
+    Envelope::new(decision, source, recorded_at).expect("decisions encode")
+}
+
+/// The log record of a decision: subject for integrators' filters, id for deduplication.
+pub fn decision_record(envelope: &Envelope<Decision>) -> repasse_eventlog::NewRecord {
+    repasse_eventlog::NewRecord {
+        subject: repasse_proto::subject::decision_subject(&envelope.payload),
+        id: envelope.id.to_string(),
+        payload: codec::encode(envelope).expect("decisions encode").into(),
+    }
+}

@@ -1,0 +1,169 @@
+//! The auditor's commands: `repasse diff` (what changed in a sealed parcela and which facts did it),
+//! `repasse export` (the fact stream and its seals in a hash-chained file) and `repasse verify` (replays
+//! such a file with the embedded log, no server, and checks every seal).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use repasse_eventlog::{Position, SystemClock};
+use repasse_projector::diff::diff_parcela;
+use repasse_projector::export::{export, verify};
+use repasse_proto::Parcela;
+
+use super::source::{Source, runtime, with_logs};
+
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub source: Source,
+    /// Parcela selada (AAAA-MM ou AAAAMM).
+    #[arg(long)]
+    pub parcela: Parcela,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn diff(args: DiffArgs) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(async {
+        let logs = args.source.open().await?;
+        let found = with_logs!(logs, |facts, _decisions| diff_parcela(&facts, args.parcela)
+            .await?);
+        let Some(diff) = found else {
+            anyhow::bail!(
+                "a parcela {} não foi fechada (não há parcela_closed no log): não há selo a comparar",
+                args.parcela
+            );
+        };
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&diff)?);
+            return Ok(ExitCode::SUCCESS);
+        }
+        println!(
+            "Parcela {}: selada na posição {} (hash {}), recalculada hoje até a posição {} (hash {})",
+            diff.parcela, diff.sealed_at, diff.sealed_hash, diff.today_at, diff.today_hash
+        );
+        if diff.changes.is_empty() {
+            println!("Nenhuma equipe mudou desde o selo.");
+        }
+        for change in &diff.changes {
+            println!(
+                "INE {} (IBGE {}): diferença no efetivo {}",
+                change.ine,
+                change.ibge,
+                change.delta.to_brl()
+            );
+            for (label, amounts) in [("  selado", &change.sealed), ("  hoje  ", &change.today)] {
+                for a in amounts {
+                    println!(
+                        "{label} {:<12} integral {:>14} desconto {:>14} suspensão {:>3} %",
+                        a.component,
+                        a.integral.to_brl(),
+                        a.desconto.to_brl(),
+                        a.suspension_pct
+                    );
+                }
+            }
+            for fact in &change.facts {
+                println!(
+                    "  fato posterior ao selo: posição {} {} ({})",
+                    fact.position, fact.event_type, fact.id
+                );
+            }
+        }
+        println!(
+            "{} equipes mudaram; o selo não é alterado (um fato tardio nunca edita uma parcela selada).",
+            diff.changes.len()
+        );
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub source: Source,
+    /// Arquivo de saída.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Primeira posição do stream de fatos (padrão: 1).
+    #[arg(long, default_value_t = 1)]
+    pub de: u64,
+    /// Última posição (padrão: o fim do stream).
+    #[arg(long)]
+    pub ate: Option<u64>,
+}
+
+pub fn export_cmd(args: ExportArgs) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(async {
+        let logs = args.source.open().await?;
+        let exported = with_logs!(logs, |facts, decisions| export(
+            &facts,
+            Some(&decisions),
+            Position(args.de),
+            args.ate.map(Position),
+            &args.out
+        )
+        .await?);
+        println!(
+            "{} fatos (posições {} a {}) e {} selos exportados para {}; hash final da cadeia {}",
+            super::thousands(exported.facts),
+            exported.first,
+            exported.last,
+            exported.seals,
+            args.out.display(),
+            hex(&exported.chain)
+        );
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// Arquivo de `repasse export`.
+    pub file: PathBuf,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn verify_cmd(args: VerifyArgs) -> anyhow::Result<ExitCode> {
+    let work = tempfile::tempdir()?;
+    let verified = runtime()?.block_on(verify(&args.file, work.path(), Arc::new(SystemClock)))?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&verified)?);
+    } else {
+        println!(
+            "Cadeia de hashes íntegra: {} fatos (posições {} a {}), hash final {}",
+            super::thousands(verified.facts),
+            verified.first,
+            verified.last,
+            verified.chain
+        );
+        if !verified.replayed {
+            println!(
+                "O arquivo começa na posição {}: sem o início do log não há como recalcular os selos.",
+                verified.first
+            );
+        }
+        for check in &verified.seals {
+            let status = if check.ok { "confere" } else { "NÃO CONFERE" };
+            let recomputed = check
+                .recomputed
+                .as_ref()
+                .map_or("(não recalculado)".to_owned(), |s| s.hash.clone());
+            println!(
+                "Selo da parcela {}: {status} (exportado {}, recalculado {recomputed})",
+                check.exported.parcela, check.exported.hash
+            );
+        }
+    }
+    Ok(if verified.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}

@@ -1,0 +1,227 @@
+//! `repasse project` and `repasse rebuild`: the projector as a service. On the embedded log it catches up
+//! and stops (nothing else can write to the log while it holds it); on NATS it holds the publisher lease,
+//! catches up and follows the fact stream until stopped (Ctrl-C, SIGTERM) or until `--ate-o-fim`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use repasse_eventlog::EventLog;
+use repasse_projector::lease;
+use repasse_projector::project::{Projector, Stopped};
+use repasse_projector::step::tree;
+use repasse_projector::store::{self, Store};
+
+use super::source::{Logs, Source, runtime, with_logs};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub source: Source,
+    /// Diretório dos modelos de leitura e do ponto de controle deste projetor.
+    #[arg(long)]
+    pub estado: PathBuf,
+    /// Só atualiza os modelos de leitura; não publica decisões.
+    #[arg(long)]
+    pub sem_publicar: bool,
+    /// NATS: para ao alcançar o fim do stream de fatos em vez de segui-lo.
+    #[arg(long)]
+    pub ate_o_fim: bool,
+    /// NATS: nome deste projetor na concessão de publicador (padrão: máquina e processo).
+    #[arg(long)]
+    pub nome: Option<String>,
+    /// NATS: duração da concessão de publicador, em segundos.
+    #[arg(long, default_value_t = 10)]
+    pub concessao: u64,
+    /// Imprime o resultado em JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RebuildArgs {
+    #[command(flatten)]
+    pub source: Source,
+    /// Diretório dos modelos de leitura: a nova geração é construída ao lado da atual, que segue em uso
+    /// até a troca.
+    #[arg(long)]
+    pub estado: PathBuf,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(project(args))
+}
+
+async fn project(args: Args) -> anyhow::Result<ExitCode> {
+    let logs = args.source.open().await?;
+    let holder = args
+        .nome
+        .clone()
+        .unwrap_or_else(|| format!("projetor-{}", std::process::id()));
+    let lease = match &logs {
+        Logs::Nats { client, .. } if !args.sem_publicar => {
+            Some(lease::acquire(client, &holder, Duration::from_secs(args.concessao.max(1))).await?)
+        }
+        _ => None,
+    };
+    let follow = matches!(logs, Logs::Nats { .. }) && !args.ate_o_fim;
+    let publish = !args.sem_publicar;
+    with_logs!(logs, |facts, decisions| {
+        let decisions = publish.then_some(&decisions);
+        loop {
+            let store = open_store(&args.estado).await?;
+            let mut projector = Projector::open(&facts, decisions, store).await?;
+            let stopped = if follow {
+                let lost = async {
+                    loop {
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                        if lease.as_ref().is_some_and(lease::Lease::lost) {
+                            return;
+                        }
+                    }
+                };
+                let stop = async {
+                    tokio::select! {
+                        _ = shutdown() => {}
+                        () = lost => {}
+                    }
+                };
+                projector
+                    .follow(&args.estado, stop, Duration::from_secs(1))
+                    .await?
+            } else {
+                let last = facts.last_position().await?;
+                projector.run_to(last).await?;
+                Stopped::Requested
+            };
+            if lease.as_ref().is_some_and(lease::Lease::lost) {
+                anyhow::bail!(
+                    "a concessão de publicador passou a outro projetor; encerrando para não publicar em dobro"
+                );
+            }
+            report(&projector, args.json)?;
+            if stopped == Stopped::Requested {
+                return Ok(ExitCode::SUCCESS);
+            }
+            let old = projector.into_store();
+            let old_path = old.path().to_owned();
+            drop(old);
+            eprintln!("Modelos de leitura reconstruídos: passando à nova geração");
+            let _ = std::fs::remove_dir_all(old_path);
+        }
+    })
+}
+
+/// Opens the generation in use, retrying while a finishing `rebuild` still holds it.
+async fn open_store(dir: &Path) -> anyhow::Result<Store> {
+    let mut attempt = 0;
+    loop {
+        match Store::open(dir) {
+            Ok(store) => return Ok(store),
+            Err(e) if attempt < 50 => {
+                attempt += 1;
+                tracing::debug!(error = %e, "geração ocupada; tentando de novo");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+async fn shutdown() {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+fn report<F: EventLog, D: EventLog>(
+    projector: &Projector<'_, F, D>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let checkpoint = projector.checkpoint();
+    let seals = projector.store().scan(tree::SELOS, "")?;
+    if json {
+        let out = serde_json::json!({
+            "geracao": projector.store().generation(),
+            "checkpoint": checkpoint,
+            "fatos_processados": projector.progress.facts,
+            "pontos_de_decisao": projector.progress.steps,
+            "decisoes_publicadas": projector.progress.published.appended,
+            "decisoes_ja_publicadas": projector.progress.published.found,
+            "selos": seals.into_iter().map(|(_, v)| v).collect::<Vec<_>>(),
+        });
+        println!("{}", serde_json::to_string(&out)?);
+        return Ok(());
+    }
+    println!(
+        "Projeção até a posição {} ({} pontos de decisão, {} decisões na sequência)",
+        checkpoint.position, checkpoint.steps, checkpoint.decisions
+    );
+    println!(
+        "Nesta execução: {} fatos, {} decisões publicadas, {} já estavam publicadas",
+        super::thousands(projector.progress.facts),
+        super::thousands(projector.progress.published.appended),
+        super::thousands(projector.progress.published.found)
+    );
+    println!("Hash do estado: {}", checkpoint.state_hash);
+    for (parcela, seal) in seals {
+        println!(
+            "Selo da parcela {parcela}: {} linhas, posição {}, hash {}",
+            seal["lines"], seal["last_position"], seal["hash"]
+        );
+    }
+    Ok(())
+}
+
+pub fn rebuild(args: RebuildArgs) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(async {
+        let logs = args.source.open().await?;
+        let embedded = matches!(logs, Logs::Embedded { .. });
+        let previous = store::current_generation(&args.estado)?;
+        let generation = store::next_generation(&args.estado)?;
+        let path = args.estado.join(&generation);
+        if path.exists() {
+            // A rebuild interrupted before its switch: start it again from empty.
+            std::fs::remove_dir_all(&path)?;
+        }
+        let store = Store::open_generation(&args.estado, &generation)?;
+        with_logs!(logs, |facts, decisions| {
+            let mut projector = Projector::open(&facts, without(&decisions), store).await?;
+            let last = facts.last_position().await?;
+            projector.run_to(last).await?;
+            let published = decisions.last_position().await?.0;
+            let computed = projector.checkpoint().decisions;
+            if published > 0 && published < computed {
+                eprintln!(
+                    "Aviso: o stream de decisões tem {published} decisões e a reconstrução calculou \
+                     {computed}; o projetor em execução publicará as que faltam"
+                );
+            }
+            report(&projector, args.json)?;
+            drop(projector);
+            store::set_current(&args.estado, &generation)?;
+            eprintln!("Geração {generation} em uso");
+            // On NATS a running projector switches and removes the old generation itself; on the embedded
+            // log none can be running (it would hold the log).
+            if let Some(previous) = previous.filter(|_| embedded) {
+                std::fs::remove_dir_all(args.estado.join(previous))?;
+            }
+            Ok(ExitCode::SUCCESS)
+        })
+    })
+}
+
+/// No decision log, typed as this backend's: a rebuild writes read models only.
+fn without<D>(_: &D) -> Option<&D> {
+    None
+}

@@ -1,0 +1,91 @@
+//! Where the streams are: the embedded log (a directory holding the `fatos` and `decisoes` streams) or a
+//! NATS JetStream server (`REPASSE_FATOS`, `REPASSE_DECISOES`). Commands are generic over the backend;
+//! `with_logs!` hands them the two logs of either.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use repasse_eventlog::SystemClock;
+use repasse_eventlog::nats::{NatsConfig, NatsLog};
+use repasse_eventlog::sled_log::SledLog;
+
+#[derive(Debug, clap::Args)]
+pub struct Source {
+    /// Log embutido (diretório com os streams `fatos` e `decisoes`).
+    #[arg(long, conflicts_with = "nats", required_unless_present = "nats")]
+    pub log: Option<PathBuf>,
+    /// Servidor NATS JetStream (streams REPASSE_FATOS e REPASSE_DECISOES).
+    #[arg(long, env = "REPASSE_NATS")]
+    pub nats: Option<String>,
+}
+
+// One value per command run: the size difference between the variants does not matter.
+#[allow(clippy::large_enum_variant)]
+pub enum Logs {
+    Embedded {
+        facts: SledLog,
+        decisions: SledLog,
+    },
+    Nats {
+        client: async_nats::Client,
+        facts: NatsLog,
+        decisions: NatsLog,
+    },
+}
+
+impl Source {
+    pub async fn open(&self) -> anyhow::Result<Logs> {
+        match (&self.log, &self.nats) {
+            (Some(dir), _) => {
+                if !dir.exists() {
+                    anyhow::bail!(
+                        "o log embutido {} não existe (crie-o com `repasse demo-data --log {}`)",
+                        dir.display(),
+                        dir.display()
+                    );
+                }
+                let facts = SledLog::open(dir, "fatos", Arc::new(SystemClock))?;
+                let decisions = facts.open_sibling("decisoes")?;
+                Ok(Logs::Embedded { facts, decisions })
+            }
+            (None, Some(url)) => {
+                let client = async_nats::connect(url.as_str())
+                    .await
+                    .map_err(|e| anyhow::anyhow!("conexão com o NATS em {url}: {e}"))?;
+                let facts = NatsLog::open(client.clone(), NatsConfig::facts()).await?;
+                let decisions = NatsLog::open(client.clone(), NatsConfig::decisions()).await?;
+                Ok(Logs::Nats {
+                    client,
+                    facts,
+                    decisions,
+                })
+            }
+            (None, None) => anyhow::bail!("informe --log DIRETÓRIO ou --nats URL"),
+        }
+    }
+}
+
+/// Runs `$body` with `$facts` and `$decisions` bound to the logs of either backend.
+macro_rules! with_logs {
+    ($logs:expr, |$facts:ident, $decisions:ident| $body:expr) => {
+        match $logs {
+            $crate::cmd::source::Logs::Embedded {
+                facts: $facts,
+                decisions: $decisions,
+            } => $body,
+            $crate::cmd::source::Logs::Nats {
+                facts: $facts,
+                decisions: $decisions,
+                ..
+            } => $body,
+        }
+    };
+}
+pub(crate) use with_logs;
+
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?)
+}
