@@ -19,6 +19,8 @@ pub struct DemoConfig {
     pub teams: u32,
     pub first: Competencia,
     pub competencias: u32,
+    /// Only the municipalities of these UFs (all when empty): small histories for tests and trials.
+    pub ufs: Vec<repasse_proto::Uf>,
 }
 
 impl Default for DemoConfig {
@@ -28,6 +30,7 @@ impl Default for DemoConfig {
             teams: 100_000,
             first: Competencia::new(2024, 3).expect("valid"),
             competencias: 24,
+            ufs: Vec::new(),
         }
     }
 }
@@ -95,8 +98,16 @@ fn cbo(code: u32) -> repasse_proto::Cbo {
 
 impl Demo {
     pub fn new(config: DemoConfig) -> Demo {
-        let rows = anexo_vi::rows();
-        let total_population: u64 = rows.iter().map(|r| u64::from(r.population)).sum();
+        let all = anexo_vi::rows();
+        // Teams are shared by population over the whole country, then the UFs kept: a UF gets its share of
+        // a nation of `teams` teams, so its municipalities stay within their VAL.TETO ceilings.
+        let total_population: u64 = all.iter().map(|r| u64::from(r.population)).sum();
+        let rows: Vec<AnexoRow> = all
+            .into_iter()
+            .filter(|r| {
+                config.ufs.is_empty() || r.ibge.uf().is_some_and(|uf| config.ufs.contains(&uf))
+            })
+            .collect();
         let (mut teams, mut people_count) = (Vec::new(), 0u32);
         let homologation_base = Parcela::new(2024, 1).expect("valid");
         let last = config

@@ -100,7 +100,7 @@ pub async fn diff_parcela<L: EventLog>(log: &L, p: Parcela) -> Result<Option<Par
             facts: Vec::new(),
         });
     }
-    attribute_late_facts(log, sealed_at, today_at.0, &mut changes).await?;
+    attribute_late_facts(log, p, sealed_at, today_at.0, &mut changes).await?;
     Ok(Some(ParcelaDiff {
         parcela: p,
         sealed_at,
@@ -112,9 +112,10 @@ pub async fn diff_parcela<L: EventLog>(log: &L, p: Parcela) -> Result<Option<Par
 }
 
 /// Lists, for each changed team, the facts after the seal about its INE, its municipality (without a
-/// team) or, for parameter tables, the whole country.
+/// team) or, for parameter tables, the whole country, and about no period later than the parcela's.
 async fn attribute_late_facts<L: EventLog>(
     log: &L,
+    p: Parcela,
     sealed_at: u64,
     end: u64,
     changes: &mut [TeamChange],
@@ -134,6 +135,12 @@ async fn attribute_late_facts<L: EventLog>(
                     source,
                 })?;
             let about = envelope.payload.about();
+            // A fact about a later competência or parcela cannot change this one.
+            if about.competencia.is_some_and(|c| c > p.competencia())
+                || about.parcela.is_some_and(|q| q > p)
+            {
+                continue;
+            }
             for change in changes.iter_mut() {
                 let concerns = match (about.ine, about.ibge) {
                     (Some(ine), _) => ine == change.ine,

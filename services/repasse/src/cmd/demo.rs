@@ -26,12 +26,15 @@ pub struct HistoryArgs {
     /// Semente do gerador (mesma semente, mesmos fatos).
     #[arg(long, default_value_t = 2024)]
     pub seed: u64,
-    /// Número aproximado de equipes.
+    /// Número aproximado de equipes no país (com --uf, cada UF fica com a sua parte).
     #[arg(long, default_value_t = 100_000)]
     pub teams: u32,
     /// Competências do histórico, a partir de 2024-03.
     #[arg(long, default_value_t = 24)]
     pub competencias: u32,
+    /// Só os municípios destas UFs (repita a opção; padrão: todas).
+    #[arg(long = "uf")]
+    pub ufs: Vec<repasse_proto::Uf>,
 }
 
 impl HistoryArgs {
@@ -40,6 +43,7 @@ impl HistoryArgs {
             seed: self.seed,
             teams: self.teams,
             competencias: self.competencias,
+            ufs: self.ufs.clone(),
             ..DemoConfig::default()
         }
     }

@@ -19,8 +19,38 @@ pub struct Args {
     #[arg(long, conflicts_with = "log")]
     pub out: Option<PathBuf>,
     /// Grava num log embutido neste diretório em vez de JSON lines.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "nats")]
     pub log: Option<PathBuf>,
+    /// Publica no stream de fatos de um NATS JetStream (REPASSE_FATOS) em vez de JSON lines.
+    #[arg(long)]
+    pub nats: Option<String>,
+    /// Com --log ou --nats: grava só as primeiras N competências do histórico (o restante pode ser gravado
+    /// depois com --a-partir-de N).
+    #[arg(long)]
+    pub ate: Option<usize>,
+    /// Com --log ou --nats: começa na competência N (0 são os fatos iniciais).
+    #[arg(long, default_value_t = 0)]
+    pub a_partir_de: usize,
+}
+
+/// Writes chunks `from..to` of the history through ingest into `log`.
+async fn write_chunks<L: repasse_eventlog::EventLog>(
+    log: &L,
+    demo: &Demo,
+    from: usize,
+    to: Option<usize>,
+) -> anyhow::Result<repasse_ingest::writer::WriteSummary> {
+    let clock = SystemClock;
+    let mut writer = FactWriter::new(log, &clock);
+    for chunk in history(demo)
+        .skip(from)
+        .take(to.map_or(usize::MAX, |to| to.saturating_sub(from)))
+    {
+        for (fact, source) in chunk {
+            writer.push(fact, source).await?;
+        }
+    }
+    Ok(writer.finish().await?)
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -30,21 +60,30 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
-        let summary = runtime.block_on(async {
-            let clock = SystemClock;
-            let mut writer = FactWriter::new(&log, &clock);
-            for chunk in history(&demo) {
-                for (fact, source) in chunk {
-                    writer.push(fact, source).await?;
-                }
-            }
-            writer.finish().await
-        })?;
+        let summary = runtime.block_on(write_chunks(&log, &demo, args.a_partir_de, args.ate))?;
         eprintln!(
             "{} fatos gravados em {} ({} já existiam)",
             summary.appended,
             dir.display(),
             summary.duplicates
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(url) = &args.nats {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let summary = runtime.block_on(async {
+            let log = repasse_eventlog::nats::NatsLog::connect(
+                url,
+                repasse_eventlog::nats::NatsConfig::facts(),
+            )
+            .await?;
+            write_chunks(&log, &demo, args.a_partir_de, args.ate).await
+        })?;
+        eprintln!(
+            "{} fatos publicados em {url} ({} já existiam)",
+            summary.appended, summary.duplicates
         );
         return Ok(ExitCode::SUCCESS);
     }

@@ -1,0 +1,350 @@
+//! The projector as its operators run it: `repasse project` on the embedded log and on a real
+//! `nats-server`, killed with SIGKILL at random points, two publishers at once, rebuilds, seals and the
+//! auditor's as-of, diff, export and verify. The history is the synthetic one on two small UFs (RR, AP) of a
+//! 100,000-team country,
+//! 14 competências: every kind of decision point, in seconds.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use repasse_eventlog::nats::{NatsConfig, NatsLog};
+use repasse_eventlog::sled_log::SledLog;
+use repasse_eventlog::testing::NatsServer;
+use repasse_eventlog::{EventLog, MAX_READ_BATCH, Position, SystemClock};
+use serde_json::Value;
+
+const HISTORY: [&str; 8] = [
+    "--uf",
+    "RR",
+    "--uf",
+    "AP",
+    "--teams",
+    "100000",
+    "--competencias",
+    "14",
+];
+
+fn repasse(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_repasse"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = repasse(args);
+    assert!(
+        out.status.success(),
+        "repasse {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+fn json(args: &[&str]) -> Value {
+    serde_json::from_str(&ok(args)).expect("JSON on stdout")
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// Pernambuco over 20 competências: a run long enough (seconds) to be killed at many points.
+const LONG_HISTORY: [&str; 4] = ["--uf", "PE", "--competencias", "20"];
+
+fn load_embedded(dir: &Path, history: &[&str]) {
+    let mut args = vec!["demo-data", "--log", path(dir)];
+    args.extend(history);
+    ok(&args);
+}
+
+fn load_nats(url: &str, history: &[&str]) {
+    let mut args = vec!["demo-data", "--nats", url];
+    args.extend(history);
+    ok(&args);
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+async fn ids<L: EventLog>(log: &L) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut next = Position(1);
+    loop {
+        let records = log.read(next, MAX_READ_BATCH).await.expect("read");
+        let Some(last) = records.last() else { break };
+        next = last.position.next();
+        out.extend(records.into_iter().map(|r| r.id));
+    }
+    out
+}
+
+fn nats_decision_ids(url: &str) -> Vec<String> {
+    runtime().block_on(async {
+        let log = NatsLog::connect(url, NatsConfig::decisions())
+            .await
+            .expect("decisions stream");
+        ids(&log).await
+    })
+}
+
+fn embedded_decision_ids(dir: &Path) -> Vec<String> {
+    let facts = SledLog::open(dir, "fatos", Arc::new(SystemClock)).expect("log");
+    let decisions = facts.open_sibling("decisoes").expect("decisions");
+    runtime().block_on(ids(&decisions))
+}
+
+fn assert_each_once(ids: &[String]) {
+    let unique: HashSet<&String> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "a decision id appears twice");
+}
+
+/// The parts of a `project --json` report that must not depend on how the run went.
+fn outcome(report: &Value) -> (Value, Value) {
+    (report["checkpoint"].clone(), report["selos"].clone())
+}
+
+#[test]
+fn jetstream_and_the_embedded_log_seal_the_same_parcelas_and_publish_the_same_decisions() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, state) = (dir.path().join("log"), dir.path().join("estado"));
+    load_embedded(&log, &HISTORY);
+    let embedded = json(&[
+        "project",
+        "--log",
+        path(&log),
+        "--estado",
+        path(&state),
+        "--json",
+    ]);
+    let server = NatsServer::start().expect("nats-server (scripts/test.sh installs it)");
+    let url = server.url();
+    load_nats(&url, &HISTORY);
+    let nats_state = dir.path().join("estado-nats");
+    let on_nats = json(&[
+        "project",
+        "--nats",
+        &url,
+        "--estado",
+        path(&nats_state),
+        "--ate-o-fim",
+        "--json",
+    ]);
+    assert_eq!(outcome(&embedded), outcome(&on_nats));
+    let seals = embedded["selos"].as_array().expect("seals");
+    assert_eq!(seals.len(), 13, "one seal per parcela_closed");
+    let published = nats_decision_ids(&url);
+    assert_eq!(
+        published.len() as u64,
+        on_nats["checkpoint"]["decisions"].as_u64().unwrap()
+    );
+    assert_eq!(published, embedded_decision_ids(&log));
+    // A fresh replay (a rebuild from the log, publishing nothing) computes the same decisions: the state
+    // hash chains every decision id.
+    let rebuilt = json(&[
+        "rebuild",
+        "--log",
+        path(&log),
+        "--estado",
+        path(&state),
+        "--json",
+    ]);
+    assert_eq!(outcome(&rebuilt), outcome(&embedded));
+    assert_eq!(rebuilt["geracao"], "g000002");
+    assert!(
+        !state.join("g000001").exists(),
+        "the old generation is removed"
+    );
+}
+
+/// A small deterministic generator for the kill points (SplitMix64).
+fn next(seed: &mut u64) -> u64 {
+    *seed = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *seed;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+fn spawn_projector(url: &str, state: &Path, name: &str) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_repasse"))
+        .args([
+            "project",
+            "--nats",
+            url,
+            "--estado",
+            path(state),
+            "--ate-o-fim",
+            "--json",
+            "--nome",
+            name,
+            "--concessao",
+            "2",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs")
+}
+
+fn finish(child: std::process::Child) -> Value {
+    let out = child.wait_with_output().expect("waits");
+    assert!(
+        out.status.success(),
+        "projector failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON report")
+}
+
+#[test]
+fn a_projector_killed_at_random_points_resumes_to_the_clean_replay_and_publishes_each_decision_once()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    load_embedded(&log, &LONG_HISTORY);
+    let clean = json(&[
+        "project",
+        "--log",
+        path(&log),
+        "--estado",
+        path(&dir.path().join("limpo")),
+        "--json",
+        "--sem-publicar",
+    ]);
+    let server = NatsServer::start().expect("nats-server");
+    let url = server.url();
+    load_nats(&url, &LONG_HISTORY);
+    let state = dir.path().join("estado");
+    let mut seed = 2024;
+    let mut kills = 0;
+    let mut killed_at = Vec::new();
+    while kills < 6 {
+        let mut child = spawn_projector(&url, &state, "projetor-a");
+        std::thread::sleep(Duration::from_millis(300 + next(&mut seed) % 2500));
+        if child.try_wait().expect("status").is_some() {
+            break; // it finished before this kill: the history is done
+        }
+        child.kill().expect("SIGKILL");
+        child.wait().expect("reaped");
+        kills += 1;
+        let store = repasse_projector::store::Store::open(&state).expect("read models reopen");
+        killed_at.push(store.checkpoint().expect("checkpoint").position);
+        // Let the lease of the killed holder expire, as a supervisor's restart delay would.
+        std::thread::sleep(Duration::from_millis(2100));
+    }
+    assert!(
+        kills >= 5,
+        "only {kills} kills landed before the projector finished"
+    );
+    let resumed = finish(spawn_projector(&url, &state, "projetor-a"));
+    assert_eq!(outcome(&resumed), outcome(&clean));
+    let published = nats_decision_ids(&url);
+    assert_each_once(&published);
+    assert_eq!(
+        published.len() as u64,
+        clean["checkpoint"]["decisions"].as_u64().unwrap()
+    );
+    assert_eq!(
+        published,
+        embedded_decision_ids_of_clean_run(&log, dir.path())
+    );
+}
+
+/// The decisions a clean embedded run publishes, for comparison with the NATS stream.
+fn embedded_decision_ids_of_clean_run(log: &Path, dir: &Path) -> Vec<String> {
+    ok(&[
+        "project",
+        "--log",
+        path(log),
+        "--estado",
+        path(&dir.join("limpo-publicado")),
+    ]);
+    embedded_decision_ids(log)
+}
+
+#[test]
+fn two_publishers_started_at_once_one_killed_publish_each_decision_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    load_embedded(&log, &LONG_HISTORY);
+    let clean = json(&[
+        "project",
+        "--log",
+        path(&log),
+        "--estado",
+        path(&dir.path().join("limpo")),
+        "--json",
+        "--sem-publicar",
+    ]);
+    let server = NatsServer::start().expect("nats-server");
+    let url = server.url();
+    load_nats(&url, &LONG_HISTORY);
+    let a = spawn_projector(&url, &dir.path().join("a"), "projetor-a");
+    let b = spawn_projector(&url, &dir.path().join("b"), "projetor-b");
+    // Both start at once; one holds the lease, the other waits. Kill one of them mid-run.
+    std::thread::sleep(Duration::from_millis(3000));
+    let mut a = a;
+    a.kill().expect("SIGKILL");
+    a.wait().expect("reaped");
+    let b = finish(b);
+    let a = finish(spawn_projector(&url, &dir.path().join("a"), "projetor-a"));
+    assert_eq!(outcome(&a), outcome(&clean));
+    assert_eq!(outcome(&b), outcome(&clean));
+    let published = nats_decision_ids(&url);
+    assert_each_once(&published);
+    assert_eq!(
+        published.len() as u64,
+        clean["checkpoint"]["decisions"].as_u64().unwrap()
+    );
+}
+
+#[test]
+fn export_and_verify_check_the_chain_and_every_seal_without_a_server_and_name_a_tampered_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    load_embedded(&log, &HISTORY);
+    ok(&[
+        "project",
+        "--log",
+        path(&log),
+        "--estado",
+        path(&dir.path().join("e")),
+    ]);
+    let file = dir.path().join("auditoria.bin");
+    ok(&["export", "--log", path(&log), "--out", path(&file)]);
+    let verified = json(&["verify", path(&file), "--json"]);
+    let seals = verified["seals"].as_array().unwrap();
+    assert_eq!(seals.len(), 13);
+    assert!(seals.iter().all(|s| s["ok"] == true), "{seals:?}");
+    // One flipped byte in the middle of the file: the chain breaks at that entry.
+    let mut bytes = std::fs::read(&file).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x20;
+    let tampered = dir.path().join("adulterado.bin");
+    std::fs::write(&tampered, bytes).unwrap();
+    let out = repasse(&["verify", path(&tampered)]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("adulterado.bin, entrada ")
+            && (stderr.contains("hash encadeado não confere")
+                || stderr.contains("ilegível")
+                || stderr.contains("limite")
+                || stderr.contains("truncad")),
+        "{stderr}"
+    );
+    // A truncated file is refused too, naming the missing end.
+    let whole = std::fs::read(&file).unwrap();
+    std::fs::write(&tampered, &whole[..whole.len() - 40]).unwrap();
+    let out = repasse(&["verify", path(&tampered)]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("trunca"));
+}
