@@ -53,6 +53,8 @@ pub enum Stopped {
 
 /// Observes each step and the instant its decisions were published (benchmarks measure latency with it).
 type StepCallback<'a> = Box<dyn FnMut(&Step, Instant) + Send + 'a>;
+/// Observes each fact's position once it is folded (and its step, if any, taken).
+type AppliedCallback<'a> = Box<dyn FnMut(u64) + Send + 'a>;
 
 pub struct Projector<'a, F: EventLog, D: EventLog> {
     facts: &'a F,
@@ -64,6 +66,7 @@ pub struct Projector<'a, F: EventLog, D: EventLog> {
     pub progress: Progress,
     /// Called after each step with the step and the instant its decisions were published.
     on_step: Option<StepCallback<'a>>,
+    on_applied: Option<AppliedCallback<'a>>,
 }
 
 impl<'a, F: EventLog, D: EventLog> Projector<'a, F, D> {
@@ -112,11 +115,16 @@ impl<'a, F: EventLog, D: EventLog> Projector<'a, F, D> {
             checkpoint,
             progress: Progress::default(),
             on_step: None,
+            on_applied: None,
         })
     }
 
     pub fn on_step(&mut self, callback: impl FnMut(&Step, Instant) + Send + 'a) {
         self.on_step = Some(Box::new(callback));
+    }
+
+    pub fn on_applied(&mut self, callback: impl FnMut(u64) + Send + 'a) {
+        self.on_applied = Some(Box::new(callback));
     }
 
     pub fn checkpoint(&self) -> &Checkpoint {
@@ -247,6 +255,9 @@ impl<'a, F: EventLog, D: EventLog> Projector<'a, F, D> {
                     callback(&step, published_at);
                 }
             }
+        }
+        if let Some(callback) = self.on_applied.as_mut() {
+            callback(position);
         }
         Ok(())
     }

@@ -19,6 +19,9 @@ pub enum Command {
         #[arg(long, default_value_t = 4_096)]
         max_in_flight: usize,
     },
+    /// Replay do histórico nacional no JetStream: leitura crua × replay, pico de memória e latência sob
+    /// carga constante.
+    Replay(super::bench_replay::Args),
     /// Avalia uma competência nacional sintética (equipes, vínculos, duplicidade e 60 h) e imprime os tempos.
     Rules {
         /// Número de equipes.
@@ -53,6 +56,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             ))?;
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
+        Command::Replay(args) => return super::bench_replay::run(args),
         Command::Rules {
             teams,
             links_per_team,

@@ -1,0 +1,307 @@
+//! `repasse bench replay`: the national demo history on JetStream, replayed. Measures, in one run on one
+//! stream: the raw ordered-consumer read (async-nats alone), the replay (read + decode + fold into the
+//! Ledger), the peak RSS, and, under a steady load of facts published at a fixed rate, the latency from a
+//! fact's publish to its being folded and from a decision point's publish to its decisions on the stream.
+
+// Timings and ratios are measurements, not money: floats are right here.
+#![allow(clippy::float_arithmetic)]
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::TryStreamExt;
+use repasse_eventlog::nats::{NatsConfig, NatsLog};
+use repasse_eventlog::{EventLog, Position, SystemClock};
+use repasse_ingest::demo::{Demo, DemoConfig, history};
+use repasse_ingest::writer::encode_record;
+use repasse_projector::Folder;
+use repasse_projector::project::Projector;
+use repasse_projector::store::{Checkpoint, Store};
+use repasse_proto::Fact;
+use serde::Serialize;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Competências do histórico nacional (48 ≈ 10 milhões de fatos).
+    #[arg(long, default_value_t = 48)]
+    pub competencias: u32,
+    #[arg(long, default_value_t = 100_000)]
+    pub teams: u32,
+    /// Servidor NATS já em execução; sem ele, um nats-server é iniciado para a medição.
+    #[arg(long, env = "NATS_URL")]
+    pub nats_url: Option<String>,
+    /// Fatos por segundo na fase de latência.
+    #[arg(long, default_value_t = 1_000)]
+    pub taxa: u64,
+    /// Duração da fase de latência, em segundos.
+    #[arg(long, default_value_t = 60)]
+    pub segundos: u64,
+}
+
+#[derive(Debug, Serialize)]
+struct Report {
+    facts: u64,
+    stream_bytes: u64,
+    raw_ordered_read_facts_per_s: u64,
+    replay_facts_per_s: u64,
+    replay_over_raw: f64,
+    replay_seconds: f64,
+    peak_rss_mib_after_replay: u64,
+    latency: Latency,
+    peak_rss_mib: u64,
+}
+
+#[derive(Debug, Default, Serialize)]
+struct Latency {
+    rate_facts_per_s: u64,
+    facts_published: u64,
+    fact_to_fold_p50_ms: f64,
+    fact_to_fold_p99_ms: f64,
+    decision_points: u64,
+    fact_to_decision_ms: Vec<f64>,
+}
+
+pub fn run(args: Args) -> anyhow::Result<std::process::ExitCode> {
+    let _server;
+    let url = match &args.nats_url {
+        Some(url) => url.clone(),
+        None => {
+            let server = repasse_eventlog::testing::NatsServer::start()?;
+            let url = server.url();
+            _server = server;
+            url
+        }
+    };
+    // Loading runs in a child process, so that this one's peak RSS is the replay's alone.
+    let facts_now = super::source::runtime()?.block_on(async {
+        let log = NatsLog::connect(&url, NatsConfig::facts()).await?;
+        anyhow::Ok(log.last_position().await?.0)
+    })?;
+    if facts_now == 0 {
+        eprintln!(
+            "Gravando o histórico nacional de {} competências no JetStream…",
+            args.competencias
+        );
+        let status = std::process::Command::new(std::env::current_exe()?)
+            .args([
+                "demo-data",
+                "--nats",
+                &url,
+                "--teams",
+                &args.teams.to_string(),
+                "--competencias",
+                &args.competencias.to_string(),
+                // The last competência is kept for the latency phase.
+                "--ate",
+                &args.competencias.to_string(),
+            ])
+            .status()?;
+        anyhow::ensure!(status.success(), "demo-data falhou");
+    }
+    let runtime = super::source::runtime()?;
+    let report = runtime.block_on(measure(&args, &url))?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+async fn measure(args: &Args, url: &str) -> anyhow::Result<Report> {
+    let client = async_nats::connect(url).await?;
+    let facts = NatsLog::open(client.clone(), NatsConfig::facts()).await?;
+    let end = facts.last_position().await?;
+    eprintln!(
+        "Leitura crua de {} fatos (consumidor ordenado)…",
+        super::thousands(end.0)
+    );
+    let (raw_rate, bytes) = raw_read(&client, end.0).await?;
+    eprintln!("Replay (leitura, decodificação e dobra no razão)…");
+    let started = Instant::now();
+    let mut folder = Folder::default();
+    folder.fold(&facts, Position(1), Some(end), |_| {}).await?;
+    let replay_seconds = started.elapsed().as_secs_f64();
+    let replay_rate = (end.0 as f64 / replay_seconds) as u64;
+    let rss_after_replay = peak_rss_mib();
+    drop(folder);
+    let latency = steady_load(args, &client, &facts, end).await?;
+    Ok(Report {
+        facts: end.0,
+        stream_bytes: bytes,
+        raw_ordered_read_facts_per_s: raw_rate,
+        replay_facts_per_s: replay_rate,
+        replay_over_raw: (replay_rate as f64 / raw_rate as f64 * 1000.0).round() / 1000.0,
+        replay_seconds: (replay_seconds * 10.0).round() / 10.0,
+        peak_rss_mib_after_replay: rss_after_replay,
+        latency,
+        peak_rss_mib: peak_rss_mib(),
+    })
+}
+
+async fn raw_read(client: &async_nats::Client, count: u64) -> anyhow::Result<(u64, u64)> {
+    use async_nats::jetstream::consumer;
+    let js = async_nats::jetstream::new(client.clone());
+    let stream = js.get_stream(NatsConfig::facts().stream).await?;
+    let started = Instant::now();
+    let consumer = stream
+        .create_consumer(consumer::pull::OrderedConfig::default())
+        .await?;
+    let mut messages = consumer.messages().await?;
+    let mut bytes = 0u64;
+    for _ in 0..count {
+        let message = messages
+            .try_next()
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("fim inesperado do stream"))?;
+        bytes += message.payload.len() as u64;
+    }
+    Ok((
+        (count as f64 / started.elapsed().as_secs_f64()) as u64,
+        bytes,
+    ))
+}
+
+/// Publishes the last competência's facts at `taxa` per second while a projector follows the stream; its
+/// read models start at the end of the loaded history (a fresh generation whose checkpoint is set there),
+/// its Ledger is folded from the log as on any start.
+async fn steady_load(
+    args: &Args,
+    client: &async_nats::Client,
+    facts: &NatsLog,
+    end: Position,
+) -> anyhow::Result<Latency> {
+    let decisions = NatsLog::open(client.clone(), NatsConfig::decisions()).await?;
+    let state = tempfile::tempdir()?;
+    let store = Store::open(state.path())?;
+    store.put_checkpoint(&Checkpoint {
+        position: end.0,
+        decisions: decisions.last_position().await?.0,
+        ..Checkpoint::default()
+    })?;
+    eprintln!("Projetor: dobrando o histórico até a posição {end}…");
+    let published: Arc<Mutex<HashMap<u64, Instant>>> = Arc::default();
+    let decided: Arc<Mutex<Vec<(u64, Instant)>>> = Arc::default();
+    let decided_in = Arc::clone(&decided);
+    let mut projector = Projector::open(facts, Some(&decisions), store).await?;
+    projector.on_step(move |step, at| {
+        decided_in
+            .lock()
+            .expect("latency lock")
+            .push((step.position, at));
+    });
+    let applied: Arc<Mutex<Vec<(u64, Instant)>>> = Arc::default();
+    let applied_in = Arc::clone(&applied);
+    projector.on_applied(move |position| {
+        applied_in
+            .lock()
+            .expect("latency lock")
+            .push((position, Instant::now()));
+    });
+    let demo = Demo::new(DemoConfig {
+        teams: args.teams,
+        competencias: args.competencias,
+        ..DemoConfig::default()
+    });
+    let chunk = history(&demo)
+        .nth(args.competencias as usize)
+        .unwrap_or_default();
+    let total = (args.taxa * args.segundos) as usize;
+    // The steady load: SCNES records, the close of the competência, then uploads and the parcela's close.
+    let mut load: Vec<(Fact, repasse_proto::SourceRef)> = Vec::with_capacity(total);
+    let closes: Vec<_> = chunk
+        .iter()
+        .filter(|(f, _)| matches!(f, Fact::ScnesClosed(_) | Fact::ParcelaClosed(_)))
+        .cloned()
+        .collect();
+    let others: Vec<_> = chunk
+        .into_iter()
+        .filter(|(f, _)| !matches!(f, Fact::ScnesClosed(_) | Fact::ParcelaClosed(_)))
+        .take(total.saturating_sub(closes.len()))
+        .collect();
+    let half = others.len() / 2;
+    load.extend(others[..half].iter().cloned());
+    load.push(closes[0].clone());
+    load.extend(others[half..].iter().cloned());
+    load.extend(closes[1..].iter().cloned());
+    let producer_log = NatsLog::open(client.clone(), NatsConfig::facts()).await?;
+    let published_in = Arc::clone(&published);
+    let rate = args.taxa;
+    let producer = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / rate.max(1)));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+        for (i, (fact, source)) in load.into_iter().enumerate() {
+            tick.tick().await;
+            let record = encode_record(fact, source, &SystemClock, i as u64)?;
+            let sent = Instant::now();
+            let appended = producer_log.append(record, None).await?;
+            published_in
+                .lock()
+                .expect("latency lock")
+                .insert(appended.position.0, sent);
+        }
+        anyhow::Ok(())
+    });
+    let stop = async {
+        while !producer.is_finished() {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    };
+    eprintln!(
+        "Carga constante de {} fatos/s por {} s…",
+        args.taxa, args.segundos
+    );
+    projector
+        .follow(state.path(), stop, Duration::from_secs(3600))
+        .await?;
+    // What was published after the producer stopped.
+    let last = facts.last_position().await?;
+    projector.run_to(last).await?;
+    drop(projector);
+    let published = published.lock().expect("latency lock").clone();
+    let since = |position: &u64, at: &Instant| {
+        published
+            .get(position)
+            .map(|sent| at.duration_since(*sent).as_secs_f64() * 1000.0)
+    };
+    let mut fold_ms: Vec<f64> = applied
+        .lock()
+        .expect("latency lock")
+        .iter()
+        .filter_map(|(position, at)| since(position, at))
+        .collect();
+    let decided = decided.lock().expect("latency lock").clone();
+    let fact_to_decision_ms: Vec<f64> = decided
+        .iter()
+        .filter_map(|(position, at)| since(position, at))
+        .map(|ms| (ms * 10.0).round() / 10.0)
+        .collect();
+    fold_ms.sort_by(f64::total_cmp);
+    Ok(Latency {
+        rate_facts_per_s: args.taxa,
+        facts_published: published.len() as u64,
+        fact_to_fold_p50_ms: percentile(&fold_ms, 0.50),
+        fact_to_fold_p99_ms: percentile(&fold_ms, 0.99),
+        decision_points: decided.len() as u64,
+        fact_to_decision_ms,
+    })
+}
+
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let index = ((sorted.len() as f64 - 1.0) * q).round() as usize;
+    (sorted[index] * 10.0).round() / 10.0
+}
+
+/// VmHWM of this process, in MiB.
+fn peak_rss_mib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb / 1024)
+}
