@@ -284,7 +284,9 @@ pub async fn verify(path: &Path, work: &Path, clock: Arc<dyn Clock>) -> Result<V
                 }
             }
             Entry::Seal { position, payload } => {
-                let envelope = codec::decode::<Decision>(&payload)
+                let envelope = std::str::from_utf8(&payload)
+                    .map_err(|e| e.to_string())
+                    .and_then(|text| codec::from_json::<Decision>(text).map_err(|e| e.to_string()))
                     .map_err(|e| format(n, format!("selo {position} ilegível: {e}")))?;
                 match envelope.payload {
                     Decision::ParcelaSealed(seal) => seals.push(seal),

@@ -184,11 +184,13 @@ fn envelope(decision: Decision, position: u64, recorded_at: Timestamp) -> Envelo
     Envelope::new(decision, source, recorded_at).expect("decisions encode")
 }
 
-/// The log record of a decision: subject for integrators' filters, id for deduplication.
+/// The log record of a decision: subject for integrators' filters, id for deduplication, and the JSON
+/// envelope as payload — state and municipal systems read it in any language (`proto/EVENTS.md`); facts
+/// stay in postcard, which only this project reads.
 pub fn decision_record(envelope: &Envelope<Decision>) -> repasse_eventlog::NewRecord {
     repasse_eventlog::NewRecord {
         subject: repasse_proto::subject::decision_subject(&envelope.payload),
         id: envelope.id.to_string(),
-        payload: codec::encode(envelope).expect("decisions encode").into(),
+        payload: codec::to_json(envelope).into_bytes().into(),
     }
 }
