@@ -26,6 +26,9 @@ pub struct FoldSummary {
     pub last_position: Position,
 }
 
+/// Batches read ahead of the fold.
+const FOLD_QUEUE: usize = 4;
+
 /// The ledger and the fact ids already applied: the one place where log records become `Ledger` state.
 #[derive(Default)]
 pub struct Folder {
@@ -65,6 +68,9 @@ impl Folder {
 
     /// Folds records with positions in `from..=to` (to the end of the stream when `to` is `None`).
     /// `progress` is called after each batch with the last position read.
+    ///
+    /// Reading and folding overlap: this task reads batches from the log while a blocking thread decodes and
+    /// folds the previous ones, through a channel of `FOLD_QUEUE` batches (memory stays bounded).
     pub async fn fold<L: EventLog>(
         &mut self,
         log: &L,
@@ -76,18 +82,55 @@ impl Folder {
             Some(to) => to,
             None => log.last_position().await?,
         };
+        let (sender, mut receiver) = tokio::sync::mpsc::channel::<Vec<Record>>(FOLD_QUEUE);
+        let (done_sender, mut done) = tokio::sync::mpsc::unbounded_channel::<Position>();
+        let mut folder = std::mem::take(self);
+        let worker = tokio::task::spawn_blocking(move || {
+            while let Some(batch) = receiver.blocking_recv() {
+                for record in &batch {
+                    if let Err(e) = folder.apply(record) {
+                        return (folder, Err(e));
+                    }
+                }
+                let _ = done_sender.send(folder.summary.last_position);
+            }
+            (folder, Ok(()))
+        });
         let mut next = from.max(Position(1));
+        let mut failed = None;
         while next <= end {
             let want = usize::try_from(end.0 - next.0 + 1)
                 .unwrap_or(usize::MAX)
                 .min(MAX_READ_BATCH);
-            let records = log.read(next, want).await?;
+            let records = match log.read(next, want).await {
+                Ok(records) => records,
+                Err(e) => {
+                    failed = Some(Error::from(e));
+                    break;
+                }
+            };
             let Some(last) = records.last() else { break };
             next = last.position.next();
-            for record in records.iter().take_while(|r| r.position <= end) {
-                self.apply(record)?;
+            let batch: Vec<Record> = records
+                .into_iter()
+                .take_while(|r| r.position <= end)
+                .collect();
+            if sender.send(batch).await.is_err() {
+                break; // the worker stopped on a bad record; its error is returned below
             }
-            progress(self.summary.last_position);
+            while let Ok(position) = done.try_recv() {
+                progress(position);
+            }
+        }
+        drop(sender);
+        let (folder, result) = worker.await.expect("the fold thread does not panic");
+        *self = folder;
+        while let Ok(position) = done.try_recv() {
+            progress(position);
+        }
+        result?;
+        if let Some(e) = failed {
+            return Err(e);
         }
         Ok(self.summary)
     }

@@ -23,8 +23,9 @@ use serde::Serialize;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Competências do histórico nacional (48 ≈ 10 milhões de fatos).
-    #[arg(long, default_value_t = 48)]
+    /// Competências do histórico nacional; a última fica para a fase de latência (51: 50 gravadas,
+    /// ≈ 10,1 milhões de fatos).
+    #[arg(long, default_value_t = 51)]
     pub competencias: u32,
     #[arg(long, default_value_t = 100_000)]
     pub teams: u32,
