@@ -2,8 +2,9 @@
 //! depends on the competências before). Explanations are traced only when asked for.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use repasse_proto::{Competencia, Ibge, Ine, Parcela, TeamType};
+use repasse_proto::{Competencia, Fact, Ibge, Ine, Parcela, TeamType};
 use rustc_hash::FxHashMap;
 
 use crate::catalog::{self, Rule};
@@ -121,7 +122,8 @@ pub struct Check {
 }
 
 pub struct Evaluations {
-    pub by_competencia: BTreeMap<Competencia, Vec<TeamStatus>>,
+    /// Shared, so that a re-evaluation reuses the competências the new facts cannot reach.
+    pub by_competencia: BTreeMap<Competencia, Arc<Vec<TeamStatus>>>,
     pub first_payable: FxHashMap<u64, Competencia>,
 }
 
@@ -181,57 +183,156 @@ pub(crate) struct Context<'a> {
     pub settings: &'a Settings,
 }
 
-pub(crate) fn evaluate_all(ledger: &Ledger) -> Evaluations {
+/// How far back a fact can change the evaluations: the first competência it can affect.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Reach {
+    Nothing,
+    From(Competencia),
+    Everything,
+}
+
+impl Reach {
+    /// Conservative by construction: a fact the evaluation does not read reaches nothing; one whose
+    /// effect starts at a competência or parcela reaches from there; anything else (parameters,
+    /// municipalities, strata, homologations, classifications) reaches everything.
+    pub(crate) fn of(fact: &Fact) -> Reach {
+        match fact {
+            Fact::ScnesTeam(f) => Reach::From(f.competencia),
+            Fact::ScnesClosed(f) => Reach::From(f.competencia),
+            Fact::SisabProduction(f) => Reach::From(f.competencia),
+            Fact::ControlBodySuspension(f) => Reach::From(f.from_competencia),
+            Fact::ControlBodyLifted(f) => Reach::From(f.from_competencia),
+            // In force for the competências whose parcela is on or after `from_parcela`.
+            Fact::Credentialing(f) => Reach::From(f.from_parcela.competencia()),
+            Fact::HomologationCancelled(f) => Reach::From(f.from_parcela.competencia()),
+            // Read only by the payment and recomposition queries, never by the evaluation.
+            Fact::HistoricalTransfer(_)
+            | Fact::AdjustmentAuthorized(_)
+            | Fact::ParcelaClosed(_)
+            | Fact::TransferExecuted(_)
+            | Fact::RetroRequest(_)
+            | Fact::RetroDecision(_)
+            | Fact::ParSubmitted(_)
+            | Fact::ParApproved(_)
+            | Fact::ParProduction(_)
+            | Fact::OciCatalog(_)
+            | Fact::OciProcedure(_)
+            | Fact::AperfAdhesion(_)
+            | Fact::AperfAdhesionDeleted(_)
+            | Fact::AperfResultPublished(_)
+            | Fact::AperfAdhesionSuspended(_) => Reach::Nothing,
+            _ => Reach::Everything,
+        }
+    }
+
+    pub(crate) fn widen(&mut self, other: Reach) {
+        *self = match (*self, other) {
+            (Reach::Everything, _) | (_, Reach::Everything) => Reach::Everything,
+            (Reach::Nothing, x) | (x, Reach::Nothing) => x,
+            (Reach::From(a), Reach::From(b)) => Reach::From(a.min(b)),
+        };
+    }
+
+    fn reaches(self, c: Competencia) -> bool {
+        match self {
+            Reach::Nothing => false,
+            Reach::From(from) => c >= from,
+            Reach::Everything => true,
+        }
+    }
+}
+
+/// What one competência's evaluation carries to the next: first payable competência per team, runs of
+/// irregular competências (SUSP.REVOGACAO) and revocations.
+#[derive(Default)]
+struct Carried {
+    first_payable: FxHashMap<u64, Competencia>,
+    irregular_run: FxHashMap<u64, (u32, Competencia)>,
+    revoked: FxHashMap<u64, Competencia>,
+}
+
+impl Carried {
+    /// Books one status of competência `c`; returns the length of the team's run of irregular ones.
+    fn advance(&mut self, c: Competencia, status: &TeamStatus) -> u32 {
+        let ine = status.ine.get();
+        if status.payable {
+            self.first_payable.entry(ine).or_insert(c);
+        }
+        // SUSP.REVOGACAO: count consecutive competências with a suspension reason.
+        let run = self.irregular_run.entry(ine).or_insert((0, c));
+        *run = if status.payable && !status.reasons.is_empty() {
+            if run.0 > 0 && run.1 == c.pred() {
+                (run.0 + 1, c)
+            } else {
+                (1, c)
+            }
+        } else {
+            (0, c)
+        };
+        run.0
+    }
+
+    fn revoke(&mut self, c: Competencia, ine: u64) {
+        self.revoked.insert(ine, c);
+        self.irregular_run.insert(ine, (0, c));
+    }
+}
+
+/// Every closed competência, in order. With `stale` (the previous evaluations and how far back the facts
+/// applied since reach), the competências before the first one reached are taken as they were and only
+/// the rest is evaluated again; the result is the same as from scratch (tested against it).
+pub(crate) fn evaluate_all(
+    ledger: &Ledger,
+    stale: Option<&(Arc<Evaluations>, Reach)>,
+) -> Evaluations {
     let state = &ledger.state;
     let mut by_competencia = BTreeMap::new();
-    let mut first_payable: FxHashMap<u64, Competencia> = FxHashMap::default();
-    let mut irregular_run: FxHashMap<u64, (u32, Competencia)> = FxHashMap::default();
-    let mut revoked: FxHashMap<u64, Competencia> = FxHashMap::default();
+    let mut carried = Carried::default();
     let mut previous: Option<(Competencia, LinkIndex)> = None;
+    let mut reusing = stale.is_some();
     for &c in state.closed.keys() {
+        let settings = Settings::at(&ledger.params, c);
+        if reusing
+            && let Some((old, reach)) = stale
+            && !reach.reaches(c)
+            && let Some(statuses) = old.by_competencia.get(&c)
+        {
+            for status in statuses.iter() {
+                carried.advance(c, status);
+                if status.revoked_now {
+                    carried.revoke(c, status.ine.get());
+                }
+            }
+            by_competencia.insert(c, Arc::clone(statuses));
+            continue;
+        }
+        reusing = false;
         let index = LinkIndex::build(state, c);
         let prior = match previous.take() {
             Some((pc, idx)) if pc == c.pred() => idx,
             _ => LinkIndex::build(state, c.pred()),
         };
-        let settings = Settings::at(&ledger.params, c);
         let ctx = Context {
             ledger,
             c,
             index: &index,
             previous: &prior,
-            revoked: &revoked,
+            revoked: &carried.revoked,
             settings: &settings,
         };
         let mut statuses = evaluate_competencia_with(&ctx);
         for status in &mut statuses {
-            let ine = status.ine.get();
-            if status.payable {
-                first_payable.entry(ine).or_insert(c);
-            }
-            // SUSP.REVOGACAO: count consecutive competências with a suspension reason.
-            let run = irregular_run.entry(ine).or_insert((0, c));
-            *run = if status.payable && !status.reasons.is_empty() {
-                if run.0 > 0 && run.1 == c.pred() {
-                    (run.0 + 1, c)
-                } else {
-                    (1, c)
-                }
-            } else {
-                (0, c)
-            };
-            if run.0 == settings.revocation_months {
+            if carried.advance(c, status) == settings.revocation_months {
                 status.revoked_now = true;
-                revoked.insert(ine, c);
-                *run = (0, c);
+                carried.revoke(c, status.ine.get());
             }
         }
-        by_competencia.insert(c, statuses);
+        by_competencia.insert(c, Arc::new(statuses));
         previous = Some((c, index));
     }
     Evaluations {
         by_competencia,
-        first_payable,
+        first_payable: carried.first_payable,
     }
 }
 

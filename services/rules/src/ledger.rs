@@ -127,6 +127,10 @@ pub struct Ledger {
     pub(crate) state: State,
     pub(crate) last_position: Position,
     cache: OnceLock<Arc<Evaluations>>,
+    /// The last evaluations computed and how far back the facts applied since can reach: the next
+    /// evaluation reuses the competências before that (the projector's decision points then cost one
+    /// competência, not the whole history).
+    stale: Option<(Arc<Evaluations>, crate::eval::Reach)>,
 }
 
 impl Ledger {
@@ -158,7 +162,13 @@ impl Ledger {
             "facts are applied in stream order"
         );
         self.last_position = position;
-        self.cache = OnceLock::new();
+        let reach = crate::eval::Reach::of(fact);
+        if let Some(evaluations) = self.cache.take() {
+            self.stale = Some((evaluations, crate::eval::Reach::Nothing));
+        }
+        if let Some((_, dirty)) = self.stale.as_mut() {
+            dirty.widen(reach);
+        }
         let s = &mut self.state;
         match fact {
             Fact::Municipality(m) => {
@@ -284,7 +294,7 @@ impl Ledger {
     pub(crate) fn evaluations(&self) -> Arc<Evaluations> {
         Arc::clone(
             self.cache
-                .get_or_init(|| Arc::new(crate::eval::evaluate_all(self))),
+                .get_or_init(|| Arc::new(crate::eval::evaluate_all(self, self.stale.as_ref()))),
         )
     }
 

@@ -14,7 +14,7 @@ impl Ledger {
         self.evaluations()
             .by_competencia
             .get(&c)
-            .cloned()
+            .map(|statuses| statuses.as_ref().clone())
             .unwrap_or_default()
     }
 
@@ -35,7 +35,7 @@ impl Ledger {
         let mut previous: std::collections::BTreeMap<Ine, u8> = std::collections::BTreeMap::new();
         let mut out = Vec::new();
         for statuses in evaluations.by_competencia.values() {
-            for s in statuses {
+            for s in statuses.iter() {
                 if !s.payable {
                     previous.remove(&s.ine);
                     continue;

@@ -57,7 +57,7 @@ impl Ledger {
                 .by_competencia
                 .get(&p.competencia())
                 .into_iter()
-                .flatten()
+                .flat_map(|statuses| statuses.iter())
             {
                 if status.payable {
                     per_ibge.entry(status.ibge).or_default().1 +=

@@ -1,0 +1,80 @@
+//! The evaluation the projector's decision points reuse (competências the new facts cannot reach are
+//! kept) equals the evaluation from scratch, at every decision point of a synthetic history.
+
+use repasse_ingest::demo::{Demo, DemoConfig, history};
+use repasse_proto::fact::{ControlBodyLifted, ControlBodySuspension};
+use repasse_proto::{Fact, Uf};
+use repasse_rules::Ledger;
+
+#[test]
+fn reusing_unreached_competencias_gives_the_evaluation_from_scratch_at_every_decision_point() {
+    let demo = Demo::new(DemoConfig {
+        competencias: 16,
+        ufs: vec![Uf::RR, Uf::AP],
+        ..DemoConfig::default()
+    });
+    let mut facts: Vec<Fact> = history(&demo).flatten().map(|(fact, _)| fact).collect();
+    // Corrections reaching back into closed competências, as late control-body acts would: inserted after
+    // the 15th decision point, suspending from (and lifting at) competências closed long before.
+    let team = facts
+        .iter()
+        .find_map(|f| match f {
+            Fact::ScnesTeam(t) if t.team_type.is_esf() => Some(t.clone()),
+            _ => None,
+        })
+        .expect("an eSF team");
+    let at = facts
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| matches!(f, Fact::ScnesClosed(_) | Fact::ParcelaClosed(_)))
+        .nth(15)
+        .map(|(i, _)| i + 1)
+        .expect("15 decision points");
+    let from = team.competencia.add_months(2);
+    facts.insert(
+        at,
+        Fact::ControlBodySuspension(ControlBodySuspension {
+            ine: team.ine,
+            from_competencia: from,
+            body: "CGU".into(),
+            process: "00190.000001/2025-11".into(),
+        }),
+    );
+    facts.insert(
+        at + 1,
+        Fact::ControlBodyLifted(ControlBodyLifted {
+            ine: team.ine,
+            from_competencia: from.add_months(3),
+            report: "Regularizado".into(),
+        }),
+    );
+    // and a SCNES record corrected after its competência closed (the team deactivated).
+    let mut late_record = team;
+    late_record.active = false;
+    facts.insert(at + 2, Fact::ScnesTeam(late_record));
+    let mut live = Ledger::default();
+    let mut points = 0;
+    for (i, fact) in facts.iter().enumerate() {
+        let position = i as u64 + 1;
+        live.apply(position, fact);
+        if !matches!(fact, Fact::ScnesClosed(_) | Fact::ParcelaClosed(_)) {
+            continue;
+        }
+        points += 1;
+        // The live ledger is queried at every decision point (so its next evaluation reuses this one);
+        // a fresh ledger folds the same prefix and evaluates once, from scratch.
+        let mut fresh = Ledger::default();
+        for (j, fact) in facts[..=i].iter().enumerate() {
+            fresh.apply(j as u64 + 1, fact);
+        }
+        for c in fresh.closed_competencias() {
+            assert_eq!(
+                live.evaluate_competencia(c),
+                fresh.evaluate_competencia(c),
+                "competência {c} at position {position}"
+            );
+        }
+        assert_eq!(live.suspension_decisions(), fresh.suspension_decisions());
+    }
+    assert!(points > 20, "{points} decision points");
+}
