@@ -96,6 +96,8 @@ impl<'a, F: EventLog, D: EventLog> Projector<'a, F, D> {
                 )
                 .await?;
         }
+        // Evaluate the history once now: a decision point then costs only what its facts reach.
+        folder.ledger.prepare();
         if let Some(log) = decisions {
             let published = log.last_position().await.map_err(publish::Error::from)?;
             if published.0 < checkpoint.decisions {

@@ -25,7 +25,17 @@ pub mod tree {
     pub const SELOS: &str = "selos";
     /// `AAAA-MM/IBGE` → the municipality's recomposition as known when the parcela closed (JSON).
     pub const RECOMPOSICAO: &str = "recomposicao";
-    pub const ALL: [&str; 5] = [SITUACAO, LINHAS, DEMONSTRATIVOS, SELOS, RECOMPOSICAO];
+    /// `AAAA-MM/INE` → the explanation, as decided at the competência's close, of every team suspended or
+    /// not valid in it: rules checked and fired, citations, fact positions, lines (JSON).
+    pub const EXPLICACOES: &str = "explicacoes";
+    pub const ALL: [&str; 6] = [
+        SITUACAO,
+        LINHAS,
+        DEMONSTRATIVOS,
+        SELOS,
+        RECOMPOSICAO,
+        EXPLICACOES,
+    ];
 }
 
 /// One write into a read-model tree. Writes are overwrites of whole values, so re-running a step after a
@@ -86,6 +96,15 @@ pub fn step_for(
             for (ibge, statuses) in &by_ibge {
                 step.writes
                     .push(json_write(tree::SITUACAO, format!("{c}/{ibge}"), statuses));
+            }
+            let explained =
+                ledger.explain_competencia(c, |s| !s.reasons.is_empty() || !s.not_valid.is_empty());
+            for explanation in explained {
+                step.writes.push(Write {
+                    tree: tree::EXPLICACOES,
+                    key: format!("{c}/{}", explanation.status.ine),
+                    value: explanation.to_json().into_bytes(),
+                });
             }
             // Decisions on the competência that just closed; earlier ones were published at their own close.
             for decision in ledger.suspension_decisions() {

@@ -75,6 +75,15 @@ fn reusing_unreached_competencias_gives_the_evaluation_from_scratch_at_every_dec
             );
         }
         assert_eq!(live.suspension_decisions(), fresh.suspension_decisions());
+        assert_eq!(
+            live.recompositions(),
+            fresh.recompositions(),
+            "position {position}"
+        );
     }
     assert!(points > 20, "{points} decision points");
+    assert!(
+        !live.recompositions().is_empty(),
+        "the history has recompositions to compare"
+    );
 }

@@ -97,7 +97,33 @@ fn corrections_after_a_seal_show_in_diff_and_never_in_the_seal_or_its_as_of_repl
         .filter(|l| l["team_type"] == "eSF" && l["component"] == "fixo" && l["suspension_pct"] == 0)
         .map(|l| l["ine"].as_str().unwrap().parse().unwrap())
         .collect();
+    // and every suspended or invalid team's explanation as decided at the close, citing each rule that held,
+    let explained = store.scan(tree::EXPLICACOES, "2025-03/").unwrap();
+    assert!(
+        !explained.is_empty(),
+        "suspended teams in 2025-03 are explained"
+    );
     drop(store);
+    for (key, stored) in &explained {
+        let status = &stored["status"];
+        assert_eq!(key, &format!("2025-03/{}", status["ine"].as_str().unwrap()));
+        let fired: Vec<&str> = stored["fired"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["rule"]["id"].as_str().unwrap())
+            .collect();
+        let held: Vec<&str> = ["reasons", "not_valid"]
+            .iter()
+            .flat_map(|k| status[*k].as_array().unwrap())
+            .map(|r| r.as_str().unwrap())
+            .collect();
+        assert!(!held.is_empty(), "{key}");
+        assert!(
+            held.iter().all(|r| fired.contains(r)),
+            "{key}: {held:?} ⊄ {fired:?}"
+        );
+    }
     paid_in_full.sort();
     paid_in_full.dedup();
     let kinds: std::collections::BTreeSet<String> = lines

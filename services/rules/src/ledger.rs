@@ -131,6 +131,8 @@ pub struct Ledger {
     /// evaluation reuses the competências before that (the projector's decision points then cost one
     /// competência, not the whole history).
     stale: Option<(Arc<Evaluations>, crate::eval::Reach)>,
+    /// The national recomposition series per parcela, valid while its competência's statuses are reused.
+    pub(crate) series_cache: std::sync::Mutex<crate::recomposition::SeriesCache>,
 }
 
 impl Ledger {
@@ -288,6 +290,12 @@ impl Ledger {
             s.credentials.entry((f.ibge, f.team_type)).or_default(),
             (f.from_parcela, f.quantity, position),
         );
+    }
+
+    /// Computes the evaluations now, so that the next query after new facts only evaluates what they
+    /// reach (the projector does this on start, before following the stream).
+    pub fn prepare(&self) {
+        let _ = self.evaluations();
     }
 
     /// All evaluations, computed once per state.

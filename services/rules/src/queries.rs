@@ -96,6 +96,49 @@ impl Ledger {
         Some(Explanation::new(status, checks, lines))
     }
 
+    /// The explanations of the teams of `c` for which `wanted` holds (the projector keeps those of every
+    /// team suspended or not valid), sharing the competência's link indexes and parcela.
+    pub fn explain_competencia(
+        &self,
+        c: Competencia,
+        wanted: impl Fn(&crate::TeamStatus) -> bool,
+    ) -> Vec<Explanation> {
+        let evaluations = self.evaluations();
+        let Some(statuses) = evaluations.by_competencia.get(&c) else {
+            return Vec::new();
+        };
+        let selected: Vec<&crate::TeamStatus> = statuses.iter().filter(|s| wanted(s)).collect();
+        if selected.is_empty() {
+            return Vec::new();
+        }
+        let indexes = LinkIndexPair::build(&self.state, c);
+        let revoked = self.revocations_before(c);
+        let settings = Settings::at(&self.params, c);
+        let ctx = Context {
+            ledger: self,
+            c,
+            index: &indexes.current,
+            previous: &indexes.previous,
+            revoked: &revoked,
+            settings: &settings,
+        };
+        let mut lines: std::collections::BTreeMap<Ine, Vec<crate::Line>> =
+            std::collections::BTreeMap::new();
+        for line in self.parcela(c.parcela(), None).lines {
+            lines.entry(line.ine).or_default().push(line);
+        }
+        selected
+            .into_iter()
+            .filter_map(|status| {
+                let entries = self.state.homologations.get(&status.ine)?;
+                let mut checks = Vec::new();
+                evaluate_team(&ctx, status.ine, entries, Some(&mut checks));
+                let own = lines.remove(&status.ine).unwrap_or_default();
+                Some(Explanation::new(status.clone(), checks, own))
+            })
+            .collect()
+    }
+
     fn revocations_before(&self, c: Competencia) -> rustc_hash::FxHashMap<u64, Competencia> {
         let evaluations = self.evaluations();
         let mut revoked = rustc_hash::FxHashMap::default();

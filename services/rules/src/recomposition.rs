@@ -1,6 +1,8 @@
 //! Recomposition (RULES.md §6, PRC 6/2017 art. 12-T): municipalities that receive less eSF/eAP under the
 //! new model than in the 12 parcelas before it are compensated, while they keep their teams.
 
+use std::sync::Arc;
+
 use repasse_proto::{Ibge, Money, Parcela, Plano, TeamType};
 use rust_decimal::Decimal;
 
@@ -41,11 +43,31 @@ pub struct RecompositionParcela {
 type NationalSeries =
     std::collections::BTreeMap<Parcela, std::collections::BTreeMap<Ibge, (Money, Decimal)>>;
 
+/// One parcela's entry of the national series and the statuses it was computed from.
+pub(crate) type SeriesCache = std::collections::BTreeMap<
+    Parcela,
+    (
+        Arc<Vec<crate::TeamStatus>>,
+        std::collections::BTreeMap<Ibge, (Money, Decimal)>,
+    ),
+>;
+
 impl Ledger {
     /// The recomposition of every municipality with historical transfers, in one pass over the parcelas.
     pub fn recompositions(&self) -> Vec<Recomposition> {
         let mut series: NationalSeries = std::collections::BTreeMap::new();
+        let evaluations = self.evaluations();
+        let mut cache = self.series_cache.lock().expect("series cache lock");
         for p in self.parcelas() {
+            // A parcela's lines follow from its competência's statuses and from facts that reach every
+            // competência (parameters, strata, classifications): the same shared statuses, same series.
+            let statuses = evaluations.by_competencia.get(&p.competencia());
+            if let (Some(statuses), Some((cached_for, cached))) = (statuses, cache.get(&p))
+                && Arc::ptr_eq(statuses, cached_for)
+            {
+                series.insert(p, cached.clone());
+                continue;
+            }
             let per_ibge = series.entry(p).or_default();
             for line in self.parcela(p, None).lines {
                 if line.plano == Plano::EsfEap && line.component != Component::Implantacao {
@@ -64,7 +86,11 @@ impl Ledger {
                         equivalence(self.params(), status.team_type, p);
                 }
             }
+            if let Some(statuses) = statuses {
+                cache.insert(p, (Arc::clone(statuses), per_ibge.clone()));
+            }
         }
+        drop(cache);
         let ibges: std::collections::BTreeSet<Ibge> = self
             .state
             .historical
