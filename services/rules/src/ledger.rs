@@ -292,10 +292,11 @@ impl Ledger {
         );
     }
 
-    /// Computes the evaluations now, so that the next query after new facts only evaluates what they
-    /// reach (the projector does this on start, before following the stream).
+    /// Computes the evaluations and the national recomposition series now, so that the next query after
+    /// new facts only computes what they reach (the projector does this on start, before following).
     pub fn prepare(&self) {
         let _ = self.evaluations();
+        let _ = self.recompositions();
     }
 
     /// All evaluations, computed once per state.
