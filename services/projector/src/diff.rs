@@ -10,8 +10,8 @@ use repasse_proto::{Fact, Ibge, Ine, Money, Parcela, codec};
 use repasse_rules::Line;
 use serde::Serialize;
 
-use crate::fold::Error;
-use crate::replay::{AsOf, ledger_as_of, lines_hash};
+use crate::fold::{Error, Folder};
+use crate::replay::lines_hash;
 
 /// One component of a team's parcela, as the diff shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -54,15 +54,31 @@ pub struct ParcelaDiff {
 
 /// `None` when parcela `p` has no `parcela_closed` in the log.
 pub async fn diff_parcela<L: EventLog>(log: &L, p: Parcela) -> Result<Option<ParcelaDiff>, Error> {
-    let (today, today_at) = ledger_as_of(log, AsOf::Now).await?;
-    let Some(&sealed_at) = today.closed_parcelas().get(&p) else {
+    // One fold: the parcela's lines are taken when its first `parcela_closed` is applied (the seal), and
+    // again at the end of the log (today).
+    let end = log.last_position().await?;
+    let mut folder = Folder::default();
+    let mut sealed: Option<(u64, Vec<Line>)> = None;
+    let mut next = Position(1);
+    while next <= end {
+        let records = log.read(next, MAX_READ_BATCH).await?;
+        let Some(tail) = records.last() else { break };
+        next = tail.position.next();
+        for record in records.iter().take_while(|r| r.position <= end) {
+            let applied = folder.apply(record)?;
+            let closes_p = applied
+                .is_some_and(|e| matches!(&e.payload, Fact::ParcelaClosed(f) if f.parcela == p));
+            if closes_p && sealed.is_none() {
+                sealed = Some((record.position.0, folder.ledger.parcela(p, None).lines));
+            }
+        }
+    }
+    let Some((sealed_at, sealed_lines)) = sealed else {
         return Ok(None);
     };
-    let today_lines = today.parcela(p, None).lines;
-    drop(today);
-    let (sealed, _) = ledger_as_of(log, AsOf::Position(Position(sealed_at))).await?;
-    let sealed_lines = sealed.parcela(p, None).lines;
-    drop(sealed);
+    let today_lines = folder.ledger.parcela(p, None).lines;
+    let today_at = folder.summary.last_position;
+    drop(folder);
     let by_team = |lines: &[Line]| {
         let mut map: BTreeMap<Ine, (Ibge, Vec<Amount>)> = BTreeMap::new();
         for line in lines {
