@@ -348,3 +348,73 @@ fn export_and_verify_check_the_chain_and_every_seal_without_a_server_and_name_a_
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("trunca"));
 }
+
+#[test]
+fn a_rebuild_under_a_running_projector_on_nats_switches_it_to_the_new_generation() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = NatsServer::start().expect("nats-server");
+    let url = server.url();
+    load_nats(&url, &HISTORY);
+    let state = dir.path().join("estado");
+    // A projector following the stream (no --ate-o-fim), serving generation g000001,
+    let running = Command::new(env!("CARGO_BIN_EXE_repasse"))
+        .args([
+            "project",
+            "--nats",
+            &url,
+            "--estado",
+            path(&state),
+            "--json",
+            "--concessao",
+            "2",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let generation = || std::fs::read_to_string(state.join("ATUAL")).unwrap_or_default();
+    let wait_for = |what: &dyn Fn() -> bool| {
+        for _ in 0..600 {
+            if what() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        false
+    };
+    assert!(wait_for(&|| generation().trim() == "g000001"));
+    // while a rebuild projects g000002 beside it and switches,
+    let rebuilt = json(&[
+        "rebuild",
+        "--nats",
+        &url,
+        "--estado",
+        path(&state),
+        "--json",
+    ]);
+    assert_eq!(rebuilt["geracao"], "g000002");
+    assert_eq!(generation().trim(), "g000002");
+    // it moves to the new generation and removes the old one, then stops cleanly on SIGTERM.
+    assert!(
+        wait_for(&|| !state.join("g000001").exists()),
+        "the running projector did not leave g000001"
+    );
+    let status = Command::new("kill")
+        .args(["-TERM", &running.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let out = running.wait_with_output().expect("waits");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let reports: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON report"))
+        .collect();
+    let last = reports.last().expect("a report");
+    assert_eq!(last["geracao"], "g000002");
+    assert_eq!(outcome(last), outcome(&rebuilt));
+}

@@ -67,6 +67,16 @@ async fn project(args: Args) -> anyhow::Result<ExitCode> {
         _ => None,
     };
     let follow = matches!(logs, Logs::Nats { .. }) && !args.ate_o_fim;
+    // Listen for SIGTERM/Ctrl-C from the start: one arriving while the log is folded again (after a
+    // rebuild) stops the projector at the next point where it can stop cleanly, instead of killing it.
+    // (Only when following: a run to the end keeps the default, immediate Ctrl-C.)
+    let (stop_sender, stop_requested) = tokio::sync::watch::channel(false);
+    if follow {
+        tokio::spawn(async move {
+            shutdown().await;
+            let _ = stop_sender.send(true);
+        });
+    }
     let publish = !args.sem_publicar;
     with_logs!(logs, |facts, decisions| {
         let decisions = publish.then_some(&decisions);
@@ -82,9 +92,10 @@ async fn project(args: Args) -> anyhow::Result<ExitCode> {
                         }
                     }
                 };
-                let stop = async {
+                let mut requested = stop_requested.clone();
+                let stop = async move {
                     tokio::select! {
-                        _ = shutdown() => {}
+                        _ = requested.wait_for(|stop| *stop) => {}
                         () = lost => {}
                     }
                 };
