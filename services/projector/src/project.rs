@@ -12,7 +12,7 @@ use repasse_eventlog::{EventLog, MAX_READ_BATCH, Position, Record};
 
 use crate::fold::{self, Folder};
 use crate::publish::{self, Published};
-use crate::step::{Step, decision_record, step_for};
+use crate::step::{self, Step, decision_record};
 use crate::store::{self, Checkpoint, Store};
 
 #[derive(Debug, thiserror::Error)]
@@ -224,17 +224,18 @@ impl<'a, F: EventLog, D: EventLog> Projector<'a, F, D> {
         let applied = self.folder.apply(record)?;
         self.progress.facts += 1;
         let step = applied.and_then(|envelope| {
-            step_for(
+            let step = step::decide(
                 &self.folder.ledger,
                 position,
                 &envelope.payload,
                 envelope.recorded_at,
-            )
+            )?;
+            Some((step, envelope))
         });
         match step {
             None => self.checkpoint.position = position,
-            Some(step) => {
-                let next = self.checkpoint.after(&step);
+            Some((mut step, envelope)) => {
+                // Decisions first: the read models are not on an integrator's path.
                 if let Some(log) = self.decisions {
                     let records: Vec<_> = step.decisions.iter().map(decision_record).collect();
                     let outcome =
@@ -243,6 +244,8 @@ impl<'a, F: EventLog, D: EventLog> Projector<'a, F, D> {
                     self.progress.published.found += outcome.found;
                 }
                 let published_at = Instant::now();
+                step::add_read_models(&self.folder.ledger, &envelope.payload, &mut step);
+                let next = self.checkpoint.after(&step);
                 self.store.write_step(&step, &next)?;
                 self.checkpoint = next;
                 self.written_at = position;

@@ -82,37 +82,27 @@ pub fn step_for(
     fact: &Fact,
     recorded_at: Timestamp,
 ) -> Option<Step> {
+    let mut step = decide(ledger, position, fact, recorded_at)?;
+    add_read_models(ledger, fact, &mut step);
+    Some(step)
+}
+
+/// The decisions of the step triggered by `fact` — what integrators wait for — and, at a parcela's close,
+/// its read models too (its statements need the lines anyway). The projector publishes these before
+/// `add_read_models`, so the competência's statuses and explanations are not on a decision's path.
+pub fn decide(ledger: &Ledger, position: u64, fact: &Fact, recorded_at: Timestamp) -> Option<Step> {
     let mut step = Step {
         position,
         ..Step::default()
     };
     match fact {
         Fact::ScnesClosed(f) if ledger.competencia_closed_at(f.competencia) == Some(position) => {
-            let c = f.competencia;
-            let mut by_ibge: BTreeMap<Ibge, Vec<_>> = BTreeMap::new();
-            for status in ledger.evaluate_competencia(c) {
-                by_ibge.entry(status.ibge).or_default().push(status);
-            }
-            for (ibge, statuses) in &by_ibge {
-                step.writes
-                    .push(json_write(tree::SITUACAO, format!("{c}/{ibge}"), statuses));
-            }
-            let explained =
-                ledger.explain_competencia(c, |s| !s.reasons.is_empty() || !s.not_valid.is_empty());
-            for explanation in explained {
-                step.writes.push(Write {
-                    tree: tree::EXPLICACOES,
-                    key: format!("{c}/{}", explanation.status.ine),
-                    value: explanation.to_json().into_bytes(),
-                });
-            }
             // Decisions on the competência that just closed; earlier ones were published at their own close.
-            for decision in ledger.suspension_decisions() {
-                if decision.about().competencia == Some(c) {
-                    step.decisions
-                        .push(envelope(decision, position, recorded_at));
-                }
-            }
+            step.decisions = ledger
+                .suspension_decisions_in(f.competencia)
+                .into_iter()
+                .map(|decision| envelope(decision, position, recorded_at))
+                .collect();
         }
         Fact::ParcelaClosed(f) if ledger.closed_parcelas().get(&f.parcela) == Some(&position) => {
             let p = f.parcela;
@@ -182,6 +172,31 @@ pub fn step_for(
         _ => return None,
     }
     Some(step)
+}
+
+/// The read models of a competência's close: every municipality's statuses and the explanation of every
+/// team suspended or not valid. Nothing for other facts (a parcela's are written by `decide`).
+pub fn add_read_models(ledger: &Ledger, fact: &Fact, step: &mut Step) {
+    let Fact::ScnesClosed(f) = fact else { return };
+    let c = f.competencia;
+    let statuses = ledger.statuses(c);
+    let mut by_ibge: BTreeMap<Ibge, Vec<&repasse_rules::TeamStatus>> = BTreeMap::new();
+    for status in statuses.iter() {
+        by_ibge.entry(status.ibge).or_default().push(status);
+    }
+    for (ibge, statuses) in &by_ibge {
+        step.writes
+            .push(json_write(tree::SITUACAO, format!("{c}/{ibge}"), statuses));
+    }
+    let explained =
+        ledger.explain_competencia(c, |s| !s.reasons.is_empty() || !s.not_valid.is_empty());
+    for explanation in explained {
+        step.writes.push(Write {
+            tree: tree::EXPLICACOES,
+            key: format!("{c}/{}", explanation.status.ine),
+            value: explanation.to_json().into_bytes(),
+        });
+    }
 }
 
 fn json_write(tree: &'static str, key: String, value: &impl serde::Serialize) -> Write {

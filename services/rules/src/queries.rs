@@ -27,43 +27,74 @@ impl Ledger {
             .map(|i| statuses[i].clone())
     }
 
+    /// The statuses of a closed competência, shared with the evaluations (no copy); sorted by INE.
+    pub fn statuses(&self, c: Competencia) -> std::sync::Arc<Vec<TeamStatus>> {
+        self.evaluations()
+            .by_competencia
+            .get(&c)
+            .map(std::sync::Arc::clone)
+            .unwrap_or_default()
+    }
+
     /// Changes of suspension state over the closed competências, in order: applied (0 → x), changed
     /// (x → y), lifted (x → 0), and SUSP.REVOGACAO revocations. A team that stops being payable (revoked,
     /// cancelled, beyond the credentialed quantity) has no suspension to lift: its state starts again at 0 %.
     pub fn suspension_decisions(&self) -> Vec<Decision> {
+        self.state
+            .closed
+            .keys()
+            .flat_map(|c| self.suspension_decisions_in(*c))
+            .collect()
+    }
+
+    /// The changes of suspension state decided in one closed competência, against the closed competência
+    /// before it: one merge of two INE-sorted lists, so a decision point does not walk the history. A team
+    /// evaluated in a competência is evaluated in every later one (homologated and seen in SCNES by then),
+    /// so its previous state is its status there: its percentage if payable, else 0.
+    pub fn suspension_decisions_in(&self, c: Competencia) -> Vec<Decision> {
         let evaluations = self.evaluations();
-        let mut previous: std::collections::BTreeMap<Ine, u8> = std::collections::BTreeMap::new();
+        let Some(statuses) = evaluations.by_competencia.get(&c) else {
+            return Vec::new();
+        };
+        let empty = Vec::new();
+        let previous = evaluations
+            .by_competencia
+            .range(..c)
+            .next_back()
+            .map_or(&empty, |(_, s)| s.as_ref());
+        let mut before_of = previous.iter().peekable();
         let mut out = Vec::new();
-        for statuses in evaluations.by_competencia.values() {
-            for s in statuses.iter() {
-                if !s.payable {
-                    previous.remove(&s.ine);
-                    continue;
-                }
-                let before = previous.insert(s.ine, s.suspension_pct).unwrap_or(0);
-                let decision = SuspensionDecision {
+        for s in statuses.iter() {
+            while before_of.next_if(|p| p.ine < s.ine).is_some() {}
+            let before = before_of
+                .next_if(|p| p.ine == s.ine)
+                .filter(|p| p.payable)
+                .map_or(0, |p| p.suspension_pct);
+            if !s.payable {
+                continue;
+            }
+            let decision = SuspensionDecision {
+                ine: s.ine,
+                ibge: s.ibge,
+                competencia: s.competencia,
+                pct: s.suspension_pct,
+                previous_pct: before,
+                reasons: s.reasons.iter().map(|r| (*r).to_owned()).collect(),
+            };
+            match (before, s.suspension_pct) {
+                (0, 0) => {}
+                (0, _) => out.push(Decision::SuspensionApplied(decision)),
+                (_, 0) => out.push(Decision::SuspensionLifted(decision)),
+                (a, b) if a != b => out.push(Decision::SuspensionChanged(decision)),
+                _ => {}
+            }
+            if s.revoked_now {
+                out.push(Decision::CredentialRevoked(CredentialRevoked {
                     ine: s.ine,
                     ibge: s.ibge,
                     competencia: s.competencia,
-                    pct: s.suspension_pct,
-                    previous_pct: before,
-                    reasons: s.reasons.iter().map(|r| (*r).to_owned()).collect(),
-                };
-                match (before, s.suspension_pct) {
-                    (0, 0) => {}
-                    (0, _) => out.push(Decision::SuspensionApplied(decision)),
-                    (_, 0) => out.push(Decision::SuspensionLifted(decision)),
-                    (a, b) if a != b => out.push(Decision::SuspensionChanged(decision)),
-                    _ => {}
-                }
-                if s.revoked_now {
-                    out.push(Decision::CredentialRevoked(CredentialRevoked {
-                        ine: s.ine,
-                        ibge: s.ibge,
-                        competencia: s.competencia,
-                        reasons: vec![catalog::SUSP_REVOGACAO.id.to_owned()],
-                    }));
-                }
+                    reasons: vec![catalog::SUSP_REVOGACAO.id.to_owned()],
+                }));
             }
         }
         out

@@ -142,6 +142,29 @@ fn outputs(ledger: &Ledger) -> String {
     out + &serde_json::to_string(&ledger.suspension_decisions()).unwrap()
 }
 
+/// The decisions by walking the whole history with each team's last payable percentage: what
+/// `suspension_decisions_in` computes per competência with a merge against the competência before.
+fn decisions_by_history_walk(ledger: &Ledger) -> Vec<(String, u8, u8, bool)> {
+    let mut previous = std::collections::BTreeMap::new();
+    let mut out = Vec::new();
+    for c in ledger.closed_competencias() {
+        for s in ledger.evaluate_competencia(c) {
+            if !s.payable {
+                previous.remove(&s.ine);
+                continue;
+            }
+            let before = previous.insert(s.ine, s.suspension_pct).unwrap_or(0);
+            if before != s.suspension_pct {
+                out.push((format!("{}/{c}", s.ine), before, s.suspension_pct, false));
+            }
+            if s.revoked_now {
+                out.push((format!("{}/{c}", s.ine), 0, 0, true));
+            }
+        }
+    }
+    out
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -150,7 +173,7 @@ proptest! {
         let ledger = fold(&facts(&s));
         for c in ledger.closed_competencias() {
             for status in ledger.evaluate_competencia(c) {
-                let max = status.reasons.iter().map(|r| pct_of(r)).max().unwrap_or(0);
+                let max = status.reasons.iter().map(pct_of).max().unwrap_or(0);
                 prop_assert_eq!(status.suspension_pct, max, "{:?}", status);
             }
         }
@@ -160,6 +183,26 @@ proptest! {
     fn the_same_facts_give_byte_identical_decisions_and_explanations(s in scenario()) {
         let facts = facts(&s);
         prop_assert_eq!(outputs(&fold(&facts)), outputs(&fold(&facts)));
+    }
+
+    #[test]
+    fn decisions_per_competencia_equal_the_walk_over_the_whole_history(s in scenario()) {
+        use repasse_proto::Decision;
+        let ledger = fold(&facts(&s));
+        let merged: Vec<_> = ledger
+            .suspension_decisions()
+            .into_iter()
+            .map(|d| match d {
+                Decision::SuspensionApplied(d)
+                | Decision::SuspensionChanged(d)
+                | Decision::SuspensionLifted(d) => {
+                    (format!("{}/{}", d.ine, d.competencia), d.previous_pct, d.pct, false)
+                }
+                Decision::CredentialRevoked(d) => (format!("{}/{}", d.ine, d.competencia), 0, 0, true),
+                other => panic!("not a suspension decision: {other:?}"),
+            })
+            .collect();
+        prop_assert_eq!(merged, decisions_by_history_walk(&ledger));
     }
 
     #[test]
