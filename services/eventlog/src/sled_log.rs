@@ -159,11 +159,16 @@ fn page_key(position: Position) -> [u8; 8] {
     position.0.to_be_bytes()
 }
 
+/// sled's page cache. Records are read in pages, once, in order (the id index is kept apart, in
+/// memory): a large cache only holds pages already folded; sled's default is 1 GiB.
+const CACHE_BYTES: u64 = 128 << 20;
+
 impl SledLog {
     /// Opens (or creates) the stream `stream` of the embedded log in directory `path`.
     pub fn open(path: &Path, stream: &str, clock: Arc<dyn Clock>) -> Result<SledLog> {
         let db = sled::Config::new()
             .path(path)
+            .cache_capacity(CACHE_BYTES)
             .open()
             .map_err(|e| Error::Corrupt {
                 path: path.display().to_string(),

@@ -75,8 +75,8 @@ pub fn summarize(ledger: &Ledger, p: Parcela) -> Summary {
             };
             esf_paid_at[slot] += 1;
         }
-        for reason in &status.reasons {
-            *suspensions_by_rule.entry((*reason).to_owned()).or_default() += 1;
+        for reason in status.reasons.iter() {
+            *suspensions_by_rule.entry(reason.to_owned()).or_default() += 1;
         }
     }
     let mut decisions_by_kind = BTreeMap::new();

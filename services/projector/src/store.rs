@@ -53,6 +53,10 @@ pub struct Store {
     generation: String,
 }
 
+/// sled's page cache for the read models. The projector writes them and reads back only checkpoints;
+/// sled's default (1 GiB) would count against the projector's memory bound for nothing.
+const CACHE_BYTES: u64 = 64 << 20;
+
 impl Store {
     /// Opens the generation in use under `dir`, creating the first one when there is none.
     pub fn open(dir: &Path) -> Result<Store, Error> {
@@ -71,6 +75,7 @@ impl Store {
         let path = dir.join(generation);
         let db = sled::Config::new()
             .path(&path)
+            .cache_capacity(CACHE_BYTES)
             .open()
             .map_err(|e| storage(&path, e))?;
         Ok(Store {

@@ -57,3 +57,111 @@ rules! {
 pub fn find(id: &str) -> Option<Rule> {
     ALL.iter().copied().find(|r| r.id == id)
 }
+
+/// A set of rules of the catalog, as a bitmask over `ALL`: a team status carries two (reasons, failed
+/// validity rules) and the evaluations keep one status per team per competência, so at national scale
+/// this is 8 bytes where a list of ids was 24 plus its allocation. Iterates, prints and serializes as the
+/// ids sorted, exactly as the list it replaces.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct RuleSet(u64);
+
+const _: () = assert!(ALL.len() <= 64, "RuleSet holds at most 64 rules");
+
+impl RuleSet {
+    pub const EMPTY: RuleSet = RuleSet(0);
+
+    /// Adds the rule with this id. Ids come from the catalog's constants: an unknown one is a bug.
+    pub fn insert(&mut self, id: &str) {
+        let index = ALL
+            .iter()
+            .position(|r| r.id == id)
+            .unwrap_or_else(|| panic!("rule {id} is not in the catalog"));
+        self.0 |= 1 << index;
+    }
+
+    pub fn contains(&self, id: &str) -> bool {
+        ALL.iter()
+            .position(|r| r.id == id)
+            .is_some_and(|index| self.0 & (1 << index) != 0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.count_ones() as usize
+    }
+
+    /// The ids, sorted.
+    pub fn iter(&self) -> impl Iterator<Item = &'static str> + use<> {
+        let mut ids: Vec<&'static str> = ALL
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.0 & (1 << i) != 0)
+            .map(|(_, r)| r.id)
+            .collect();
+        ids.sort_unstable();
+        ids.into_iter()
+    }
+
+    pub fn to_vec(&self) -> Vec<&'static str> {
+        self.iter().collect()
+    }
+
+    pub fn join(&self, separator: &str) -> String {
+        self.to_vec().join(separator)
+    }
+}
+
+impl std::fmt::Debug for RuleSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl serde::Serialize for RuleSet {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter())
+    }
+}
+
+impl<'a> FromIterator<&'a str> for RuleSet {
+    fn from_iter<I: IntoIterator<Item = &'a str>>(ids: I) -> RuleSet {
+        let mut set = RuleSet::EMPTY;
+        for id in ids {
+            set.insert(id);
+        }
+        set
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rule_set_lists_its_ids_sorted_like_the_list_it_replaces() {
+        let set: RuleSet = [SUSP_REVOGACAO.id, SUSP_100_CARGA_60H.id, SUSP_50_SISAB.id]
+            .into_iter()
+            .collect();
+        assert_eq!(
+            set.to_vec(),
+            ["SUSP.100.CARGA_60H", "SUSP.50.SISAB", "SUSP.REVOGACAO"]
+        );
+        assert_eq!(
+            serde_json::to_string(&set).unwrap(),
+            r#"["SUSP.100.CARGA_60H","SUSP.50.SISAB","SUSP.REVOGACAO"]"#
+        );
+        assert!(set.contains(SUSP_50_SISAB.id) && !set.contains(VAL_TETO.id));
+        assert_eq!(set.len(), 3);
+        assert!(RuleSet::EMPTY.is_empty());
+    }
+
+    #[test]
+    #[should_panic(expected = "not in the catalog")]
+    fn an_id_outside_the_catalog_is_a_bug() {
+        let mut set = RuleSet::EMPTY;
+        set.insert("SUSP.99.INVENTADA");
+    }
+}

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use repasse_proto::{Competencia, Fact, Ibge, Ine, Parcela, TeamType};
 use rustc_hash::FxHashMap;
 
-use crate::catalog::{self, Rule};
+use crate::catalog::{self, Rule, RuleSet};
 use crate::category::{Categories, Category, minimum_team};
 use crate::ledger::{HomologationEntry, Ledger, Position, State, TeamRecord};
 
@@ -101,15 +101,15 @@ pub struct TeamStatus {
     pub has_record: bool,
     pub payable: bool,
     pub suspension_pct: u8,
-    /// Suspension rules that hold, sorted by id.
-    pub reasons: Vec<&'static str>,
-    /// Validity rules that failed (the team is not payable), sorted by id.
-    pub not_valid: Vec<&'static str>,
+    /// Suspension rules that hold (listed sorted by id).
+    pub reasons: RuleSet,
+    /// Validity rules that failed (the team is not payable), listed sorted by id.
+    pub not_valid: RuleSet,
     /// SUSP.REVOGACAO was decided in this competência.
     pub revoked_now: bool,
     /// ACS present in the team (CPF), sorted, and those under SUSP.100.ACS_SISAB.
-    pub agents: Vec<u64>,
-    pub suspended_agents: Vec<u64>,
+    pub agents: Box<[u64]>,
+    pub suspended_agents: Box<[u64]>,
 }
 
 /// One rule checked for an explanation.
@@ -353,8 +353,8 @@ fn evaluate_competencia_with(ctx: &Context<'_>) -> Vec<TeamStatus> {
     apply_credential_limits(ctx, &mut statuses);
     for status in statuses.iter_mut().filter(|s| !s.payable) {
         status.suspension_pct = 0;
-        status.reasons.clear();
-        status.suspended_agents.clear();
+        status.reasons = RuleSet::EMPTY;
+        status.suspended_agents = Box::default();
     }
     statuses
 }
@@ -404,8 +404,7 @@ fn apply_credential_limits(ctx: &Context<'_>, statuses: &mut [TeamStatus]) {
         members.sort();
         for (_, _, i) in members.into_iter().skip(quantity as usize) {
             statuses[i].payable = false;
-            statuses[i].not_valid.push(catalog::VAL_CREDENCIADA.id);
-            statuses[i].not_valid.sort_unstable();
+            statuses[i].not_valid.insert(catalog::VAL_CREDENCIADA.id);
         }
     }
 }
@@ -449,11 +448,11 @@ pub(crate) fn evaluate_team(
         has_record: record.is_some(),
         payable: true,
         suspension_pct: 0,
-        reasons: Vec::new(),
-        not_valid: Vec::new(),
+        reasons: RuleSet::EMPTY,
+        not_valid: RuleSet::EMPTY,
         revoked_now: false,
-        agents: Vec::new(),
-        suspended_agents: Vec::new(),
+        agents: Box::default(),
+        suspended_agents: Box::default(),
     };
     let mut note = |rule: Rule, fired: bool, detail: String, positions: Vec<Position>| {
         if let Some(trace) = trace.as_deref_mut() {
@@ -476,9 +475,6 @@ pub(crate) fn evaluate_team(
             &mut note,
         );
     }
-    status.reasons.sort_unstable();
-    status.reasons.dedup();
-    status.not_valid.sort_unstable();
     status
 }
 
@@ -522,7 +518,7 @@ fn validity(
     };
     if !homologated {
         status.payable = false;
-        status.not_valid.push(catalog::VAL_HOMOLOGADA.id);
+        status.not_valid.insert(catalog::VAL_HOMOLOGADA.id);
     }
     // SUSP.REVOGACAO: revoked earlier, and no homologation since the revocation's parcela.
     if let Some(revoked_at) = ctx.revoked.get(&ine.get()).filter(|r| **r < c) {
@@ -535,7 +531,7 @@ fn validity(
         note(catalog::SUSP_REVOGACAO, !renewed, detail, vec![]);
         if !renewed {
             status.payable = false;
-            status.not_valid.push(catalog::SUSP_REVOGACAO.id);
+            status.not_valid.insert(catalog::SUSP_REVOGACAO.id);
         }
     }
     let sem_cadastro_from = ctx.settings.sem_cadastro_from;
@@ -554,7 +550,7 @@ fn validity(
                 detail,
                 state.closed.get(&c).copied().into_iter().collect(),
             );
-            status.reasons.push(catalog::SUSP_100_SEM_CADASTRO.id);
+            status.reasons.insert(catalog::SUSP_100_SEM_CADASTRO.id);
             status.suspension_pct = 100;
         }
         None => {
@@ -566,7 +562,7 @@ fn validity(
                 state.closed.get(&c).copied().into_iter().collect(),
             );
             status.payable = false;
-            status.not_valid.push(catalog::VAL_CADASTRADA.id);
+            status.not_valid.insert(catalog::VAL_CADASTRADA.id);
         }
     }
     let quantity = credentialed(
@@ -582,7 +578,7 @@ fn validity(
     note(catalog::VAL_CREDENCIADA, quantity == 0, detail, vec![]);
     if quantity == 0 && status.payable {
         status.payable = false;
-        status.not_valid.push(catalog::VAL_CREDENCIADA.id);
+        status.not_valid.insert(catalog::VAL_CREDENCIADA.id);
     }
 }
 
@@ -604,7 +600,7 @@ fn suspensions(
                     pos: Vec<Position>| {
         note(rule, fired, detail, pos);
         if fired && pct != AGENT_ONLY {
-            status.reasons.push(rule.id);
+            status.reasons.insert(rule.id);
             status.suspension_pct = status.suspension_pct.max(pct);
         }
     };
@@ -850,6 +846,7 @@ fn agents(
         .collect();
     agents.sort_unstable();
     agents.dedup();
+    let mut suspended = Vec::new();
     for &cpf in &agents {
         let start = state.agent_first.get(&(raw, cpf)).copied().unwrap_or(c);
         let window = ctx.settings.acs_months;
@@ -863,15 +860,16 @@ fn agents(
                 || settings.produced(state, raw, None, m).is_some()
         });
         if !produced {
-            status.suspended_agents.push(cpf);
+            suspended.push(cpf);
         }
     }
-    let fired = !status.suspended_agents.is_empty();
+    let fired = !suspended.is_empty();
     let detail = format!(
         "{} de {} ACS sem produção válida em 6 competências",
-        status.suspended_agents.len(),
+        suspended.len(),
         agents.len()
     );
+    status.suspended_agents = suspended.into_boxed_slice();
     // The agent's suspension withholds that agent's ACS line only: it is not a reason of the team's percentage.
     fire(
         status,
@@ -881,7 +879,7 @@ fn agents(
         detail,
         vec![record.position],
     );
-    status.agents = agents;
+    status.agents = agents.into_boxed_slice();
 }
 
 fn masked(cpf: u64) -> String {

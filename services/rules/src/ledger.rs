@@ -39,7 +39,9 @@ pub struct TeamRecord {
     pub ibge: Ibge,
     pub team_type: TeamType,
     pub active: bool,
-    pub links: Vec<Link>,
+    /// Shared with the team's record of the competência before when equal: SCNES repeats a stable
+    /// team month after month, and at national scale the repeated lists were most of the fold's memory.
+    pub links: Arc<[Link]>,
     pub position: Position,
 }
 
@@ -416,6 +418,14 @@ fn apply_scnes(s: &mut State, f: &ScnesTeam, position: Position) {
             .or_insert(f.competencia);
         *first = (*first).min(f.competencia);
     }
+    let links = match s
+        .scnes
+        .get(&f.competencia.pred())
+        .and_then(|records| records.get(&ine))
+    {
+        Some(before) if *before.links == *links => Arc::clone(&before.links),
+        _ => Arc::from(links),
+    };
     let record = TeamRecord {
         ibge: f.ibge,
         team_type: f.team_type,

@@ -150,7 +150,7 @@ impl Ledger {
                     integral: integral.round_centavo(),
                     desconto: desconto.round_centavo(),
                     suspension_pct: status.suspension_pct,
-                    reasons: status.reasons.clone(),
+                    reasons: status.reasons.to_vec(),
                     params,
                 });
             };
