@@ -46,7 +46,9 @@ const META: &str = "meta";
 const CHECKPOINT_KEY: &str = "checkpoint";
 const CURRENT_FILE: &str = "ATUAL";
 
-/// One generation of read models.
+/// One generation of read models. Clones share the open database (an HTTP server reads beside the
+/// projector that writes).
+#[derive(Clone)]
 pub struct Store {
     db: sled::Db,
     path: PathBuf,
@@ -150,6 +152,15 @@ impl Store {
                 })
             })
             .transpose()
+    }
+
+    /// One value of a read model, as stored (JSON bytes), for serving without parsing.
+    pub fn get_raw(&self, tree: &str, key: &str) -> Result<Option<Vec<u8>>, Error> {
+        let value = self
+            .tree(tree)?
+            .get(key.as_bytes())
+            .map_err(|e| storage(&self.path, e))?;
+        Ok(value.map(|bytes| bytes.to_vec()))
     }
 
     /// Every key and value of a tree whose key starts with `prefix`, in key order.

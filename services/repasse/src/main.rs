@@ -32,6 +32,8 @@ enum Command {
     /// Projetor: segue o stream de fatos, grava os modelos de leitura com ponto de controle e publica as
     /// decisões (suspensões, revogações, demonstrativos, selos) exatamente uma vez.
     Project(cmd::project::Args),
+    /// O projetor de `project` e, no mesmo processo, a API HTTP (JSON) dos seus modelos de leitura.
+    Serve(cmd::serve::ServeArgs),
     /// Reconstrói os modelos de leitura numa nova geração, ao lado da atual, e troca ao final.
     Rebuild(cmd::project::RebuildArgs),
     /// O que mudou numa parcela selada: equipes, valores e os fatos posteriores ao selo que as tocam.
@@ -57,6 +59,7 @@ fn main() -> std::process::ExitCode {
         Command::Explain(args) => cmd::explain::run(args),
         Command::Replay(args) => cmd::replay::run(args),
         Command::Project(args) => cmd::project::run(args),
+        Command::Serve(args) => cmd::serve::run(args),
         Command::Rebuild(args) => cmd::project::rebuild(args),
         Command::Diff(args) => cmd::audit::diff(args),
         Command::Export(args) => cmd::audit::export_cmd(args),

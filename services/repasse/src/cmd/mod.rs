@@ -10,6 +10,7 @@ pub mod demo_data;
 pub mod explain;
 pub mod project;
 pub mod replay;
+pub mod serve;
 pub mod source;
 
 /// Logs to stderr; `RUST_LOG` filters (default: warnings).

@@ -55,6 +55,27 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 async fn project(args: Args) -> anyhow::Result<ExitCode> {
+    let follow = args.source.nats.is_some() && !args.ate_o_fim;
+    // Listen for SIGTERM/Ctrl-C from the start: one arriving while the log is folded again (after a
+    // rebuild) stops the projector at the next point where it can stop cleanly, instead of killing it.
+    // (Only when following: a run to the end keeps the default, immediate Ctrl-C.)
+    let (stop_sender, stop_requested) = tokio::sync::watch::channel(false);
+    if follow {
+        tokio::spawn(async move {
+            shutdown().await;
+            let _ = stop_sender.send(true);
+        });
+    }
+    run_projector(&args, None, stop_requested).await
+}
+
+/// The projector's loop: opens the generation in use (handing it to `served`, for `repasse serve`), catches
+/// up and, on NATS, follows until `stop_requested`; reopens on the new generation after a rebuild.
+pub async fn run_projector(
+    args: &Args,
+    served: Option<&tokio::sync::watch::Sender<Option<Store>>>,
+    stop_requested: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<ExitCode> {
     let logs = args.source.open().await?;
     let holder = args
         .nome
@@ -67,21 +88,20 @@ async fn project(args: Args) -> anyhow::Result<ExitCode> {
         _ => None,
     };
     let follow = matches!(logs, Logs::Nats { .. }) && !args.ate_o_fim;
-    // Listen for SIGTERM/Ctrl-C from the start: one arriving while the log is folded again (after a
-    // rebuild) stops the projector at the next point where it can stop cleanly, instead of killing it.
-    // (Only when following: a run to the end keeps the default, immediate Ctrl-C.)
-    let (stop_sender, stop_requested) = tokio::sync::watch::channel(false);
-    if follow {
-        tokio::spawn(async move {
-            shutdown().await;
-            let _ = stop_sender.send(true);
-        });
-    }
     let publish = !args.sem_publicar;
     with_logs!(logs, |facts, decisions| {
         let decisions = publish.then_some(&decisions);
+        let mut replaced: Option<PathBuf> = None;
         loop {
             let store = open_store(&args.estado).await?;
+            if let Some(served) = served {
+                // The read models are consistent up to their checkpoint: serve them while the log is
+                // folded again.
+                served.send_replace(Some(store.clone()));
+            }
+            if let Some(old) = replaced.take() {
+                let _ = std::fs::remove_dir_all(old);
+            }
             let mut projector = Projector::open(&facts, decisions, store).await?;
             let stopped = if follow {
                 let lost = async {
@@ -116,11 +136,8 @@ async fn project(args: Args) -> anyhow::Result<ExitCode> {
             if stopped == Stopped::Requested {
                 return Ok(ExitCode::SUCCESS);
             }
-            let old = projector.into_store();
-            let old_path = old.path().to_owned();
-            drop(old);
+            replaced = Some(projector.into_store().path().to_owned());
             eprintln!("Modelos de leitura reconstruídos: passando à nova geração");
-            let _ = std::fs::remove_dir_all(old_path);
         }
     })
 }
@@ -141,7 +158,7 @@ async fn open_store(dir: &Path) -> anyhow::Result<Store> {
     }
 }
 
-async fn shutdown() {
+pub async fn shutdown() {
     #[cfg(unix)]
     {
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())

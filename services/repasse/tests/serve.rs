@@ -1,0 +1,263 @@
+//! `repasse serve` as an operator runs it: the projector following a real `nats-server` and the HTTP API
+//! over its read models in the same process. The seals and statements it serves are checked against
+//! `repasse replay` on an embedded copy of the same history (computed from the log alone, by another
+//! process); malformed and unknown requests get 400 and 404 naming the field; a `repasse rebuild` while it
+//! serves moves the API to the new generation with the same answers; SIGTERM stops it cleanly.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use repasse_eventlog::testing::NatsServer;
+use serde_json::Value;
+
+const HISTORY: [&str; 8] = [
+    "--uf",
+    "RR",
+    "--uf",
+    "AP",
+    "--teams",
+    "100000",
+    "--competencias",
+    "14",
+];
+
+fn run(args: &[&str]) -> std::process::Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_repasse"))
+        .args(args)
+        .output()
+        .expect("the binary runs");
+    assert!(
+        out.status.success(),
+        "repasse {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn ok(args: &[&str]) -> String {
+    String::from_utf8(run(args).stdout).expect("utf-8")
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// One HTTP/1.1 GET with nothing but the standard library: status and body.
+fn get(address: &str, target: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(address)
+        .unwrap_or_else(|e| panic!("the API at {address:?} accepts connections: {e}"));
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {target} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("a response");
+    let (head, body) = response.split_once("\r\n\r\n").expect("headers then body");
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("a status line");
+    assert!(
+        !head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked"),
+        "bodies are sent whole"
+    );
+    (status, body.to_owned())
+}
+
+fn get_json(address: &str, target: &str) -> Value {
+    let (status, body) = get(address, target);
+    assert_eq!(status, 200, "GET {target}: {body}");
+    serde_json::from_str(&body).expect("JSON")
+}
+
+struct Served {
+    child: Child,
+    address: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(url: &str, state: &Path) -> Served {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_repasse"))
+        .args([
+            "serve",
+            "--nats",
+            url,
+            "--estado",
+            path(state),
+            "--endereco",
+            "127.0.0.1:0",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve starts");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    stdout.read_line(&mut line).expect("the address line");
+    let address = line
+        .trim()
+        .rsplit("http://")
+        .next()
+        .expect("the address")
+        .to_owned();
+    // Keep draining stdout (the projector's reports) so that it never blocks on a full pipe.
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+    Served { child, address }
+}
+
+/// Waits until the served generation is `generation` with its checkpoint at `position`.
+fn wait_until(address: &str, generation: &str, position: u64) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let (status, body) = get(address, "/saude");
+        if status == 200 {
+            let health: Value = serde_json::from_str(&body).expect("JSON");
+            if health["geracao"] == generation
+                && health["ponto_de_controle"]["position"] == position
+            {
+                return health;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the API did not reach {generation} at {position}: {status} {body}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn the_api_serves_the_read_models_the_log_alone_reproduces_and_follows_a_rebuild() {
+    let nats = NatsServer::start().expect("nats-server");
+    let url = nats.url();
+    let dir = tempfile::tempdir().unwrap();
+    let (log, state) = (dir.path().join("log"), dir.path().join("estado"));
+    let mut args = vec!["demo-data", "--nats", &url];
+    args.extend(HISTORY);
+    ok(&args);
+    let mut args = vec!["demo-data", "--log", path(&log)];
+    args.extend(HISTORY);
+    let written = String::from_utf8(run(&args).stderr).expect("utf-8");
+    let facts: u64 = written
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect("demo-data says how many facts it wrote");
+
+    let served = serve(&url, &state);
+    let health = wait_until(&served.address, "g000001", facts);
+    assert!(health["ponto_de_controle"]["decisions"].as_u64().unwrap() > 0);
+
+    // Every seal served is what the log alone gives for that parcela.
+    let seals = get_json(&served.address, "/selos");
+    let seals = seals.as_array().expect("a list of seals");
+    assert_eq!(seals.len(), 13, "parcelas 2024-05 to 2025-05");
+    for seal in [&seals[0], &seals[seals.len() - 1]] {
+        let parcela = seal["parcela"].as_str().unwrap();
+        let replayed: Value = serde_json::from_str(&ok(&[
+            "replay",
+            "--log",
+            path(&log),
+            "--parcela",
+            parcela,
+            "--json",
+        ]))
+        .unwrap();
+        assert_eq!(seal["hash"], replayed["hash"], "seal of {parcela}");
+        assert_eq!(seal["lines"], replayed["lines"], "lines of {parcela}");
+        assert_eq!(
+            get_json(&served.address, &format!("/selos/{parcela}")),
+            *seal
+        );
+    }
+
+    // A municipality's statement and lines, against the replay of that municipality.
+    let last = seals[seals.len() - 1]["parcela"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let boa_vista: Value = serde_json::from_str(&ok(&[
+        "replay",
+        "--log",
+        path(&log),
+        "--parcela",
+        &last,
+        "--ibge",
+        "1400100",
+        "--json",
+    ]))
+    .unwrap();
+    let statement = get_json(&served.address, &format!("/demonstrativos/{last}/1400100"));
+    assert_eq!(statement["hash"], boa_vista["hash"]);
+    let lines = get_json(&served.address, &format!("/linhas/{last}/140010"));
+    assert_eq!(
+        lines.as_array().unwrap().len() as u64,
+        boa_vista["lines"].as_u64().unwrap()
+    );
+    let statuses = get_json(&served.address, "/situacao/2025-03/140010");
+    let statuses = statuses.as_array().unwrap();
+    assert!(!statuses.is_empty() && statuses.iter().all(|s| s["ibge"] == "140010"));
+    // The explanation of a suspended team, if this history has one in 2025-03.
+    if let Some(suspended) = statuses.iter().find(|s| s["suspension_pct"] != 0) {
+        let ine = suspended["ine"].as_str().unwrap();
+        let explanation = get_json(&served.address, &format!("/explicacoes/2025-03/{ine}"));
+        assert_eq!(explanation["status"]["ine"], ine);
+    }
+
+    // Bad requests name the field and what was expected; unknown ones say what is missing.
+    let (status, body) = get(&served.address, "/selos/2024-13");
+    assert_eq!(status, 400);
+    assert!(
+        body.contains("parcela inválida") && body.contains("AAAA-MM"),
+        "{body}"
+    );
+    let (status, body) = get(&served.address, "/situacao/2025-03/1400101");
+    assert_eq!(status, 400);
+    assert!(body.contains("IBGE inválido"), "{body}");
+    let (status, body) = get(&served.address, "/explicacoes/2025-03/12");
+    assert_eq!(status, 400);
+    assert!(body.contains("INE inválido"), "{body}");
+    let (status, body) = get(&served.address, "/selos/2020-01");
+    assert_eq!(status, 404);
+    assert!(body.contains("2020-01 não foi selada"), "{body}");
+    let (status, _) = get(&served.address, "/nada");
+    assert_eq!(status, 404);
+
+    // A rebuild while it serves: the API answers from the old generation until the projector moves, then
+    // from the new one, with the same seals.
+    ok(&["rebuild", "--nats", &url, "--estado", path(&state)]);
+    wait_until(&served.address, "g000002", facts);
+    assert_eq!(
+        get_json(&served.address, "/selos").as_array().unwrap(),
+        seals
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while state.join("g000001").exists() {
+        assert!(Instant::now() < deadline, "the old generation is removed");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // SIGTERM: a clean stop.
+    let mut served = served;
+    let pid = served.child.id().to_string();
+    let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(status.success());
+    let exit = served.child.wait().unwrap();
+    assert!(exit.success(), "serve stops cleanly on SIGTERM: {exit:?}");
+}
