@@ -108,7 +108,8 @@ pub struct TeamStatus {
     /// SUSP.REVOGACAO was decided in this competência.
     pub revoked_now: bool,
     /// ACS present in the team (CPF), sorted, and those under SUSP.100.ACS_SISAB.
-    pub agents: Box<[u64]>,
+    /// Shared with the team's status in the competência before when equal (`share_agents`).
+    pub agents: Arc<[u64]>,
     pub suspended_agents: Box<[u64]>,
 }
 
@@ -125,6 +126,9 @@ pub struct Evaluations {
     /// Shared, so that a re-evaluation reuses the competências the new facts cannot reach.
     pub by_competencia: BTreeMap<Competencia, Arc<Vec<TeamStatus>>>,
     pub first_payable: FxHashMap<u64, Competencia>,
+    /// What the last competência carries to the next: the next evaluation, when the new facts reach
+    /// nothing evaluated, starts from it instead of walking every status of the history again.
+    carried: Carried,
 }
 
 /// Per-competência index over every SCNES link: weekly hours summed over all teams, and how many
@@ -244,7 +248,7 @@ impl Reach {
 
 /// What one competência's evaluation carries to the next: first payable competência per team, runs of
 /// irregular competências (SUSP.REVOGACAO) and revocations.
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct Carried {
     first_payable: FxHashMap<u64, Competencia>,
     irregular_run: FxHashMap<u64, (u32, Competencia)>,
@@ -290,7 +294,21 @@ pub(crate) fn evaluate_all(
     let mut carried = Carried::default();
     let mut previous: Option<(Competencia, LinkIndex)> = None;
     let mut reusing = stale.is_some();
+    // The usual decision point: a competência closes after every one evaluated, and nothing since reaches
+    // back. Take them all as they were, with what the last one carries.
+    let mut resume_after = None;
+    if let Some((old, reach)) = stale
+        && let Some((&last, _)) = old.by_competencia.last_key_value()
+        && !reach.reaches(last)
+    {
+        by_competencia.clone_from(&old.by_competencia);
+        carried = old.carried.clone();
+        resume_after = Some(last);
+    }
     for &c in state.closed.keys() {
+        if resume_after.is_some_and(|last| c <= last) {
+            continue;
+        }
         let settings = Settings::at(&ledger.params, c);
         if reusing
             && let Some((old, reach)) = stale
@@ -327,12 +345,30 @@ pub(crate) fn evaluate_all(
                 carried.revoke(c, status.ine.get());
             }
         }
+        if let Some(before) = by_competencia.values().next_back() {
+            share_agents(&mut statuses, before);
+        }
         by_competencia.insert(c, Arc::new(statuses));
         previous = Some((c, index));
     }
     Evaluations {
         by_competencia,
-        first_payable: carried.first_payable,
+        first_payable: carried.first_payable.clone(),
+        carried,
+    }
+}
+
+/// Points each status's agent list at the equal one of the competência before (both sorted by INE): the
+/// evaluations keep a status per team per competência, and a team's agents rarely change.
+fn share_agents(statuses: &mut [TeamStatus], before: &[TeamStatus]) {
+    let mut before = before.iter().peekable();
+    for status in statuses.iter_mut() {
+        while before.next_if(|b| b.ine < status.ine).is_some() {}
+        if let Some(b) = before.next_if(|b| b.ine == status.ine)
+            && b.agents == status.agents
+        {
+            status.agents = Arc::clone(&b.agents);
+        }
     }
 }
 
@@ -451,7 +487,7 @@ pub(crate) fn evaluate_team(
         reasons: RuleSet::EMPTY,
         not_valid: RuleSet::EMPTY,
         revoked_now: false,
-        agents: Box::default(),
+        agents: Arc::default(),
         suspended_agents: Box::default(),
     };
     let mut note = |rule: Rule, fired: bool, detail: String, positions: Vec<Position>| {
@@ -879,7 +915,7 @@ fn agents(
         detail,
         vec![record.position],
     );
-    status.agents = agents.into_boxed_slice();
+    status.agents = Arc::from(agents);
 }
 
 fn masked(cpf: u64) -> String {

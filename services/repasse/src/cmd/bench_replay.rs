@@ -38,6 +38,9 @@ pub struct Args {
     /// Duração da fase de latência, em segundos.
     #[arg(long, default_value_t = 60)]
     pub segundos: u64,
+    /// Interno: só a fase de latência (o processo filho que a mede), com o stream já carregado.
+    #[arg(long, hide = true, requires = "nats_url")]
+    pub so_latencia: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -48,12 +51,12 @@ struct Report {
     replay_facts_per_s: u64,
     replay_over_raw: f64,
     replay_seconds: f64,
-    peak_rss_mib_after_replay: u64,
+    /// Peak RSS of the process that replayed (raw read + replay).
+    peak_rss_mib_replay: u64,
     latency: Latency,
-    peak_rss_mib: u64,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, serde::Deserialize)]
 struct Latency {
     rate_facts_per_s: u64,
     facts_published: u64,
@@ -61,9 +64,22 @@ struct Latency {
     fact_to_fold_p99_ms: f64,
     decision_points: u64,
     fact_to_decision_ms: Vec<f64>,
+    /// Peak RSS of the projector's process: the history folded again, evaluated, then the steady load.
+    projector_peak_rss_mib: u64,
 }
 
 pub fn run(args: Args) -> anyhow::Result<std::process::ExitCode> {
+    if args.so_latencia {
+        let url = args.nats_url.clone().expect("clap requires it");
+        let latency = super::source::runtime()?.block_on(async {
+            let client = async_nats::connect(&url).await?;
+            let facts = NatsLog::open(client.clone(), NatsConfig::facts()).await?;
+            let end = facts.last_position().await?;
+            steady_load(&args, &client, &facts, end).await
+        })?;
+        println!("{}", serde_json::to_string(&latency)?);
+        return Ok(std::process::ExitCode::SUCCESS);
+    }
     let _server;
     let url = match &args.nats_url {
         Some(url) => url.clone(),
@@ -123,7 +139,29 @@ async fn measure(args: &Args, url: &str) -> anyhow::Result<Report> {
     let replay_rate = (end.0 as f64 / replay_seconds) as u64;
     let rss_after_replay = peak_rss_mib();
     drop(folder);
-    let latency = steady_load(args, &client, &facts, end).await?;
+    // The projector runs in a child process: its peak RSS is its own, not the replay's high-water mark.
+    eprintln!("Fase de latência num processo à parte…");
+    let output = tokio::process::Command::new(std::env::current_exe()?)
+        .args([
+            "bench",
+            "replay",
+            "--so-latencia",
+            "--nats-url",
+            url,
+            "--competencias",
+            &args.competencias.to_string(),
+            "--teams",
+            &args.teams.to_string(),
+            "--taxa",
+            &args.taxa.to_string(),
+            "--segundos",
+            &args.segundos.to_string(),
+        ])
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .await?;
+    anyhow::ensure!(output.status.success(), "a fase de latência falhou");
+    let latency: Latency = serde_json::from_slice(&output.stdout)?;
     Ok(Report {
         facts: end.0,
         stream_bytes: bytes,
@@ -131,9 +169,8 @@ async fn measure(args: &Args, url: &str) -> anyhow::Result<Report> {
         replay_facts_per_s: replay_rate,
         replay_over_raw: (replay_rate as f64 / raw_rate as f64 * 1000.0).round() / 1000.0,
         replay_seconds: (replay_seconds * 10.0).round() / 10.0,
-        peak_rss_mib_after_replay: rss_after_replay,
+        peak_rss_mib_replay: rss_after_replay,
         latency,
-        peak_rss_mib: peak_rss_mib(),
     })
 }
 
@@ -282,6 +319,7 @@ async fn steady_load(
         fact_to_fold_p99_ms: percentile(&fold_ms, 0.99),
         decision_points: decided.len() as u64,
         fact_to_decision_ms,
+        projector_peak_rss_mib: peak_rss_mib(),
     })
 }
 
