@@ -54,6 +54,16 @@ pub struct Step {
     pub position: u64,
     pub decisions: Vec<Envelope<Decision>>,
     pub writes: Vec<Write>,
+    /// A parcela's lines and statements, decided and kept for `add_read_models`.
+    sealed: Option<SealedParcela>,
+}
+
+#[derive(Debug)]
+struct SealedParcela {
+    parcela: repasse_proto::Parcela,
+    /// Per municipality with a statement, in IBGE order: its lines and its statement.
+    municipalities: Vec<(Ibge, Vec<Line>, StatementIssued)>,
+    seal: ParcelaSealed,
 }
 
 impl Step {
@@ -87,9 +97,9 @@ pub fn step_for(
     Some(step)
 }
 
-/// The decisions of the step triggered by `fact` — what integrators wait for — and, at a parcela's close,
-/// its read models too (its statements need the lines anyway). The projector publishes these before
-/// `add_read_models`, so the competência's statuses and explanations are not on a decision's path.
+/// The decisions of the step triggered by `fact`: what integrators wait for. The projector publishes them
+/// before `add_read_models`, so the read models' JSON, the explanations and the recomposition are not on
+/// a decision's path.
 pub fn decide(ledger: &Ledger, position: u64, fact: &Fact, recorded_at: Timestamp) -> Option<Step> {
     let mut step = Step {
         position,
@@ -107,8 +117,14 @@ pub fn decide(ledger: &Ledger, position: u64, fact: &Fact, recorded_at: Timestam
         Fact::ParcelaClosed(f) if ledger.closed_parcelas().get(&f.parcela) == Some(&position) => {
             let p = f.parcela;
             let result = ledger.parcela(p, None);
-            let mut lines: BTreeMap<Ibge, Vec<&Line>> = BTreeMap::new();
-            for line in &result.lines {
+            let seal = ParcelaSealed {
+                parcela: p,
+                last_position: position,
+                lines: result.lines.len() as u64,
+                hash: lines_hash(&result.lines),
+            };
+            let mut lines: BTreeMap<Ibge, Vec<Line>> = BTreeMap::new();
+            for line in result.lines {
                 lines.entry(line.ibge).or_default().push(line);
             }
             let mut statements: BTreeMap<Ibge, Vec<&Statement>> = BTreeMap::new();
@@ -118,11 +134,9 @@ pub fn decide(ledger: &Ledger, position: u64, fact: &Fact, recorded_at: Timestam
                     .or_default()
                     .push(statement);
             }
+            let mut municipalities = Vec::with_capacity(statements.len());
             for (ibge, planos) in &statements {
-                let own: Vec<Line> = lines
-                    .get(ibge)
-                    .map(|l| l.iter().map(|l| (*l).clone()).collect())
-                    .unwrap_or_default();
+                let own = lines.remove(ibge).unwrap_or_default();
                 let issued = StatementIssued {
                     ibge: *ibge,
                     parcela: p,
@@ -139,44 +153,50 @@ pub fn decide(ledger: &Ledger, position: u64, fact: &Fact, recorded_at: Timestam
                     implantacao: result.implantacao.get(ibge).copied().unwrap_or_default(),
                     hash: lines_hash(&own),
                 };
-                let key = format!("{p}/{ibge}");
-                step.writes
-                    .push(json_write(tree::LINHAS, key.clone(), &own));
-                step.writes
-                    .push(json_write(tree::DEMONSTRATIVOS, key, &issued));
                 step.decisions.push(envelope(
-                    Decision::StatementIssued(issued),
+                    Decision::StatementIssued(issued.clone()),
                     position,
                     recorded_at,
                 ));
+                municipalities.push((*ibge, own, issued));
             }
-            for recomposition in ledger.recompositions() {
-                let key = format!("{p}/{}", recomposition.ibge);
-                step.writes
-                    .push(json_write(tree::RECOMPOSICAO, key, &recomposition));
-            }
-            let seal = ParcelaSealed {
-                parcela: p,
-                last_position: position,
-                lines: result.lines.len() as u64,
-                hash: lines_hash(&result.lines),
-            };
-            step.writes
-                .push(json_write(tree::SELOS, p.to_string(), &seal));
             step.decisions.push(envelope(
-                Decision::ParcelaSealed(seal),
+                Decision::ParcelaSealed(seal.clone()),
                 position,
                 recorded_at,
             ));
+            step.sealed = Some(SealedParcela {
+                parcela: p,
+                municipalities,
+                seal,
+            });
         }
         _ => return None,
     }
     Some(step)
 }
 
-/// The read models of a competência's close: every municipality's statuses and the explanation of every
-/// team suspended or not valid. Nothing for other facts (a parcela's are written by `decide`).
+/// The read models of a decision point, after its decisions are out. A competência's close: every
+/// municipality's statuses and the explanation of every team suspended or not valid. A parcela's close:
+/// each municipality's lines and statement, the recomposition as known then, and the seal.
 pub fn add_read_models(ledger: &Ledger, fact: &Fact, step: &mut Step) {
+    if let Some(sealed) = step.sealed.take() {
+        let p = sealed.parcela;
+        for (ibge, own, issued) in &sealed.municipalities {
+            let key = format!("{p}/{ibge}");
+            step.writes.push(json_write(tree::LINHAS, key.clone(), own));
+            step.writes
+                .push(json_write(tree::DEMONSTRATIVOS, key, issued));
+        }
+        for recomposition in ledger.recompositions() {
+            let key = format!("{p}/{}", recomposition.ibge);
+            step.writes
+                .push(json_write(tree::RECOMPOSICAO, key, &recomposition));
+        }
+        step.writes
+            .push(json_write(tree::SELOS, p.to_string(), &sealed.seal));
+        return;
+    }
     let Fact::ScnesClosed(f) = fact else { return };
     let c = f.competencia;
     let statuses = ledger.statuses(c);
