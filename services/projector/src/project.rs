@@ -223,6 +223,7 @@ impl<'a, F: EventLog, D: EventLog> Projector<'a, F, D> {
         let position = record.position.0;
         let applied = self.folder.apply(record)?;
         self.progress.facts += 1;
+        let started = Instant::now();
         let step = applied.and_then(|envelope| {
             let step = step::decide(
                 &self.folder.ledger,
@@ -235,6 +236,7 @@ impl<'a, F: EventLog, D: EventLog> Projector<'a, F, D> {
         match step {
             None => self.checkpoint.position = position,
             Some((mut step, envelope)) => {
+                let decided_at = Instant::now();
                 // Decisions first: the read models are not on an integrator's path.
                 if let Some(log) = self.decisions {
                     let records: Vec<_> = step.decisions.iter().map(decision_record).collect();
@@ -250,10 +252,14 @@ impl<'a, F: EventLog, D: EventLog> Projector<'a, F, D> {
                 self.checkpoint = next;
                 self.written_at = position;
                 self.progress.steps += 1;
+                let ms = |from: Instant, to: Instant| to.duration_since(from).as_millis() as u64;
                 tracing::info!(
                     position,
                     decisions = step.decisions.len(),
                     writes = step.writes.len(),
+                    decidir_ms = ms(started, decided_at),
+                    publicar_ms = ms(decided_at, published_at),
+                    modelos_ms = ms(published_at, Instant::now()),
                     "ponto de decisão"
                 );
                 if let Some(callback) = self.on_step.as_mut() {
