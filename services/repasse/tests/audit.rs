@@ -3,7 +3,6 @@
 //! projector never rewrites the seal.
 
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 
 use repasse_eventlog::ManualClock;
@@ -16,26 +15,8 @@ use repasse_proto::fact::ControlBodySuspension;
 use repasse_proto::{Fact, Ine, Parcela, SourceRef, Timestamp, Uf};
 use serde_json::Value;
 
-fn ok(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_repasse"))
-        .args(args)
-        .output()
-        .expect("the binary runs");
-    assert!(
-        out.status.success(),
-        "repasse {args:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8")
-}
-
-fn json(args: &[&str]) -> Value {
-    serde_json::from_str(&ok(args)).expect("JSON on stdout")
-}
-
-fn path(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
+mod common;
+use common::{json, path};
 
 fn at(text: &str) -> Timestamp {
     text.parse().expect("timestamp")

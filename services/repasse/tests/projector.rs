@@ -16,41 +16,8 @@ use repasse_eventlog::testing::NatsServer;
 use repasse_eventlog::{EventLog, MAX_READ_BATCH, Position, SystemClock};
 use serde_json::Value;
 
-const HISTORY: [&str; 8] = [
-    "--uf",
-    "RR",
-    "--uf",
-    "AP",
-    "--teams",
-    "100000",
-    "--competencias",
-    "14",
-];
-
-fn repasse(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_repasse"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = repasse(args);
-    assert!(
-        out.status.success(),
-        "repasse {args:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8")
-}
-
-fn json(args: &[&str]) -> Value {
-    serde_json::from_str(&ok(args)).expect("JSON on stdout")
-}
-
-fn path(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
+mod common;
+use common::{HISTORY, json, ok, path, repasse};
 
 /// Pernambuco over 20 competências: a run long enough (seconds) to be killed at many points.
 const LONG_HISTORY: [&str; 4] = ["--uf", "PE", "--competencias", "20"];

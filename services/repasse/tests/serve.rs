@@ -13,37 +13,8 @@ use std::time::{Duration, Instant};
 use repasse_eventlog::testing::NatsServer;
 use serde_json::Value;
 
-const HISTORY: [&str; 8] = [
-    "--uf",
-    "RR",
-    "--uf",
-    "AP",
-    "--teams",
-    "100000",
-    "--competencias",
-    "14",
-];
-
-fn run(args: &[&str]) -> std::process::Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_repasse"))
-        .args(args)
-        .output()
-        .expect("the binary runs");
-    assert!(
-        out.status.success(),
-        "repasse {args:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn ok(args: &[&str]) -> String {
-    String::from_utf8(run(args).stdout).expect("utf-8")
-}
-
-fn path(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
+mod common;
+use common::{HISTORY, ok, path, run};
 
 /// One HTTP/1.1 GET with nothing but the standard library: status and body.
 fn get(address: &str, target: &str) -> (u16, String) {

@@ -166,55 +166,61 @@ async fn seal(
     )
 }
 
+/// A read model kept per period (parcela or competência) and municipality, under `period/ibge`.
+fn per_municipality<P>(
+    store: &Served,
+    (period, ibge): (String, String),
+    tree: &str,
+    what: &str,
+) -> Result<Response, Failure>
+where
+    P: FromStr + std::fmt::Display,
+    P::Err: std::fmt::Display,
+{
+    let (period, ibge): (P, Ibge) = (parse(&period)?, parse(&ibge)?);
+    stored(
+        store,
+        tree,
+        &format!("{period}/{ibge}"),
+        format!("sem {what} {period} para o município {ibge}"),
+    )
+}
+
 async fn statement(
     State(store): State<Served>,
-    Path((parcela, ibge)): Path<(String, String)>,
+    Path(path): Path<(String, String)>,
 ) -> Result<Response, Failure> {
-    let (p, ibge): (Parcela, Ibge) = (parse(&parcela)?, parse(&ibge)?);
-    stored(
+    per_municipality::<Parcela>(
         &store,
+        path,
         tree::DEMONSTRATIVOS,
-        &format!("{p}/{ibge}"),
-        format!("sem demonstrativo da parcela {p} para o município {ibge}"),
+        "demonstrativo da parcela",
     )
 }
 
 async fn lines(
     State(store): State<Served>,
-    Path((parcela, ibge)): Path<(String, String)>,
+    Path(path): Path<(String, String)>,
 ) -> Result<Response, Failure> {
-    let (p, ibge): (Parcela, Ibge) = (parse(&parcela)?, parse(&ibge)?);
-    stored(
-        &store,
-        tree::LINHAS,
-        &format!("{p}/{ibge}"),
-        format!("sem linhas da parcela {p} para o município {ibge}"),
-    )
+    per_municipality::<Parcela>(&store, path, tree::LINHAS, "linhas da parcela")
 }
 
 async fn recomposition(
     State(store): State<Served>,
-    Path((parcela, ibge)): Path<(String, String)>,
+    Path(path): Path<(String, String)>,
 ) -> Result<Response, Failure> {
-    let (p, ibge): (Parcela, Ibge) = (parse(&parcela)?, parse(&ibge)?);
-    stored(
-        &store,
-        tree::RECOMPOSICAO,
-        &format!("{p}/{ibge}"),
-        format!("sem recomposição da parcela {p} para o município {ibge}"),
-    )
+    per_municipality::<Parcela>(&store, path, tree::RECOMPOSICAO, "recomposição da parcela")
 }
 
 async fn statuses(
     State(store): State<Served>,
-    Path((competencia, ibge)): Path<(String, String)>,
+    Path(path): Path<(String, String)>,
 ) -> Result<Response, Failure> {
-    let (c, ibge): (Competencia, Ibge) = (parse(&competencia)?, parse(&ibge)?);
-    stored(
+    per_municipality::<Competencia>(
         &store,
+        path,
         tree::SITUACAO,
-        &format!("{c}/{ibge}"),
-        format!("sem situação das equipes do município {ibge} na competência {c} (fechada?)"),
+        "situação das equipes na competência",
     )
 }
 
