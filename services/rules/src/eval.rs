@@ -125,10 +125,16 @@ pub struct Check {
 pub struct Evaluations {
     /// Shared, so that a re-evaluation reuses the competências the new facts cannot reach.
     pub by_competencia: BTreeMap<Competencia, Arc<Vec<TeamStatus>>>,
-    pub first_payable: FxHashMap<u64, Competencia>,
     /// What the last competência carries to the next: the next evaluation, when the new facts reach
     /// nothing evaluated, starts from it instead of walking every status of the history again.
     carried: Carried,
+}
+
+impl Evaluations {
+    /// The first competência in which each team was payable.
+    pub fn first_payable(&self, ine: Ine) -> Option<Competencia> {
+        self.carried.first_payable.get(&ine.get()).copied()
+    }
 }
 
 /// Per-competência index over every SCNES link: weekly hours summed over all teams, and how many
@@ -353,7 +359,6 @@ pub(crate) fn evaluate_all(
     }
     Evaluations {
         by_competencia,
-        first_payable: carried.first_payable.clone(),
         carried,
     }
 }

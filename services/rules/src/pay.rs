@@ -102,8 +102,7 @@ impl Ledger {
             .iter()
             .filter(|s| s.payable && only.is_none_or(|i| i == s.ibge))
         {
-            let implantation =
-                evaluations.first_payable.get(&status.ine.get()) == Some(&status.competencia);
+            let implantation = evaluations.first_payable(status.ine) == Some(status.competencia);
             let used = agents_used.entry(status.ibge).or_default();
             self.team_lines(p, status, implantation, *used, &mut result.lines);
             *used += status.agents.len() as u32;
