@@ -225,17 +225,16 @@ impl<'a, F: EventLog, D: EventLog> Projector<'a, F, D> {
         self.progress.facts += 1;
         let started = Instant::now();
         let step = applied.and_then(|envelope| {
-            let step = step::decide(
+            step::decide(
                 &self.folder.ledger,
                 position,
                 &envelope.payload,
                 envelope.recorded_at,
-            )?;
-            Some((step, envelope))
+            )
         });
         match step {
             None => self.checkpoint.position = position,
-            Some((mut step, envelope)) => {
+            Some(mut step) => {
                 let decided_at = Instant::now();
                 // Decisions first: the read models are not on an integrator's path.
                 if let Some(log) = self.decisions {
@@ -246,7 +245,7 @@ impl<'a, F: EventLog, D: EventLog> Projector<'a, F, D> {
                     self.progress.published.found += outcome.found;
                 }
                 let published_at = Instant::now();
-                step::add_read_models(&self.folder.ledger, &envelope.payload, &mut step);
+                step::add_read_models(&self.folder.ledger, &mut step);
                 let next = self.checkpoint.after(&step);
                 self.store.write_step(&step, &next)?;
                 self.checkpoint = next;

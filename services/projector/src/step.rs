@@ -54,8 +54,16 @@ pub struct Step {
     pub position: u64,
     pub decisions: Vec<Envelope<Decision>>,
     pub writes: Vec<Write>,
-    /// A parcela's lines and statements, decided and kept for `add_read_models`.
-    sealed: Option<SealedParcela>,
+    /// What `add_read_models` has left to write, kept from `decide`.
+    pending: Option<Pending>,
+}
+
+#[derive(Debug)]
+enum Pending {
+    /// A competência closed: its statuses and explanations.
+    Competencia(repasse_proto::Competencia),
+    /// A parcela closed: its lines, statements, recomposition and seal.
+    Parcela(SealedParcela),
 }
 
 #[derive(Debug)]
@@ -84,22 +92,10 @@ impl Step {
     }
 }
 
-/// The step triggered by `fact`, applied at `position` and recorded at `recorded_at`; `None` when the fact
-/// is not a decision point (or repeats one already taken).
-pub fn step_for(
-    ledger: &Ledger,
-    position: u64,
-    fact: &Fact,
-    recorded_at: Timestamp,
-) -> Option<Step> {
-    let mut step = decide(ledger, position, fact, recorded_at)?;
-    add_read_models(ledger, fact, &mut step);
-    Some(step)
-}
-
-/// The decisions of the step triggered by `fact`: what integrators wait for. The projector publishes them
-/// before `add_read_models`, so the read models' JSON, the explanations and the recomposition are not on
-/// a decision's path.
+/// The step triggered by `fact`, applied at `position` and recorded at `recorded_at` (`None` when the fact
+/// is not a decision point, or repeats one already taken), with its decisions only: what integrators wait
+/// for. The projector publishes them before `add_read_models`, so the read models' JSON, the explanations
+/// and the recomposition are not on a decision's path.
 pub fn decide(ledger: &Ledger, position: u64, fact: &Fact, recorded_at: Timestamp) -> Option<Step> {
     let mut step = Step {
         position,
@@ -113,6 +109,7 @@ pub fn decide(ledger: &Ledger, position: u64, fact: &Fact, recorded_at: Timestam
                 .into_iter()
                 .map(|decision| envelope(decision, position, recorded_at))
                 .collect();
+            step.pending = Some(Pending::Competencia(f.competencia));
         }
         Fact::ParcelaClosed(f) if ledger.closed_parcelas().get(&f.parcela) == Some(&position) => {
             let p = f.parcela;
@@ -165,11 +162,11 @@ pub fn decide(ledger: &Ledger, position: u64, fact: &Fact, recorded_at: Timestam
                 position,
                 recorded_at,
             ));
-            step.sealed = Some(SealedParcela {
+            step.pending = Some(Pending::Parcela(SealedParcela {
                 parcela: p,
                 municipalities,
                 seal,
-            });
+            }));
         }
         _ => return None,
     }
@@ -179,26 +176,30 @@ pub fn decide(ledger: &Ledger, position: u64, fact: &Fact, recorded_at: Timestam
 /// The read models of a decision point, after its decisions are out. A competência's close: every
 /// municipality's statuses and the explanation of every team suspended or not valid. A parcela's close:
 /// each municipality's lines and statement, the recomposition as known then, and the seal.
-pub fn add_read_models(ledger: &Ledger, fact: &Fact, step: &mut Step) {
-    if let Some(sealed) = step.sealed.take() {
-        let p = sealed.parcela;
-        for (ibge, own, issued) in &sealed.municipalities {
-            let key = format!("{p}/{ibge}");
-            step.writes.push(json_write(tree::LINHAS, key.clone(), own));
+pub fn add_read_models(ledger: &Ledger, step: &mut Step) {
+    match step.pending.take() {
+        Some(Pending::Parcela(sealed)) => {
+            let p = sealed.parcela;
+            for (ibge, own, issued) in &sealed.municipalities {
+                let key = format!("{p}/{ibge}");
+                step.writes.push(json_write(tree::LINHAS, key.clone(), own));
+                step.writes
+                    .push(json_write(tree::DEMONSTRATIVOS, key, issued));
+            }
+            for recomposition in ledger.recompositions() {
+                let key = format!("{p}/{}", recomposition.ibge);
+                step.writes
+                    .push(json_write(tree::RECOMPOSICAO, key, &recomposition));
+            }
             step.writes
-                .push(json_write(tree::DEMONSTRATIVOS, key, issued));
+                .push(json_write(tree::SELOS, p.to_string(), &sealed.seal));
         }
-        for recomposition in ledger.recompositions() {
-            let key = format!("{p}/{}", recomposition.ibge);
-            step.writes
-                .push(json_write(tree::RECOMPOSICAO, key, &recomposition));
-        }
-        step.writes
-            .push(json_write(tree::SELOS, p.to_string(), &sealed.seal));
-        return;
+        Some(Pending::Competencia(c)) => competencia_read_models(ledger, c, step),
+        None => {}
     }
-    let Fact::ScnesClosed(f) = fact else { return };
-    let c = f.competencia;
+}
+
+fn competencia_read_models(ledger: &Ledger, c: repasse_proto::Competencia, step: &mut Step) {
     let statuses = ledger.statuses(c);
     let mut by_ibge: BTreeMap<Ibge, Vec<&repasse_rules::TeamStatus>> = BTreeMap::new();
     for status in statuses.iter() {
