@@ -67,6 +67,13 @@ pub struct RuleSet(u64);
 
 const _: () = assert!(ALL.len() <= 64, "RuleSet holds at most 64 rules");
 
+/// Indices into `ALL`, in the order of their ids.
+static BY_ID: std::sync::LazyLock<Vec<usize>> = std::sync::LazyLock::new(|| {
+    let mut order: Vec<usize> = (0..ALL.len()).collect();
+    order.sort_unstable_by_key(|&i| ALL[i].id);
+    order
+});
+
 impl RuleSet {
     pub const EMPTY: RuleSet = RuleSet(0);
 
@@ -93,16 +100,13 @@ impl RuleSet {
         self.0.count_ones() as usize
     }
 
-    /// The ids, sorted.
+    /// The ids, sorted (without allocating: the catalog's order by id is computed once).
     pub fn iter(&self) -> impl Iterator<Item = &'static str> + use<> {
-        let mut ids: Vec<&'static str> = ALL
+        let bits = self.0;
+        BY_ID
             .iter()
-            .enumerate()
-            .filter(|(i, _)| self.0 & (1 << i) != 0)
-            .map(|(_, r)| r.id)
-            .collect();
-        ids.sort_unstable();
-        ids.into_iter()
+            .filter(move |&&i| bits & (1 << i) != 0)
+            .map(|&i| ALL[i].id)
     }
 
     pub fn to_vec(&self) -> Vec<&'static str> {
