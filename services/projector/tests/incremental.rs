@@ -2,6 +2,7 @@
 //! kept) equals the evaluation from scratch, at every decision point of a synthetic history.
 
 use repasse_ingest::demo::{Demo, DemoConfig, history};
+use repasse_proto::decision::Decision;
 use repasse_proto::fact::{ControlBodyLifted, ControlBodySuspension};
 use repasse_proto::{Fact, Uf};
 use repasse_rules::Ledger;
@@ -49,9 +50,53 @@ fn reusing_unreached_competencias_gives_the_evaluation_from_scratch_at_every_dec
         }),
     );
     // and a SCNES record corrected after its competência closed (the team deactivated).
-    let mut late_record = team;
+    let mut late_record = team.clone();
     late_record.active = false;
     facts.insert(at + 2, Fact::ScnesTeam(late_record));
+    // A team under a control-body suspension from its first competência, never lifted: irregular in every
+    // competência, revoked (SUSP.REVOGACAO) at the twelfth. The SISAB uploads of that competência arrive after
+    // its close and reach it alone, so the evaluation redoes only it, from what the ones before carried.
+    let revoked = facts
+        .iter()
+        .filter_map(|f| match f {
+            Fact::ScnesTeam(t) if t.team_type.is_esf() && t.ine != team.ine => Some(t.clone()),
+            _ => None,
+        })
+        .next()
+        .expect("a second eSF team");
+    let first_close = facts
+        .iter()
+        .position(|f| matches!(f, Fact::ScnesClosed(_)))
+        .expect("a closed competência");
+    facts.insert(
+        first_close,
+        Fact::ControlBodySuspension(ControlBodySuspension {
+            ine: revoked.ine,
+            from_competencia: revoked.competencia,
+            body: "TCU".into(),
+            process: "00190.000002/2024-03".into(),
+        }),
+    );
+    // A suspension reaching the very competência a parcela pays on, arriving just before that parcela
+    // closes: its lines must not come from the evaluations computed before it.
+    let (last_close, paid) = facts
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| match f {
+            Fact::ParcelaClosed(p) => Some((i, p.parcela)),
+            _ => None,
+        })
+        .next_back()
+        .expect("a closed parcela");
+    facts.insert(
+        last_close,
+        Fact::ControlBodySuspension(ControlBodySuspension {
+            ine: team.ine,
+            from_competencia: paid.competencia(),
+            body: "CGU".into(),
+            process: "00190.000003/2025-06".into(),
+        }),
+    );
     let mut live = Ledger::default();
     let mut points = 0;
     for (i, fact) in facts.iter().enumerate() {
@@ -66,6 +111,16 @@ fn reusing_unreached_competencias_gives_the_evaluation_from_scratch_at_every_dec
         let mut fresh = Ledger::default();
         for (j, fact) in facts[..=i].iter().enumerate() {
             fresh.apply(j as u64 + 1, fact);
+        }
+        // First, as the projector's decision point does: a closing parcela's lines, from evaluations that
+        // may be stale for the competências after the one it pays on.
+        if let Fact::ParcelaClosed(closed) = fact {
+            assert_eq!(
+                live.parcela(closed.parcela, None).lines,
+                fresh.parcela(closed.parcela, None).lines,
+                "parcela {} at position {position}",
+                closed.parcela
+            );
         }
         for c in fresh.closed_competencias() {
             assert_eq!(
@@ -82,6 +137,12 @@ fn reusing_unreached_competencias_gives_the_evaluation_from_scratch_at_every_dec
         );
     }
     assert!(points > 20, "{points} decision points");
+    let revocations = live
+        .suspension_decisions()
+        .into_iter()
+        .filter(|d| matches!(d, Decision::CredentialRevoked(r) if r.ine == revoked.ine))
+        .count();
+    assert_eq!(revocations, 1, "the suspended team is revoked once");
     assert!(
         !live.recompositions().is_empty(),
         "the history has recompositions to compare"

@@ -128,6 +128,19 @@ pub struct Evaluations {
     /// What the last competência carries to the next: the next evaluation, when the new facts reach
     /// nothing evaluated, starts from it instead of walking every status of the history again.
     carried: Carried,
+    /// What the competências before the last one carry to it: when the new facts reach only the last
+    /// (a SISAB upload of the competência just closed, the usual case), it alone is evaluated again.
+    carried_before_last: Arc<Carried>,
+    /// The link indexes of the last competência and of the one before it, for the next evaluation to
+    /// start from instead of building them again (~800,000 links each at national scale).
+    indexes: Option<LastIndexes>,
+}
+
+#[derive(Clone)]
+struct LastIndexes {
+    c: Competencia,
+    current: Arc<LinkIndex>,
+    previous: Arc<LinkIndex>,
 }
 
 impl Evaluations {
@@ -243,7 +256,7 @@ impl Reach {
         };
     }
 
-    fn reaches(self, c: Competencia) -> bool {
+    pub(crate) fn reaches(self, c: Competencia) -> bool {
         match self {
             Reach::Nothing => false,
             Reach::From(from) => c >= from,
@@ -298,22 +311,44 @@ pub(crate) fn evaluate_all(
     let state = &ledger.state;
     let mut by_competencia = BTreeMap::new();
     let mut carried = Carried::default();
-    let mut previous: Option<(Competencia, LinkIndex)> = None;
+    let mut previous: Option<(Competencia, Arc<LinkIndex>)> = None;
+    let mut indexes = None;
     let mut reusing = stale.is_some();
     // The usual decision point: a competência closes after every one evaluated, and nothing since reaches
     // back. Take them all as they were, with what the last one carries.
+    let last_closed = state.closed.keys().next_back().copied();
     let mut resume_after = None;
+    let mut carried_before_last = Arc::default();
     if let Some((old, reach)) = stale
         && let Some((&last, _)) = old.by_competencia.last_key_value()
-        && !reach.reaches(last)
     {
-        by_competencia.clone_from(&old.by_competencia);
-        carried = old.carried.clone();
-        resume_after = Some(last);
+        if !reach.reaches(last) {
+            by_competencia.clone_from(&old.by_competencia);
+            carried = old.carried.clone();
+            carried_before_last = Arc::clone(&old.carried_before_last);
+            resume_after = Some(last);
+            // Nothing applied since reaches `last`: its records, hence its index, are as they were.
+            indexes = old.indexes.clone().filter(|i| i.c == last);
+            previous = indexes.as_ref().map(|i| (i.c, Arc::clone(&i.current)));
+        } else if !reach.reaches(last.pred()) {
+            // Only the last is reached: everything before it as it was, and what it carried to the last.
+            by_competencia.clone_from(&old.by_competencia);
+            by_competencia.remove(&last);
+            carried = (*old.carried_before_last).clone();
+            resume_after = Some(last.pred());
+            previous = old
+                .indexes
+                .as_ref()
+                .filter(|i| i.c == last)
+                .map(|i| (last.pred(), Arc::clone(&i.previous)));
+        }
     }
     for &c in state.closed.keys() {
-        if resume_after.is_some_and(|last| c <= last) {
+        if resume_after.is_some_and(|after| c <= after) {
             continue;
+        }
+        if Some(c) == last_closed {
+            carried_before_last = Arc::new(carried.clone());
         }
         let settings = Settings::at(&ledger.params, c);
         if reusing
@@ -331,10 +366,10 @@ pub(crate) fn evaluate_all(
             continue;
         }
         reusing = false;
-        let index = LinkIndex::build(state, c);
+        let index = Arc::new(LinkIndex::build(state, c));
         let prior = match previous.take() {
             Some((pc, idx)) if pc == c.pred() => idx,
-            _ => LinkIndex::build(state, c.pred()),
+            _ => Arc::new(LinkIndex::build(state, c.pred())),
         };
         let ctx = Context {
             ledger,
@@ -355,11 +390,18 @@ pub(crate) fn evaluate_all(
             share_agents(&mut statuses, before);
         }
         by_competencia.insert(c, Arc::new(statuses));
+        indexes = Some(LastIndexes {
+            c,
+            current: Arc::clone(&index),
+            previous: prior,
+        });
         previous = Some((c, index));
     }
     Evaluations {
         by_competencia,
         carried,
+        carried_before_last,
+        indexes,
     }
 }
 
@@ -380,7 +422,7 @@ fn share_agents(statuses: &mut [TeamStatus], before: &[TeamStatus]) {
 /// Every homologated team known in SCNES by competência `c`, sorted by INE.
 fn evaluate_competencia_with(ctx: &Context<'_>) -> Vec<TeamStatus> {
     let state = &ctx.ledger.state;
-    let mut statuses: Vec<TeamStatus> = state
+    let teams: Vec<(&Ine, &Vec<HomologationEntry>)> = state
         .homologations
         .iter()
         .filter(|(ine, _)| {
@@ -389,8 +431,8 @@ fn evaluate_competencia_with(ctx: &Context<'_>) -> Vec<TeamStatus> {
                 .get(&ine.get())
                 .is_some_and(|first| *first <= ctx.c)
         })
-        .map(|(ine, entries)| evaluate_team(ctx, *ine, entries, None))
         .collect();
+    let mut statuses = evaluate_teams(ctx, &teams);
     apply_credential_limits(ctx, &mut statuses);
     for status in statuses.iter_mut().filter(|s| !s.payable) {
         status.suspension_pct = 0;
@@ -398,6 +440,41 @@ fn evaluate_competencia_with(ctx: &Context<'_>) -> Vec<TeamStatus> {
         status.suspended_agents = Box::default();
     }
     statuses
+}
+
+/// Below this many teams a competência is evaluated on the calling thread: threads cost more than they save.
+const PARALLEL_FROM: usize = 4_096;
+/// Bound on the evaluation threads, whatever the machine says.
+const MAX_THREADS: usize = 8;
+
+/// `evaluate_team` over `teams`, in their order. A national competência (~100,000 teams) is split in
+/// contiguous chunks over the available cores: each team's evaluation reads the state and the shared indexes
+/// only, so the chunks are independent and their concatenation is the sequential result.
+fn evaluate_teams(ctx: &Context<'_>, teams: &[(&Ine, &Vec<HomologationEntry>)]) -> Vec<TeamStatus> {
+    let one = |chunk: &[(&Ine, &Vec<HomologationEntry>)]| -> Vec<TeamStatus> {
+        chunk
+            .iter()
+            .map(|(ine, entries)| evaluate_team(ctx, **ine, entries, None))
+            .collect()
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(MAX_THREADS);
+    if threads < 2 || teams.len() < PARALLEL_FROM {
+        return one(teams);
+    }
+    let size = teams.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = teams
+            .chunks(size)
+            .map(|chunk| scope.spawn(move || one(chunk)))
+            .collect();
+        let mut statuses = Vec::with_capacity(teams.len());
+        for handle in handles {
+            statuses.extend(handle.join().expect("team evaluation does not panic"));
+        }
+        statuses
+    })
 }
 
 /// The team's active SCNES record in a competência, if any.
@@ -495,8 +572,10 @@ pub(crate) fn evaluate_team(
         agents: Arc::default(),
         suspended_agents: Box::default(),
     };
-    let mut note = |rule: Rule, fired: bool, detail: String, positions: Vec<Position>| {
+    // The detail is built only when traced: formatting it for every team was a third of the evaluation.
+    let mut note = |rule: Rule, fired: bool, detail: Detail<'_>| {
         if let Some(trace) = trace.as_deref_mut() {
+            let (detail, positions) = detail();
             trace.push(Check {
                 rule,
                 fired,
@@ -519,7 +598,10 @@ pub(crate) fn evaluate_team(
     status
 }
 
-type Note<'n> = dyn FnMut(Rule, bool, String, Vec<Position>) + 'n;
+/// What a checked rule shows in an explanation: its detail and the fact positions behind it, built lazily.
+type Detail<'d> = &'d dyn Fn() -> (String, Vec<Position>);
+
+type Note<'n> = dyn FnMut(Rule, bool, Detail<'_>) + 'n;
 
 fn validity(
     ctx: &Context<'_>,
@@ -538,22 +620,26 @@ fn validity(
         .and_then(|v| v.iter().filter(|x| x.0 <= p).max());
     let homologated = match (h, cancelled) {
         (None, _) => {
-            note(
-                catalog::VAL_HOMOLOGADA,
-                true,
-                format!("sem homologação com efeito até a parcela {p}"),
-                vec![],
-            );
+            note(catalog::VAL_HOMOLOGADA, true, &|| {
+                (
+                    format!("sem homologação com efeito até a parcela {p}"),
+                    vec![],
+                )
+            });
             false
         }
         (Some(h), Some((from, at))) if *at > h.position => {
-            let detail = format!("homologação cancelada a partir da parcela {from}");
-            note(catalog::VAL_HOMOLOGADA, true, detail, vec![h.position, *at]);
+            note(catalog::VAL_HOMOLOGADA, true, &|| {
+                let detail = format!("homologação cancelada a partir da parcela {from}");
+                (detail, vec![h.position, *at])
+            });
             false
         }
         (Some(h), _) => {
-            let detail = format!("homologada com efeito a partir da parcela {}", h.from);
-            note(catalog::VAL_HOMOLOGADA, false, detail, vec![h.position]);
+            note(catalog::VAL_HOMOLOGADA, false, &|| {
+                let detail = format!("homologada com efeito a partir da parcela {}", h.from);
+                (detail, vec![h.position])
+            });
             true
         }
     };
@@ -566,10 +652,12 @@ fn validity(
         let renewed = entries
             .iter()
             .any(|e| e.from > revoked_at.parcela() && e.from <= p);
-        let detail = format!(
-            "credenciamento revogado na competência {revoked_at}; nova homologação: {renewed}"
-        );
-        note(catalog::SUSP_REVOGACAO, !renewed, detail, vec![]);
+        note(catalog::SUSP_REVOGACAO, !renewed, &|| {
+            let detail = format!(
+                "credenciamento revogado na competência {revoked_at}; nova homologação: {renewed}"
+            );
+            (detail, vec![])
+        });
         if !renewed {
             status.payable = false;
             status.not_valid.insert(catalog::SUSP_REVOGACAO.id);
@@ -577,31 +665,22 @@ fn validity(
     }
     let sem_cadastro_from = ctx.settings.sem_cadastro_from;
     match record {
-        Some(r) => note(
-            catalog::VAL_CADASTRADA,
-            false,
-            format!("registro ativo no SCNES em {c}"),
-            vec![r.position],
-        ),
+        Some(r) => note(catalog::VAL_CADASTRADA, false, &|| {
+            (format!("registro ativo no SCNES em {c}"), vec![r.position])
+        }),
         None if status.team_type.is_esf_or_eap() && c >= sem_cadastro_from => {
-            let detail = format!("sem registro ativo no SCNES em {c} (competência fechada)");
-            note(
-                catalog::SUSP_100_SEM_CADASTRO,
-                true,
-                detail,
-                state.closed.get(&c).copied().into_iter().collect(),
-            );
+            note(catalog::SUSP_100_SEM_CADASTRO, true, &|| {
+                let detail = format!("sem registro ativo no SCNES em {c} (competência fechada)");
+                (detail, state.closed.get(&c).copied().into_iter().collect())
+            });
             status.reasons.insert(catalog::SUSP_100_SEM_CADASTRO.id);
             status.suspension_pct = 100;
         }
         None => {
-            let detail = format!("sem registro ativo no SCNES em {c}");
-            note(
-                catalog::VAL_CADASTRADA,
-                true,
-                detail,
-                state.closed.get(&c).copied().into_iter().collect(),
-            );
+            note(catalog::VAL_CADASTRADA, true, &|| {
+                let detail = format!("sem registro ativo no SCNES em {c}");
+                (detail, state.closed.get(&c).copied().into_iter().collect())
+            });
             status.payable = false;
             status.not_valid.insert(catalog::VAL_CADASTRADA.id);
         }
@@ -612,11 +691,12 @@ fn validity(
         repasse_proto::CredentialType::Team(status.team_type),
         p,
     );
-    let detail = format!(
-        "{quantity} equipe(s) {} credenciada(s) para {} na parcela {p}",
-        status.team_type, status.ibge
-    );
-    note(catalog::VAL_CREDENCIADA, quantity == 0, detail, vec![]);
+    let (team_type, ibge) = (status.team_type, status.ibge);
+    note(catalog::VAL_CREDENCIADA, quantity == 0, &|| {
+        let detail =
+            format!("{quantity} equipe(s) {team_type} credenciada(s) para {ibge} na parcela {p}");
+        (detail, vec![])
+    });
     if quantity == 0 && status.payable {
         status.payable = false;
         status.not_valid.insert(catalog::VAL_CREDENCIADA.id);
@@ -633,18 +713,14 @@ fn suspensions(
 ) {
     let state = &ctx.ledger.state;
     let (c, t) = (ctx.c, status.team_type);
-    let mut fire = |status: &mut TeamStatus,
-                    rule: Rule,
-                    pct: u8,
-                    fired: bool,
-                    detail: String,
-                    pos: Vec<Position>| {
-        note(rule, fired, detail, pos);
-        if fired && pct != AGENT_ONLY {
-            status.reasons.insert(rule.id);
-            status.suspension_pct = status.suspension_pct.max(pct);
-        }
-    };
+    let mut fire =
+        |status: &mut TeamStatus, rule: Rule, pct: u8, fired: bool, detail: Detail<'_>| {
+            note(rule, fired, detail);
+            if fired && pct != AGENT_ONLY {
+                status.reasons.insert(rule.id);
+                status.suspension_pct = status.suspension_pct.max(pct);
+            }
+        };
     let first = state.first_scnes[&ine.get()];
     if let Some(record) = record {
         absences(ctx, ine, record, first, status, &mut fire);
@@ -655,57 +731,53 @@ fn suspensions(
         // SUSP.50.SISAB, counting from the first payable competência.
         let start = first.max(h.from.competencia());
         let window = ctx.settings.sisab_months;
-        let months: Vec<Competencia> = (0..window).rev().map(|k| c.add_months(-k)).collect();
-        let counted = months[0] >= start;
-        let valid: Vec<Position> = months
-            .iter()
-            .filter_map(|m| ctx.settings.produced(state, ine.get(), None, *m))
-            .collect();
-        let fired = counted && valid.is_empty();
-        let detail = if counted {
-            format!(
-                "{} de {window} competências ({} a {c}) com produção válida no prazo",
-                valid.len(),
-                months[0]
-            )
-        } else {
-            format!("contagem começa em {start}: menos de {window} competências a considerar")
+        let oldest = c.add_months(-(window - 1));
+        let counted = oldest >= start;
+        let valid = || {
+            (0..window).rev().filter_map(|k| {
+                ctx.settings
+                    .produced(state, ine.get(), None, c.add_months(-k))
+            })
         };
-        fire(status, catalog::SUSP_50_SISAB, 50, fired, detail, valid);
+        let fired = counted && valid().next().is_none();
+        fire(status, catalog::SUSP_50_SISAB, 50, fired, &|| {
+            let valid: Vec<Position> = valid().collect();
+            let detail = if counted {
+                format!(
+                    "{} de {window} competências ({oldest} a {c}) com produção válida no prazo",
+                    valid.len(),
+                )
+            } else {
+                format!("contagem começa em {start}: menos de {window} competências a considerar")
+            };
+            (detail, valid)
+        });
         // SUSP.100.ORGAO_CONTROLE: in force from its competência until lifted.
         let control = state
             .control
             .get(&ine)
             .and_then(|v| v.iter().filter(|e| e.0 <= c).max_by_key(|e| (e.0, e.2)));
-        let (fired, detail, pos) = match control {
-            Some((from, true, at)) => (
-                true,
-                format!("suspensão por órgão de controle desde {from}"),
-                vec![*at],
-            ),
-            Some((from, false, at)) => (
-                false,
-                format!("suspensão levantada a partir de {from}"),
-                vec![*at],
-            ),
-            None => (
-                false,
-                "nenhuma suspensão por órgão de controle".to_owned(),
-                vec![],
-            ),
-        };
+        let fired = matches!(control, Some((_, true, _)));
         fire(
             status,
             catalog::SUSP_100_ORGAO_CONTROLE,
             100,
             fired,
-            detail,
-            pos,
+            &|| match control {
+                Some((from, true, at)) => (
+                    format!("suspensão por órgão de controle desde {from}"),
+                    vec![*at],
+                ),
+                Some((from, false, at)) => {
+                    (format!("suspensão levantada a partir de {from}"), vec![*at])
+                }
+                None => ("nenhuma suspensão por órgão de controle".to_owned(), vec![]),
+            },
         );
     }
 }
 
-type Fire<'f> = dyn FnMut(&mut TeamStatus, Rule, u8, bool, String, Vec<Position>) + 'f;
+type Fire<'f> = dyn FnMut(&mut TeamStatus, Rule, u8, bool, Detail<'_>) + 'f;
 
 /// A1/A2 absence rules: A1 = categories of the minimum team absent in C, A2 = absent in both C − 1 and C.
 fn absences(
@@ -735,64 +807,25 @@ fn absences(
             .chain(prior.map(|r| r.position))
             .collect::<Vec<_>>()
     };
-    let detail = |set: Categories, what: &str| format!("{what}: {}", set.labels());
+    let in_both = || (format!("ausentes em C − 1 e C: {}", a2.labels()), pos());
+    let in_c = || (format!("ausentes em C: {}", a1.labels()), pos());
     use Category::*;
     if t.is_esf() {
         let fired = a2.is_exactly(&[AuxTecEnf]) || a2.is_exactly(&[Acs]);
-        fire(
-            status,
-            catalog::SUSP_25_AUX_OU_ACS,
-            25,
-            fired,
-            detail(a2, "ausentes em C − 1 e C"),
-            pos(),
-        );
-        fire(
-            status,
-            catalog::SUSP_50_AUX_E_ACS,
-            50,
-            a2.is_exactly(&[AuxTecEnf, Acs]),
-            detail(a2, "ausentes em C − 1 e C"),
-            pos(),
-        );
+        fire(status, catalog::SUSP_25_AUX_OU_ACS, 25, fired, &in_both);
+        let fired = a2.is_exactly(&[AuxTecEnf, Acs]);
+        fire(status, catalog::SUSP_50_AUX_E_ACS, 50, fired, &in_both);
         let two = a2.len() == 2
             && a2.intersect(Categories::MEDICO_ENFERMEIRO).len() == 1
             && a2.minus(Categories::MEDICO_ENFERMEIRO).len() == 1;
-        fire(
-            status,
-            catalog::SUSP_75_DUAS_CATEGORIAS,
-            75,
-            two,
-            detail(a2, "ausentes em C − 1 e C"),
-            pos(),
-        );
-        fire(
-            status,
-            catalog::SUSP_100_TRES_CATEGORIAS,
-            100,
-            a1.len() >= 3,
-            detail(a1, "ausentes em C"),
-            pos(),
-        );
+        fire(status, catalog::SUSP_75_DUAS_CATEGORIAS, 75, two, &in_both);
+        let three = a1.len() >= 3;
+        fire(status, catalog::SUSP_100_TRES_CATEGORIAS, 100, three, &in_c);
     }
     let one = a2.is_exactly(&[Medico]) || a2.is_exactly(&[Enfermeiro]);
-    fire(
-        status,
-        catalog::SUSP_75_MED_OU_ENF,
-        75,
-        one,
-        detail(a2, "ausentes em C − 1 e C"),
-        pos(),
-    );
+    fire(status, catalog::SUSP_75_MED_OU_ENF, 75, one, &in_both);
     let both = a1.contains(Medico) && a1.contains(Enfermeiro);
-    fire(
-        status,
-        catalog::SUSP_100_MED_E_ENF,
-        100,
-        both,
-        detail(a1, "ausentes em C"),
-        pos(),
-    );
+    fire(status, catalog::SUSP_100_MED_E_ENF, 100, both, &in_c);
 }
 
 /// SUSP.50.DUPLICIDADE (eSF) and SUSP.100.CARGA_60H (eSF, eAP) over every team's links.
@@ -822,22 +855,19 @@ fn links(
                     })
                     && ctx.previous.homologated_teams(l.cpf) >= 2
             });
-        let detail = match duplicated {
-            Some(l) => format!(
-                "CPF {} vinculado a outra equipe homologada em C − 1 e C",
-                masked(l.cpf)
-            ),
-            None => "nenhum profissional de 40 h vinculado a outra equipe em C − 1 e C".to_owned(),
-        };
-        let pos = vec![record.position];
-        fire(
-            status,
-            catalog::SUSP_50_DUPLICIDADE,
-            50,
-            duplicated.is_some(),
-            detail,
-            pos,
-        );
+        let fired = duplicated.is_some();
+        fire(status, catalog::SUSP_50_DUPLICIDADE, 50, fired, &|| {
+            let detail = match duplicated {
+                Some(l) => format!(
+                    "CPF {} vinculado a outra equipe homologada em C − 1 e C",
+                    masked(l.cpf)
+                ),
+                None => {
+                    "nenhum profissional de 40 h vinculado a outra equipe em C − 1 e C".to_owned()
+                }
+            };
+            (detail, vec![record.position])
+        });
     }
     if t.is_esf_or_eap() {
         let over = record
@@ -845,24 +875,25 @@ fn links(
             .iter()
             .filter(|l| l.present)
             .find(|l| ctx.index.hours(l.cpf) > ctx.settings.max_weekly_hours);
-        let detail = match over {
-            Some(l) => format!(
-                "CPF {} soma {} h semanais em todas as equipes",
-                masked(l.cpf),
-                ctx.index.hours(l.cpf)
-            ),
-            None => format!(
-                "nenhum profissional acima de {} h semanais somadas",
-                ctx.settings.max_weekly_hours
-            ),
-        };
         fire(
             status,
             catalog::SUSP_100_CARGA_60H,
             100,
             over.is_some(),
-            detail,
-            vec![record.position],
+            &|| {
+                let detail = match over {
+                    Some(l) => format!(
+                        "CPF {} soma {} h semanais em todas as equipes",
+                        masked(l.cpf),
+                        ctx.index.hours(l.cpf)
+                    ),
+                    None => format!(
+                        "nenhum profissional acima de {} h semanais somadas",
+                        ctx.settings.max_weekly_hours
+                    ),
+                };
+                (detail, vec![record.position])
+            },
         );
     }
 }
@@ -905,11 +936,7 @@ fn agents(
         }
     }
     let fired = !suspended.is_empty();
-    let detail = format!(
-        "{} de {} ACS sem produção válida em 6 competências",
-        suspended.len(),
-        agents.len()
-    );
+    let (count, window) = (suspended.len(), ctx.settings.acs_months);
     status.suspended_agents = suspended.into_boxed_slice();
     // The agent's suspension withholds that agent's ACS line only: it is not a reason of the team's percentage.
     fire(
@@ -917,8 +944,13 @@ fn agents(
         catalog::SUSP_100_ACS_SISAB,
         AGENT_ONLY,
         fired,
-        detail,
-        vec![record.position],
+        &|| {
+            let detail = format!(
+                "{count} de {} ACS sem produção válida em {window} competências",
+                agents.len()
+            );
+            (detail, vec![record.position])
+        },
     );
     status.agents = Arc::from(agents);
 }

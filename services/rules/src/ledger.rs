@@ -309,6 +309,20 @@ impl Ledger {
         )
     }
 
+    /// Evaluations whose statuses of `c` and of every competência before it are current: the last ones
+    /// computed when no fact applied since reaches `c` (a parcela closing on C − 1 while uploads of C arrive
+    /// does not wait for C to be evaluated again), else all of them, computed now.
+    pub(crate) fn evaluations_through(&self, c: Competencia) -> Arc<Evaluations> {
+        if self.cache.get().is_none()
+            && let Some((evaluations, reach)) = &self.stale
+            && !reach.reaches(c)
+            && evaluations.by_competencia.contains_key(&c)
+        {
+            return Arc::clone(evaluations);
+        }
+        self.evaluations()
+    }
+
     /// Competências whose SCNES data is complete (`scnes_closed`), in order.
     pub fn closed_competencias(&self) -> Vec<Competencia> {
         self.state.closed.keys().copied().collect()

@@ -92,7 +92,7 @@ impl Ledger {
         if p < novo_modelo_from() {
             return result;
         }
-        let evaluations = self.evaluations();
+        let evaluations = self.evaluations_through(p.competencia());
         let Some(statuses) = evaluations.by_competencia.get(&p.competencia()) else {
             return result;
         };
