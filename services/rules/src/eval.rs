@@ -183,15 +183,23 @@ impl LinkIndex {
 
 /// The indexes of a competência and of the one before it.
 pub(crate) struct LinkIndexPair {
-    pub current: LinkIndex,
-    pub previous: LinkIndex,
+    pub current: Arc<LinkIndex>,
+    pub previous: Arc<LinkIndex>,
 }
 
 impl LinkIndexPair {
-    pub fn build(state: &State, c: Competencia) -> LinkIndexPair {
-        LinkIndexPair {
-            current: LinkIndex::build(state, c),
-            previous: LinkIndex::build(state, c.pred()),
+    /// Those `evaluations` keep when `c` is their last competência (`evaluations` must be of the current
+    /// state), else built.
+    pub fn of(evaluations: &Evaluations, state: &State, c: Competencia) -> LinkIndexPair {
+        match &evaluations.indexes {
+            Some(kept) if kept.c == c => LinkIndexPair {
+                current: Arc::clone(&kept.current),
+                previous: Arc::clone(&kept.previous),
+            },
+            _ => LinkIndexPair {
+                current: Arc::new(LinkIndex::build(state, c)),
+                previous: Arc::new(LinkIndex::build(state, c.pred())),
+            },
         }
     }
 }

@@ -5,6 +5,7 @@
 //! Table names and keys are documented in `PARAMETERS.md` beside this crate.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use repasse_proto::fact::ParameterTable;
 use repasse_proto::{Money, Parcela};
@@ -46,11 +47,12 @@ pub enum ParamError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableVersion {
     pub from: Parcela,
-    pub citation: String,
+    /// Shared with every amount computed from this version (hundreds of thousands of lines a parcela).
+    pub citation: Arc<str>,
     /// Position of the `parameter_table` fact, `None` for compiled-in defaults.
     pub position: Option<u64>,
     /// Values as validated text (money `18000.00`, numbers `0.75`, words `bom`, competências `2025-04`).
-    pub values: BTreeMap<String, String>,
+    pub values: BTreeMap<Arc<str>, String>,
 }
 
 /// What a table's values are, checked when a version is published.
@@ -91,10 +93,10 @@ fn valid(kind: Kind, key: &str, value: &str) -> bool {
 /// A value as used in a computation: what an explanation cites.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ParamUse {
-    pub table: String,
-    pub key: String,
+    pub table: &'static str,
+    pub key: Arc<str>,
     pub version_from: Parcela,
-    pub citation: String,
+    pub citation: Arc<str>,
     pub value: Money,
     pub position: Option<u64>,
 }
@@ -109,17 +111,17 @@ fn m(text: &str) -> Money {
 }
 
 /// A compiled-in table; money values are checked here so that a typo fails every test at once.
-fn table(entries: &[(&str, &str)]) -> BTreeMap<String, String> {
+fn table(entries: &[(&str, &str)]) -> BTreeMap<Arc<str>, String> {
     entries
         .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .map(|(k, v)| (Arc::from(*k), (*v).to_owned()))
         .collect()
 }
 
-fn money_table(entries: &[(&str, &str)]) -> BTreeMap<String, String> {
+fn money_table(entries: &[(&str, &str)]) -> BTreeMap<Arc<str>, String> {
     entries
         .iter()
-        .map(|(k, v)| ((*k).to_owned(), m(v).to_string()))
+        .map(|(k, v)| (Arc::from(*k), m(v).to_string()))
         .collect()
 }
 
@@ -129,7 +131,7 @@ impl Default for Params {
         let version = |values, citation: &str| {
             vec![TableVersion {
                 from,
-                citation: citation.to_owned(),
+                citation: Arc::from(citation),
                 position: None,
                 values,
             }]
@@ -222,7 +224,7 @@ impl Default for Params {
         );
         let cbo = crate::category::CBO_TABLE
             .iter()
-            .map(|(code, c)| (format!("{code:06}"), c.code().to_owned()))
+            .map(|(code, c)| (Arc::from(format!("{code:06}")), c.code().to_owned()))
             .collect();
         tables.insert(
             CBO.to_owned(),
@@ -293,7 +295,7 @@ impl Params {
             // The CBO table may gain occupations; every other table has a fixed set of keys.
             let new_cbo =
                 kind == Kind::Category && key.len() == 6 && key.bytes().all(|b| b.is_ascii_digit());
-            if !values.contains_key(&key) && !new_cbo {
+            if !values.contains_key(key.as_str()) && !new_cbo {
                 return Err(ParamError::UnknownKey {
                     table: fact.table.clone(),
                     key,
@@ -308,11 +310,11 @@ impl Params {
                 .as_str()
                 .filter(|text| valid(kind, &key, text))
                 .ok_or_else(bad)?;
-            values.insert(key, text.to_owned());
+            values.insert(Arc::from(key.as_str()), text.to_owned());
         }
         let version = TableVersion {
             from: fact.from_parcela,
-            citation: fact.portaria.clone(),
+            citation: Arc::from(fact.portaria.as_str()),
             position: Some(position),
             values,
         };
@@ -322,14 +324,15 @@ impl Params {
     }
 
     /// The value of `key` in the version of `table` in force at parcela `at`.
-    pub fn money(&self, table: &str, key: &str, at: Parcela) -> Option<ParamUse> {
-        let (version, text) = self.raw(table, key, at)?;
+    pub fn money(&self, table: &'static str, key: &str, at: Parcela) -> Option<ParamUse> {
+        let version = self.version(table, at)?;
+        let (key, text) = version.values.get_key_value(key)?;
         let value = text.parse().expect("money tables hold validated amounts");
         Some(ParamUse {
-            table: table.to_owned(),
-            key: key.to_owned(),
+            table,
+            key: Arc::clone(key),
             version_from: version.from,
-            citation: version.citation.clone(),
+            citation: Arc::clone(&version.citation),
             value,
             position: version.position,
         })
@@ -425,7 +428,7 @@ mod tests {
         );
         let used = params.money(FIXO, "eSF.1", p("2026-01")).unwrap();
         assert_eq!(
-            (used.value, used.citation.as_str(), used.position),
+            (used.value, &*used.citation, used.position),
             (m("19000.00"), "Portaria X/2025", Some(42))
         );
         assert_eq!(
@@ -468,7 +471,7 @@ mod tests {
     fn acs_uses_the_parcela_year_or_the_latest_published() {
         let params = Params::default();
         assert_eq!(params.acs_value(p("2024-07")).unwrap().value, m("2824.00"));
-        assert_eq!(params.acs_value(p("2026-02")).unwrap().key, "2025");
+        assert_eq!(params.acs_value(p("2026-02")).unwrap().key.as_ref(), "2025");
     }
 }
 

@@ -88,6 +88,12 @@ impl Ledger {
     /// The lines and statements of parcela `p`, for every municipality or one. Empty before the new model or
     /// when the competência it pays on is not closed.
     pub fn parcela(&self, p: Parcela, only: Option<Ibge>) -> ParcelaResult {
+        self.parcela_where(p, &|ibge| only.is_none_or(|o| o == ibge))
+    }
+
+    /// The lines and statements of parcela `p` for the municipalities `keep` accepts (each computed whole:
+    /// ACS vacancies go to a municipality's agents in INE order).
+    pub fn parcela_where(&self, p: Parcela, keep: &dyn Fn(Ibge) -> bool) -> ParcelaResult {
         let mut result = ParcelaResult::default();
         if p < novo_modelo_from() {
             return result;
@@ -98,10 +104,7 @@ impl Ledger {
         };
         // ACS vacancies go to agents in INE order (statuses are sorted by INE).
         let mut agents_used: BTreeMap<Ibge, u32> = BTreeMap::new();
-        for status in statuses
-            .iter()
-            .filter(|s| s.payable && only.is_none_or(|i| i == s.ibge))
-        {
+        for status in statuses.iter().filter(|s| s.payable && keep(s.ibge)) {
             let implantation = evaluations.first_payable(status.ine) == Some(status.competencia);
             let used = agents_used.entry(status.ibge).or_default();
             self.team_lines(p, status, implantation, *used, &mut result.lines);
@@ -117,7 +120,7 @@ impl Ledger {
                 }
             }
         }
-        self.statements(p, only, &mut result);
+        self.statements(p, keep, &mut result);
         result
     }
 
@@ -206,7 +209,7 @@ impl Ledger {
     fn class_value(
         &self,
         t: TeamType,
-        table: &str,
+        table: &'static str,
         class: Classe,
         p: Parcela,
     ) -> Option<(ParamUse, Money)> {
@@ -302,7 +305,7 @@ impl Ledger {
         push(Component::Acs, Some(used), integral, desconto);
     }
 
-    fn statements(&self, p: Parcela, only: Option<Ibge>, result: &mut ParcelaResult) {
+    fn statements(&self, p: Parcela, keep: &dyn Fn(Ibge) -> bool, result: &mut ParcelaResult) {
         let mut totals: BTreeMap<(Ibge, Plano), (Money, Money)> = BTreeMap::new();
         for line in &result.lines {
             if line.component == Component::Implantacao {
@@ -318,7 +321,7 @@ impl Ledger {
             .state
             .adjustments
             .keys()
-            .filter(|(i, parcela, _)| *parcela == p && only.is_none_or(|o| o == *i))
+            .filter(|(i, parcela, _)| *parcela == p && keep(*i))
         {
             totals.entry((*ibge, *plano)).or_default();
         }
