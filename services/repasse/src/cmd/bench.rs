@@ -22,6 +22,18 @@ pub enum Command {
     /// Replay do histórico nacional no JetStream: leitura crua × replay, pico de memória e latência sob
     /// carga constante.
     Replay(super::bench_replay::Args),
+    /// Pontos de decisão do histórico nacional sintético, sem servidor: dobra as primeiras competências na
+    /// memória, avalia-as, e mede cada ponto de decisão das seguintes (decidir; modelos de leitura).
+    Decisoes {
+        /// Competências dobradas antes da medição.
+        #[arg(long, default_value_t = 8)]
+        competencias: u32,
+        /// Competências medidas depois delas (dois pontos de decisão cada).
+        #[arg(long, default_value_t = 2)]
+        medidas: u32,
+        #[arg(long, default_value_t = 100_000)]
+        teams: u32,
+    },
     /// Avalia uma competência nacional sintética (equipes, vínculos, duplicidade e 60 h) e imprime os tempos.
     Rules {
         /// Número de equipes.
@@ -57,6 +69,14 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
         Command::Replay(args) => return super::bench_replay::run(args),
+        Command::Decisoes {
+            competencias,
+            medidas,
+            teams,
+        } => {
+            let report = decision_points(competencias, medidas, teams);
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        }
         Command::Rules {
             teams,
             links_per_team,
@@ -99,4 +119,116 @@ fn synthetic_record(i: u64) -> repasse_eventlog::NewRecord {
     };
     repasse_ingest::writer::encode_record(fact, source, &repasse_eventlog::SystemClock, i)
         .expect("synthetic facts encode")
+}
+
+#[derive(Debug, serde::Serialize)]
+struct DecisionPointsReport {
+    teams: u32,
+    facts_folded: u64,
+    fold_ms: u128,
+    /// Peak RSS (VmHWM) once the history is folded, then once it is evaluated.
+    peak_mib_after_fold: u64,
+    prepare_ms: u128,
+    peak_mib_after_prepare: u64,
+    points: Vec<DecisionPointFigures>,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct DecisionPointFigures {
+    position: u64,
+    fact: &'static str,
+    decisions: usize,
+    /// What stands between the fact and its decisions being published: `step::decide`.
+    decide_ms: f64,
+    /// After the decisions: statuses, explanations, lines, recomposition (`step::add_read_models`).
+    read_models_ms: f64,
+    writes: usize,
+    /// Peak RSS after the decisions, then after the read models.
+    peak_mib_after_decide: u64,
+    peak_mib_after_read_models: u64,
+}
+
+/// The projector's decision path, in memory: the same `decide` and `add_read_models` on the same Ledger
+/// the projector holds, without the log, the publisher or sled in the way.
+// Milliseconds are measurements, not money: floats are right here.
+#[allow(clippy::float_arithmetic)]
+fn decision_points(competencias: u32, medidas: u32, teams: u32) -> DecisionPointsReport {
+    use repasse_ingest::demo::{Demo, DemoConfig, history};
+    use std::time::Instant;
+    let demo = Demo::new(DemoConfig {
+        teams,
+        competencias: competencias + medidas,
+        ..DemoConfig::default()
+    });
+    let mut chunks = history(&demo);
+    let mut ledger = repasse_rules::Ledger::default();
+    let mut position = 0u64;
+    let started = Instant::now();
+    for chunk in chunks.by_ref().take(competencias as usize + 1) {
+        for (fact, _) in chunk {
+            position += 1;
+            ledger.apply(position, &fact);
+        }
+    }
+    let fold_ms = started.elapsed().as_millis();
+    let peak_mib_after_fold = peak_mib();
+    let started = Instant::now();
+    ledger.prepare();
+    let prepare_ms = started.elapsed().as_millis();
+    let peak_mib_after_prepare = peak_mib();
+    let facts_folded = position;
+    let ms = |from: Instant| (from.elapsed().as_secs_f64() * 10_000.0).round() / 10.0;
+    let mut points = Vec::new();
+    for chunk in chunks {
+        for (fact, _) in chunk {
+            position += 1;
+            ledger.apply(position, &fact);
+            let started = Instant::now();
+            let Some(mut step) = repasse_projector::step::decide(
+                &ledger,
+                position,
+                &fact,
+                repasse_proto::Timestamp(0),
+            ) else {
+                continue;
+            };
+            let decide_ms = ms(started);
+            let peak_mib_after_decide = peak_mib();
+            let started = Instant::now();
+            repasse_projector::step::add_read_models(&ledger, &mut step);
+            points.push(DecisionPointFigures {
+                position,
+                fact: fact.event_type(),
+                decisions: step.decisions.len(),
+                decide_ms,
+                read_models_ms: ms(started),
+                writes: step.writes.len(),
+                peak_mib_after_decide,
+                peak_mib_after_read_models: peak_mib(),
+            });
+        }
+    }
+    DecisionPointsReport {
+        teams,
+        facts_folded,
+        fold_ms,
+        peak_mib_after_fold,
+        prepare_ms,
+        peak_mib_after_prepare,
+        points,
+    }
+}
+
+/// VmHWM of this process, in MiB (0 where /proc is not there).
+pub(crate) fn peak_mib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb / 1024)
 }

@@ -1,7 +1,8 @@
 //! `repasse bench replay`: the national demo history on JetStream, replayed. Measures, in one run on one
 //! stream: the raw ordered-consumer read (async-nats alone), the replay (read + decode + fold into the
 //! Ledger), the peak RSS, and, under a steady load of facts published at a fixed rate, the latency from a
-//! fact's publish to its being folded and from a decision point's publish to its decisions on the stream.
+//! fact's publish to its being folded and to each decision it causes reaching a subscriber of the decision
+//! subjects, as an integrator's system receives it.
 
 // Timings and ratios are measurements, not money: floats are right here.
 #![allow(clippy::float_arithmetic)]
@@ -10,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use repasse_eventlog::nats::{NatsConfig, NatsLog};
 use repasse_eventlog::{EventLog, Position, SystemClock};
 use repasse_ingest::demo::{Demo, DemoConfig, history};
@@ -32,12 +33,10 @@ pub struct Args {
     /// Servidor NATS já em execução; sem ele, um nats-server é iniciado para a medição.
     #[arg(long, env = "NATS_URL")]
     pub nats_url: Option<String>,
-    /// Fatos por segundo na fase de latência.
+    /// Fatos por segundo na fase de latência: a competência seguinte inteira, na ordem em que os fatos
+    /// chegam (≈ 200 mil fatos; ≈ 200 s a 1.000 fatos/s).
     #[arg(long, default_value_t = 1_000)]
     pub taxa: u64,
-    /// Duração da fase de latência, em segundos.
-    #[arg(long, default_value_t = 60)]
-    pub segundos: u64,
     /// Interno: só a fase de latência (o processo filho que a mede), com o stream já carregado.
     #[arg(long, hide = true, requires = "nats_url")]
     pub so_latencia: bool,
@@ -62,10 +61,25 @@ struct Latency {
     facts_published: u64,
     fact_to_fold_p50_ms: f64,
     fact_to_fold_p99_ms: f64,
-    decision_points: u64,
-    fact_to_decision_ms: Vec<f64>,
+    /// Every decision received by the subscriber: from its fact's publish to its arrival.
+    decisions_received: u64,
+    fact_to_decision_p50_ms: f64,
+    fact_to_decision_p99_ms: f64,
+    fact_to_decision_max_ms: f64,
+    /// Per decision point: the fact's position, its decisions, and the arrival of the first and the last.
+    decision_points: Vec<DecisionPoint>,
+    /// Peak RSS of the projector's process once it has folded the history again and evaluated it.
+    projector_peak_rss_mib_open: u64,
     /// Peak RSS of the projector's process: the history folded again, evaluated, then the steady load.
     projector_peak_rss_mib: u64,
+}
+
+#[derive(Debug, Default, Serialize, serde::Deserialize)]
+struct DecisionPoint {
+    position: u64,
+    decisions: u64,
+    first_ms: f64,
+    last_ms: f64,
 }
 
 pub fn run(args: Args) -> anyhow::Result<std::process::ExitCode> {
@@ -137,7 +151,7 @@ async fn measure(args: &Args, url: &str) -> anyhow::Result<Report> {
     folder.fold(&facts, Position(1), Some(end), |_| {}).await?;
     let replay_seconds = started.elapsed().as_secs_f64();
     let replay_rate = (end.0 as f64 / replay_seconds) as u64;
-    let rss_after_replay = peak_rss_mib();
+    let rss_after_replay = super::bench::peak_mib();
     drop(folder);
     // The projector runs in a child process: its peak RSS is its own, not the replay's high-water mark.
     eprintln!("Fase de latência num processo à parte…");
@@ -154,8 +168,6 @@ async fn measure(args: &Args, url: &str) -> anyhow::Result<Report> {
             &args.teams.to_string(),
             "--taxa",
             &args.taxa.to_string(),
-            "--segundos",
-            &args.segundos.to_string(),
         ])
         .stderr(std::process::Stdio::inherit())
         .output()
@@ -197,9 +209,11 @@ async fn raw_read(client: &async_nats::Client, count: u64) -> anyhow::Result<(u6
     ))
 }
 
-/// Publishes the last competência's facts at `taxa` per second while a projector follows the stream; its
-/// read models start at the end of the loaded history (a fresh generation whose checkpoint is set there),
-/// its Ledger is folded from the log as on any start.
+/// Publishes the next competência's facts, in the order the sources deliver them, at `taxa` per second
+/// while a projector follows the stream; its read models start at the end of the loaded history (a fresh
+/// generation whose checkpoint is set there), its Ledger is folded from the log as on any start. A core
+/// subscriber of `decisoes.>` stands for the integrators: each decision's latency runs from the publish of
+/// the fact that caused it (its `source.document`, `fatos@POSITION`) to its arrival there.
 async fn steady_load(
     args: &Args,
     client: &async_nats::Client,
@@ -216,15 +230,8 @@ async fn steady_load(
     })?;
     eprintln!("Projetor: dobrando o histórico até a posição {end}…");
     let published: Arc<Mutex<HashMap<u64, Instant>>> = Arc::default();
-    let decided: Arc<Mutex<Vec<(u64, Instant)>>> = Arc::default();
-    let decided_in = Arc::clone(&decided);
     let mut projector = Projector::open(facts, Some(&decisions), store).await?;
-    projector.on_step(move |step, at| {
-        decided_in
-            .lock()
-            .expect("latency lock")
-            .push((step.position, at));
-    });
+    let peak_open = super::bench::peak_mib();
     let applied: Arc<Mutex<Vec<(u64, Instant)>>> = Arc::default();
     let applied_in = Arc::clone(&applied);
     projector.on_applied(move |position| {
@@ -233,32 +240,37 @@ async fn steady_load(
             .expect("latency lock")
             .push((position, Instant::now()));
     });
+    let mut subscriber = client
+        .subscribe(format!("{}.>", repasse_proto::subject::DECISIONS_PREFIX))
+        .await?;
+    client.flush().await?;
+    let (done, mut finished) = tokio::sync::oneshot::channel::<()>();
+    let received = tokio::spawn(async move {
+        let mut received: Vec<(u64, Instant)> = Vec::new();
+        loop {
+            tokio::select! {
+                _ = &mut finished => return anyhow::Ok(received),
+                message = subscriber.next() => {
+                    let Some(message) = message else { return Ok(received) };
+                    let at = Instant::now();
+                    received.push((fact_position(&message.payload)?, at));
+                }
+            }
+        }
+    });
     let demo = Demo::new(DemoConfig {
         teams: args.teams,
         competencias: args.competencias,
         ..DemoConfig::default()
     });
-    let chunk = history(&demo)
+    let load = history(&demo)
         .nth(args.competencias as usize)
         .unwrap_or_default();
-    let total = (args.taxa * args.segundos) as usize;
-    // The steady load: SCNES records, the close of the competência, then uploads and the parcela's close.
-    let mut load: Vec<(Fact, repasse_proto::SourceRef)> = Vec::with_capacity(total);
-    let closes: Vec<_> = chunk
-        .iter()
-        .filter(|(f, _)| matches!(f, Fact::ScnesClosed(_) | Fact::ParcelaClosed(_)))
-        .cloned()
-        .collect();
-    let others: Vec<_> = chunk
-        .into_iter()
-        .filter(|(f, _)| !matches!(f, Fact::ScnesClosed(_) | Fact::ParcelaClosed(_)))
-        .take(total.saturating_sub(closes.len()))
-        .collect();
-    let half = others.len() / 2;
-    load.extend(others[..half].iter().cloned());
-    load.push(closes[0].clone());
-    load.extend(others[half..].iter().cloned());
-    load.extend(closes[1..].iter().cloned());
+    anyhow::ensure!(
+        load.iter()
+            .any(|(f, _)| matches!(f, Fact::ParcelaClosed(_))),
+        "a competência da carga não fecha uma parcela"
+    );
     let producer_log = NatsLog::open(client.clone(), NatsConfig::facts()).await?;
     let published_in = Arc::clone(&published);
     let rate = args.taxa;
@@ -283,8 +295,8 @@ async fn steady_load(
         }
     };
     eprintln!(
-        "Carga constante de {} fatos/s por {} s…",
-        args.taxa, args.segundos
+        "Carga constante de {} fatos/s: a competência seguinte inteira…",
+        args.taxa
     );
     projector
         .follow(state.path(), stop, Duration::from_secs(3600))
@@ -292,7 +304,12 @@ async fn steady_load(
     // What was published after the producer stopped.
     let last = facts.last_position().await?;
     projector.run_to(last).await?;
+    let peak = super::bench::peak_mib();
     drop(projector);
+    // The last decisions reach the subscriber; then it is closed.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let _ = done.send(());
+    let received = received.await??;
     let published = published.lock().expect("latency lock").clone();
     let since = |position: &u64, at: &Instant| {
         published
@@ -305,22 +322,56 @@ async fn steady_load(
         .iter()
         .filter_map(|(position, at)| since(position, at))
         .collect();
-    let decided = decided.lock().expect("latency lock").clone();
-    let fact_to_decision_ms: Vec<f64> = decided
-        .iter()
-        .filter_map(|(position, at)| since(position, at))
-        .map(|ms| (ms * 10.0).round() / 10.0)
-        .collect();
     fold_ms.sort_by(f64::total_cmp);
+    let mut points: std::collections::BTreeMap<u64, Vec<f64>> = Default::default();
+    for (position, at) in &received {
+        if let Some(ms) = since(position, at) {
+            points.entry(*position).or_default().push(ms);
+        }
+    }
+    let mut decision_ms: Vec<f64> = points.values().flatten().copied().collect();
+    decision_ms.sort_by(f64::total_cmp);
+    let round = |ms: f64| (ms * 10.0).round() / 10.0;
     Ok(Latency {
         rate_facts_per_s: args.taxa,
         facts_published: published.len() as u64,
         fact_to_fold_p50_ms: percentile(&fold_ms, 0.50),
         fact_to_fold_p99_ms: percentile(&fold_ms, 0.99),
-        decision_points: decided.len() as u64,
-        fact_to_decision_ms,
-        projector_peak_rss_mib: peak_rss_mib(),
+        decisions_received: decision_ms.len() as u64,
+        fact_to_decision_p50_ms: percentile(&decision_ms, 0.50),
+        fact_to_decision_p99_ms: percentile(&decision_ms, 0.99),
+        fact_to_decision_max_ms: percentile(&decision_ms, 1.0),
+        decision_points: points
+            .into_iter()
+            .map(|(position, ms)| DecisionPoint {
+                position,
+                decisions: ms.len() as u64,
+                first_ms: round(ms.iter().copied().fold(f64::INFINITY, f64::min)),
+                last_ms: round(ms.iter().copied().fold(0.0, f64::max)),
+            })
+            .collect(),
+        projector_peak_rss_mib_open: peak_open,
+        projector_peak_rss_mib: peak,
     })
+}
+
+/// The position of the fact a decision came from: its envelope's `source.document` is `fatos@POSITION`.
+fn fact_position(payload: &[u8]) -> anyhow::Result<u64> {
+    #[derive(serde::Deserialize)]
+    struct Source {
+        document: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct Envelope {
+        source: Source,
+    }
+    let envelope: Envelope = serde_json::from_slice(payload)?;
+    envelope
+        .source
+        .document
+        .strip_prefix("fatos@")
+        .and_then(|p| p.parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("decisão sem fato de origem: {}", envelope.source.document))
 }
 
 fn percentile(sorted: &[f64], q: f64) -> f64 {
@@ -329,18 +380,4 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
     }
     let index = ((sorted.len() as f64 - 1.0) * q).round() as usize;
     (sorted[index] * 10.0).round() / 10.0
-}
-
-/// VmHWM of this process, in MiB.
-fn peak_rss_mib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<u64>().ok())
-        })
-        .map_or(0, |kb| kb / 1024)
 }
