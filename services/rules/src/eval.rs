@@ -133,14 +133,7 @@ pub struct Evaluations {
     carried_before_last: Arc<Carried>,
     /// The link indexes of the last competência and of the one before it, for the next evaluation to
     /// start from instead of building them again (~800,000 links each at national scale).
-    indexes: Option<LastIndexes>,
-}
-
-#[derive(Clone)]
-struct LastIndexes {
-    c: Competencia,
-    current: Arc<LinkIndex>,
-    previous: Arc<LinkIndex>,
+    indexes: Option<(Competencia, LinkIndexPair)>,
 }
 
 impl Evaluations {
@@ -182,6 +175,7 @@ impl LinkIndex {
 }
 
 /// The indexes of a competência and of the one before it.
+#[derive(Clone)]
 pub(crate) struct LinkIndexPair {
     pub current: Arc<LinkIndex>,
     pub previous: Arc<LinkIndex>,
@@ -192,10 +186,7 @@ impl LinkIndexPair {
     /// state), else built.
     pub fn of(evaluations: &Evaluations, state: &State, c: Competencia) -> LinkIndexPair {
         match &evaluations.indexes {
-            Some(kept) if kept.c == c => LinkIndexPair {
-                current: Arc::clone(&kept.current),
-                previous: Arc::clone(&kept.previous),
-            },
+            Some((kept, pair)) if *kept == c => pair.clone(),
             _ => LinkIndexPair {
                 current: Arc::new(LinkIndex::build(state, c)),
                 previous: Arc::new(LinkIndex::build(state, c.pred())),
@@ -336,8 +327,10 @@ pub(crate) fn evaluate_all(
             carried_before_last = Arc::clone(&old.carried_before_last);
             resume_after = Some(last);
             // Nothing applied since reaches `last`: its records, hence its index, are as they were.
-            indexes = old.indexes.clone().filter(|i| i.c == last);
-            previous = indexes.as_ref().map(|i| (i.c, Arc::clone(&i.current)));
+            indexes = old.indexes.clone().filter(|(kept, _)| *kept == last);
+            previous = indexes
+                .as_ref()
+                .map(|(kept, pair)| (*kept, Arc::clone(&pair.current)));
         } else if !reach.reaches(last.pred()) {
             // Only the last is reached: everything before it as it was, and what it carried to the last.
             by_competencia.clone_from(&old.by_competencia);
@@ -347,8 +340,8 @@ pub(crate) fn evaluate_all(
             previous = old
                 .indexes
                 .as_ref()
-                .filter(|i| i.c == last)
-                .map(|i| (last.pred(), Arc::clone(&i.previous)));
+                .filter(|(kept, _)| *kept == last)
+                .map(|(_, pair)| (last.pred(), Arc::clone(&pair.previous)));
         }
     }
     for &c in state.closed.keys() {
@@ -398,11 +391,11 @@ pub(crate) fn evaluate_all(
             share_agents(&mut statuses, before);
         }
         by_competencia.insert(c, Arc::new(statuses));
-        indexes = Some(LastIndexes {
-            c,
+        let pair = LinkIndexPair {
             current: Arc::clone(&index),
             previous: prior,
-        });
+        };
+        indexes = Some((c, pair));
         previous = Some((c, index));
     }
     Evaluations {
