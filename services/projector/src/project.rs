@@ -34,6 +34,10 @@ pub enum Error {
 /// only in time, never in correctness).
 pub const CHECKPOINT_EVERY: u64 = 50_000;
 
+/// How often the projector, following the stream, does one piece of work ahead (`work_ahead`) when no
+/// fact waits.
+pub const AHEAD_EVERY: Duration = Duration::from_millis(100);
+
 /// Counters of one run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Progress {
@@ -67,6 +71,8 @@ pub struct Projector<'a, F: EventLog, D: EventLog> {
     /// Called after each step with the step and the instant its decisions were published.
     on_step: Option<StepCallback<'a>>,
     on_applied: Option<AppliedCallback<'a>>,
+    /// What the next decision points will need, computed while idle.
+    ahead: step::Ahead,
 }
 
 impl<'a, F: EventLog, D: EventLog> Projector<'a, F, D> {
@@ -118,6 +124,7 @@ impl<'a, F: EventLog, D: EventLog> Projector<'a, F, D> {
             progress: Progress::default(),
             on_step: None,
             on_applied: None,
+            ahead: step::Ahead::default(),
         })
     }
 
@@ -183,9 +190,13 @@ impl<'a, F: EventLog, D: EventLog> Projector<'a, F, D> {
         self.run_to(last).await?;
         let mut stream = self.facts.follow(Position(self.checkpoint.position + 1));
         let mut ticker = tokio::time::interval(generation_check);
+        let mut idle = tokio::time::interval(AHEAD_EVERY);
+        idle.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         tokio::pin!(stop);
         loop {
             tokio::select! {
+                // Facts first: work ahead only when none is waiting.
+                biased;
                 () = &mut stop => {
                     self.maybe_checkpoint(true)?;
                     return Ok(Stopped::Requested);
@@ -214,8 +225,16 @@ impl<'a, F: EventLog, D: EventLog> Projector<'a, F, D> {
                     }
                     self.maybe_checkpoint(false)?;
                 }
+                _ = idle.tick() => {
+                    self.work_ahead();
+                }
             }
         }
+    }
+
+    /// One bounded piece of work ahead (`step::Ahead`), done while no fact waits.
+    pub fn work_ahead(&mut self) -> bool {
+        self.ahead.work(&self.folder.ledger)
     }
 
     /// Applies one record; at a decision point publishes, then writes read models and the checkpoint.
@@ -230,6 +249,7 @@ impl<'a, F: EventLog, D: EventLog> Projector<'a, F, D> {
                 position,
                 &envelope.payload,
                 envelope.recorded_at,
+                &mut self.ahead,
             )
         });
         match step {

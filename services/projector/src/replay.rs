@@ -45,9 +45,50 @@ pub async fn ledger_as_of<L: EventLog>(log: &L, as_of: AsOf) -> Result<(Ledger, 
     Ok((ledger, to))
 }
 
-/// BLAKE3 over the canonical JSON of each line (one per line, in the ledger's order): the same lines give
-/// the same hash on any machine and any backend.
+/// BLAKE3 over the canonical JSON of each line (one per line), in IBGE order and within a municipality in
+/// the ledger's order (INE): the order of the statements, so that a parcela's seal is computed municipality
+/// by municipality, and a municipality's lines alone give its statement's hash. The same lines give the same
+/// hash on any machine and any backend.
 pub fn lines_hash(lines: &[Line]) -> String {
+    let mut ordered: Vec<&Line> = lines.iter().collect();
+    // Stable: a municipality's lines keep the ledger's order.
+    ordered.sort_by_key(|line| line.ibge);
+    let mut hasher = LinesHasher::default();
+    for line in ordered {
+        hasher.add(line);
+    }
+    hasher.finish()
+}
+
+/// [`lines_hash`] fed line by line, in its order.
+#[derive(Default)]
+pub struct LinesHasher {
+    hasher: blake3::Hasher,
+    lines: u64,
+}
+
+impl LinesHasher {
+    pub fn add(&mut self, line: &Line) {
+        self.add_canonical(&canonical(line));
+    }
+
+    /// Adds a line given as its [`canonical`] bytes (to hash the same line in two hashers, encoded once).
+    pub fn add_canonical(&mut self, canonical: &[u8]) {
+        self.hasher.update(canonical);
+        self.lines += 1;
+    }
+
+    pub fn lines(&self) -> u64 {
+        self.lines
+    }
+
+    pub fn finish(&self) -> String {
+        self.hasher.finalize().to_hex().to_string()
+    }
+}
+
+/// A line's canonical JSON and a newline: what the hashes cover (amounts, not the parameters they came from).
+pub fn canonical(line: &Line) -> Vec<u8> {
     #[derive(serde::Serialize)]
     struct Canonical<'a> {
         ibge: Ibge,
@@ -57,18 +98,15 @@ pub fn lines_hash(lines: &[Line]) -> String {
         integral: repasse_proto::Money,
         desconto: repasse_proto::Money,
     }
-    let mut hasher = blake3::Hasher::new();
-    for line in lines {
-        let canonical = Canonical {
-            ibge: line.ibge,
-            parcela: line.parcela,
-            ine: line.ine,
-            component: line.component.as_str(),
-            integral: line.integral,
-            desconto: line.desconto,
-        };
-        hasher.update(&serde_json::to_vec(&canonical).expect("lines serialize"));
-        hasher.update(b"\n");
-    }
-    hasher.finalize().to_hex().to_string()
+    let canonical = Canonical {
+        ibge: line.ibge,
+        parcela: line.parcela,
+        ine: line.ine,
+        component: line.component.as_str(),
+        integral: line.integral,
+        desconto: line.desconto,
+    };
+    let mut bytes = serde_json::to_vec(&canonical).expect("lines serialize");
+    bytes.push(b'\n');
+    bytes
 }

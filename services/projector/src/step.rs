@@ -5,13 +5,191 @@
 //! decisions is a function of the fact stream alone: a live projector, one resumed after a crash and a fresh
 //! replay publish the same decisions with the same ids, in the same order.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use repasse_proto::decision::{ParcelaSealed, PlanoTotals, StatementIssued};
-use repasse_proto::{Decision, Envelope, Fact, Ibge, SourceRef, Timestamp, codec};
-use repasse_rules::{Ledger, Line, Statement};
+use repasse_proto::{Decision, Envelope, Fact, Ibge, Parcela, SourceRef, Timestamp, codec};
+use repasse_rules::{Ledger, Line, ParcelaBasis, Statement};
 
-use crate::replay::lines_hash;
+use crate::replay::{LinesHasher, canonical};
+
+/// Municipalities per range of a `ParcelaDraft`: about 30 ms of work at national scale, so that a fact
+/// arriving while the projector drafts waits little.
+const DRAFT_MUNICIPALITIES: usize = 256;
+
+/// A parcela's statements and seal, computed range of municipalities by range (`ParcelaDraft::advance`):
+/// ahead of its close while the projector is idle, and what is left at the close. Every municipality is
+/// computed whole (`Ledger::parcela_where`) and the seal's hash runs in IBGE order (`lines_hash`), so the
+/// ranges give what one pass would. Used at the close only while its basis holds (`Ledger::parcela_basis`).
+pub struct ParcelaDraft {
+    basis: ParcelaBasis,
+    /// The ranges of IBGE codes still to compute, `[from, to)`, in order.
+    ranges: VecDeque<(Option<Ibge>, Option<Ibge>)>,
+    /// Per municipality with a statement, in IBGE order: its lines and its statement.
+    municipalities: Vec<(Ibge, Vec<Line>, StatementIssued)>,
+    seal: LinesHasher,
+}
+
+impl ParcelaDraft {
+    /// A draft of `p` with nothing computed yet.
+    pub fn new(ledger: &Ledger, p: Parcela) -> ParcelaDraft {
+        ParcelaDraft::on(ledger, ledger.parcela_basis(p), DRAFT_MUNICIPALITIES)
+    }
+
+    /// A draft of the parcela `basis` is of (the ledger's current basis for it), `range` municipalities
+    /// at a time.
+    pub fn on(ledger: &Ledger, basis: ParcelaBasis, range: usize) -> ParcelaDraft {
+        let ibges: Vec<Ibge> = ledger.municipalities().map(|m| m.ibge).collect();
+        let mut bounds = vec![None];
+        bounds.extend(
+            ibges
+                .iter()
+                .skip(range)
+                .step_by(range)
+                .map(|ibge| Some(*ibge)),
+        );
+        bounds.push(None);
+        ParcelaDraft {
+            basis,
+            ranges: bounds.windows(2).map(|w| (w[0], w[1])).collect(),
+            municipalities: Vec::new(),
+            seal: LinesHasher::default(),
+        }
+    }
+
+    pub fn parcela(&self) -> Parcela {
+        self.basis.parcela()
+    }
+
+    pub fn basis(&self) -> &ParcelaBasis {
+        &self.basis
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.ranges.is_empty()
+    }
+
+    /// Computes the next range of municipalities; `false` when every one is done. The ledger's basis for
+    /// the parcela must still be the draft's.
+    pub fn advance(&mut self, ledger: &Ledger) -> bool {
+        let Some((from, to)) = self.ranges.pop_front() else {
+            return false;
+        };
+        let p = self.parcela();
+        let keep = |ibge: Ibge| from.is_none_or(|f| ibge >= f) && to.is_none_or(|t| ibge < t);
+        let result = ledger.parcela_where(p, &keep);
+        let mut lines: BTreeMap<Ibge, Vec<Line>> = BTreeMap::new();
+        for line in result.lines {
+            lines.entry(line.ibge).or_default().push(line);
+        }
+        let mut statements: BTreeMap<Ibge, Vec<&Statement>> = BTreeMap::new();
+        for statement in &result.statements {
+            statements
+                .entry(statement.ibge)
+                .or_default()
+                .push(statement);
+        }
+        let ibges: std::collections::BTreeSet<Ibge> =
+            lines.keys().chain(statements.keys()).copied().collect();
+        for ibge in ibges {
+            let own = lines.remove(&ibge).unwrap_or_default();
+            let mut hasher = LinesHasher::default();
+            for line in &own {
+                let bytes = canonical(line);
+                hasher.add_canonical(&bytes);
+                self.seal.add_canonical(&bytes);
+            }
+            // A municipality with implantation lines only has no statement (they are paid apart).
+            let Some(planos) = statements.get(&ibge) else {
+                continue;
+            };
+            let issued = StatementIssued {
+                ibge,
+                parcela: p,
+                planos: planos
+                    .iter()
+                    .map(|s| PlanoTotals {
+                        plano: s.plano,
+                        integral: s.integral,
+                        desconto: s.desconto,
+                        ajuste: s.ajuste,
+                        efetivo: s.efetivo,
+                    })
+                    .collect(),
+                implantacao: result.implantacao.get(&ibge).copied().unwrap_or_default(),
+                hash: hasher.finish(),
+            };
+            self.municipalities.push((ibge, own, issued));
+        }
+        true
+    }
+}
+
+/// The work the next decision points will need, done ahead while the projector is idle, one bounded piece
+/// at a time (`work`): the open competência evaluated ahead of its close (`Ledger::work_ahead`), and the
+/// next parcela to close drafted range by range (`ParcelaDraft`). Changes no decision, only when it is
+/// ready: `decide` uses what still holds and computes the rest.
+pub struct Ahead {
+    draft: Option<ParcelaDraft>,
+    /// Municipalities per range of a draft.
+    range: usize,
+}
+
+impl Default for Ahead {
+    fn default() -> Ahead {
+        Ahead::with_draft_ranges_of(DRAFT_MUNICIPALITIES)
+    }
+}
+
+impl Ahead {
+    /// Drafts parcelas `municipalities` at a time (tests use small ranges on small histories).
+    pub fn with_draft_ranges_of(municipalities: usize) -> Ahead {
+        assert!(
+            municipalities > 0,
+            "a range holds at least one municipality"
+        );
+        Ahead {
+            draft: None,
+            range: municipalities,
+        }
+    }
+
+    /// The parcela drafted to the end, if any.
+    pub fn drafted(&self) -> Option<Parcela> {
+        self.draft
+            .as_ref()
+            .filter(|d| d.is_done())
+            .map(ParcelaDraft::parcela)
+    }
+
+    /// Does one piece; `false` when there was nothing to do.
+    pub fn work(&mut self, ledger: &Ledger) -> bool {
+        if ledger.work_ahead() {
+            return true;
+        }
+        let Some(p) = ledger
+            .parcelas()
+            .into_iter()
+            .find(|p| !ledger.closed_parcelas().contains_key(p))
+        else {
+            self.draft = None;
+            return false;
+        };
+        // Only on what is evaluated already: idle work never evaluates the history for a draft.
+        let Some(basis) = ledger.parcela_basis_if_evaluated(p) else {
+            return false;
+        };
+        match self.draft.as_mut() {
+            Some(draft) if *draft.basis() == basis => draft.advance(ledger),
+            _ => {
+                let mut draft = ParcelaDraft::on(ledger, basis, self.range);
+                draft.advance(ledger);
+                self.draft = Some(draft);
+                true
+            }
+        }
+    }
+}
 
 /// Read-model trees, keyed by text so that an operator can read them with any sled tool.
 pub mod tree {
@@ -68,7 +246,8 @@ enum Pending {
 
 #[derive(Debug)]
 struct SealedParcela {
-    parcela: repasse_proto::Parcela,
+    /// What its lines were computed on: the ledger's basis for the parcela still.
+    basis: ParcelaBasis,
     /// Per municipality with a statement, in IBGE order: its lines and its statement.
     municipalities: Vec<(Ibge, Vec<Line>, StatementIssued)>,
     seal: ParcelaSealed,
@@ -96,7 +275,15 @@ impl Step {
 /// is not a decision point, or repeats one already taken), with its decisions only: what integrators wait
 /// for. The projector publishes them before `add_read_models`, so the read models' JSON, the explanations
 /// and the recomposition are not on a decision's path.
-pub fn decide(ledger: &Ledger, position: u64, fact: &Fact, recorded_at: Timestamp) -> Option<Step> {
+///
+/// What `ahead` computed while idle is used where it still holds: the same decisions, sooner.
+pub fn decide(
+    ledger: &Ledger,
+    position: u64,
+    fact: &Fact,
+    recorded_at: Timestamp,
+    ahead: &mut Ahead,
+) -> Option<Step> {
     let mut step = Step {
         position,
         ..Step::default()
@@ -113,49 +300,24 @@ pub fn decide(ledger: &Ledger, position: u64, fact: &Fact, recorded_at: Timestam
         }
         Fact::ParcelaClosed(f) if ledger.closed_parcelas().get(&f.parcela) == Some(&position) => {
             let p = f.parcela;
-            let result = ledger.parcela(p, None);
+            // What was drafted ahead, if it still holds; else, or what is left, computed now.
+            let mut draft = match ahead.draft.take() {
+                Some(d) if d.parcela() == p && d.basis == ledger.parcela_basis(p) => d,
+                _ => ParcelaDraft::new(ledger, p),
+            };
+            while draft.advance(ledger) {}
             let seal = ParcelaSealed {
                 parcela: p,
                 last_position: position,
-                lines: result.lines.len() as u64,
-                hash: lines_hash(&result.lines),
+                lines: draft.seal.lines(),
+                hash: draft.seal.finish(),
             };
-            let mut lines: BTreeMap<Ibge, Vec<Line>> = BTreeMap::new();
-            for line in result.lines {
-                lines.entry(line.ibge).or_default().push(line);
-            }
-            let mut statements: BTreeMap<Ibge, Vec<&Statement>> = BTreeMap::new();
-            for statement in &result.statements {
-                statements
-                    .entry(statement.ibge)
-                    .or_default()
-                    .push(statement);
-            }
-            let mut municipalities = Vec::with_capacity(statements.len());
-            for (ibge, planos) in &statements {
-                let own = lines.remove(ibge).unwrap_or_default();
-                let issued = StatementIssued {
-                    ibge: *ibge,
-                    parcela: p,
-                    planos: planos
-                        .iter()
-                        .map(|s| PlanoTotals {
-                            plano: s.plano,
-                            integral: s.integral,
-                            desconto: s.desconto,
-                            ajuste: s.ajuste,
-                            efetivo: s.efetivo,
-                        })
-                        .collect(),
-                    implantacao: result.implantacao.get(ibge).copied().unwrap_or_default(),
-                    hash: lines_hash(&own),
-                };
+            for (_, _, issued) in &draft.municipalities {
                 step.decisions.push(envelope(
                     Decision::StatementIssued(issued.clone()),
                     position,
                     recorded_at,
                 ));
-                municipalities.push((*ibge, own, issued));
             }
             step.decisions.push(envelope(
                 Decision::ParcelaSealed(seal.clone()),
@@ -163,8 +325,8 @@ pub fn decide(ledger: &Ledger, position: u64, fact: &Fact, recorded_at: Timestam
                 recorded_at,
             ));
             step.pending = Some(Pending::Parcela(SealedParcela {
-                parcela: p,
-                municipalities,
+                basis: draft.basis,
+                municipalities: draft.municipalities,
                 seal,
             }));
         }
@@ -179,7 +341,10 @@ pub fn decide(ledger: &Ledger, position: u64, fact: &Fact, recorded_at: Timestam
 pub fn add_read_models(ledger: &Ledger, step: &mut Step) {
     match step.pending.take() {
         Some(Pending::Parcela(sealed)) => {
-            let p = sealed.parcela;
+            let p = sealed.basis.parcela();
+            // The recomposition's series takes this parcela's lines as decided, not computed again.
+            let lines = sealed.municipalities.iter().flat_map(|(_, own, _)| own);
+            ledger.remember_series(&sealed.basis, lines);
             for (ibge, own, issued) in &sealed.municipalities {
                 let key = format!("{p}/{ibge}");
                 step.writes.push(json_write(tree::LINHAS, key.clone(), own));

@@ -141,6 +141,19 @@ impl Evaluations {
     pub fn first_payable(&self, ine: Ine) -> Option<Competencia> {
         self.carried.first_payable.get(&ine.get()).copied()
     }
+
+    /// Teams revoked (SUSP.REVOGACAO) up to the last competência, with the competência of the revocation.
+    pub(crate) fn revoked(&self) -> &FxHashMap<u64, Competencia> {
+        &self.carried.revoked
+    }
+
+    /// The link index of `c`: the one kept when `c` is the last competência, else built.
+    pub(crate) fn index_of(&self, state: &State, c: Competencia) -> Arc<LinkIndex> {
+        match &self.indexes {
+            Some((kept, pair)) if *kept == c => Arc::clone(&pair.current),
+            _ => Arc::new(LinkIndex::build(state, c)),
+        }
+    }
 }
 
 /// Per-competência index over every SCNES link: weekly hours summed over all teams, and how many
@@ -151,7 +164,7 @@ pub(crate) struct LinkIndex {
 }
 
 impl LinkIndex {
-    fn build(state: &State, c: Competencia) -> LinkIndex {
+    pub(crate) fn build(state: &State, c: Competencia) -> LinkIndex {
         let mut by_cpf: FxHashMap<u64, (u16, u8)> = FxHashMap::default();
         if let Some(records) = state.scnes.get(&c) {
             by_cpf.reserve(records.len() * 8);
@@ -165,6 +178,34 @@ impl LinkIndex {
             }
         }
         LinkIndex { by_cpf }
+    }
+    /// Takes one team's record out of the index (`add` false) or puts it in: what the record added to
+    /// `build`'s sums. `false` when a sum is saturated, so the delta cannot be undone exactly: build again.
+    pub(crate) fn account(&mut self, record: &TeamRecord, homologated: bool, add: bool) -> bool {
+        if !record.active {
+            return true;
+        }
+        for link in record.links.iter().filter(|l| l.present) {
+            let entry = self.by_cpf.entry(link.cpf).or_default();
+            if entry.0 == u16::MAX || entry.1 == u8::MAX {
+                return false;
+            }
+            let (hours, teams) = (u16::from(link.hours), u8::from(homologated));
+            if add {
+                entry.0 = entry.0.saturating_add(hours);
+                entry.1 = entry.1.saturating_add(teams);
+            } else {
+                entry.0 = entry
+                    .0
+                    .checked_sub(hours)
+                    .expect("the record was in the index");
+                entry.1 = entry
+                    .1
+                    .checked_sub(teams)
+                    .expect("the record was in the index");
+            }
+        }
+        true
     }
     fn hours(&self, cpf: u64) -> u16 {
         self.by_cpf.get(&cpf).map_or(0, |e| e.0)
@@ -367,11 +408,38 @@ pub(crate) fn evaluate_all(
             continue;
         }
         reusing = false;
-        let index = Arc::new(LinkIndex::build(state, c));
         let prior = match previous.take() {
             Some((pc, idx)) if pc == c.pred() => idx,
             _ => Arc::new(LinkIndex::build(state, c.pred())),
         };
+        // The competência evaluated ahead of its close, if it was after what the ones before carry now.
+        let ahead = ledger.take_ahead(c).filter(|a| {
+            by_competencia
+                .get(&c.pred())
+                .is_some_and(|b| a.follows(b, &prior))
+        });
+        let (index, teams) = match ahead {
+            Some(ahead) => {
+                ledger
+                    .ahead_used
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                ahead.finish(ledger, &carried.revoked)
+            }
+            None => {
+                let index = LinkIndex::build(state, c);
+                let ctx = Context {
+                    ledger,
+                    c,
+                    index: &index,
+                    previous: &prior,
+                    revoked: &carried.revoked,
+                    settings: &settings,
+                };
+                let teams = evaluate_teams(&ctx, &teams_in(state, c));
+                (index, teams)
+            }
+        };
+        let index = Arc::new(index);
         let ctx = Context {
             ledger,
             c,
@@ -380,7 +448,7 @@ pub(crate) fn evaluate_all(
             revoked: &carried.revoked,
             settings: &settings,
         };
-        let mut statuses = evaluate_competencia_with(&ctx);
+        let mut statuses = limit_and_settle(&ctx, teams);
         for status in &mut statuses {
             if carried.advance(c, status) == settings.revocation_months {
                 status.revoked_now = true;
@@ -421,19 +489,25 @@ fn share_agents(statuses: &mut [TeamStatus], before: &[TeamStatus]) {
 }
 
 /// Every homologated team known in SCNES by competência `c`, sorted by INE.
-fn evaluate_competencia_with(ctx: &Context<'_>) -> Vec<TeamStatus> {
-    let state = &ctx.ledger.state;
-    let teams: Vec<(&Ine, &Vec<HomologationEntry>)> = state
+pub(crate) fn teams_in(state: &State, c: Competencia) -> Vec<(&Ine, &Vec<HomologationEntry>)> {
+    state
         .homologations
         .iter()
         .filter(|(ine, _)| {
             state
                 .first_scnes
                 .get(&ine.get())
-                .is_some_and(|first| *first <= ctx.c)
+                .is_some_and(|first| *first <= c)
         })
-        .collect();
-    let mut statuses = evaluate_teams(ctx, &teams);
+        .collect()
+}
+
+/// What follows the teams' own evaluations: the municipality's credentialed quantity (VAL.CREDENCIADA), and
+/// no suspension on a team that is not payable.
+pub(crate) fn limit_and_settle(
+    ctx: &Context<'_>,
+    mut statuses: Vec<TeamStatus>,
+) -> Vec<TeamStatus> {
     apply_credential_limits(ctx, &mut statuses);
     for status in statuses.iter_mut().filter(|s| !s.payable) {
         status.suspension_pct = 0;
@@ -451,7 +525,10 @@ const MAX_THREADS: usize = 8;
 /// `evaluate_team` over `teams`, in their order. A national competência (~100,000 teams) is split in
 /// contiguous chunks over the available cores: each team's evaluation reads the state and the shared indexes
 /// only, so the chunks are independent and their concatenation is the sequential result.
-fn evaluate_teams(ctx: &Context<'_>, teams: &[(&Ine, &Vec<HomologationEntry>)]) -> Vec<TeamStatus> {
+pub(crate) fn evaluate_teams(
+    ctx: &Context<'_>,
+    teams: &[(&Ine, &Vec<HomologationEntry>)],
+) -> Vec<TeamStatus> {
     let one = |chunk: &[(&Ine, &Vec<HomologationEntry>)]| -> Vec<TeamStatus> {
         chunk
             .iter()

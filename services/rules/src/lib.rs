@@ -7,6 +7,7 @@
 
 #![deny(clippy::float_arithmetic)]
 
+mod ahead;
 pub mod bench;
 pub mod calendar;
 pub mod catalog;
@@ -24,5 +25,5 @@ pub use eval::TeamStatus;
 pub use explain::Explanation;
 pub use ledger::{Ledger, Rejection};
 pub use params::Params;
-pub use pay::{Component, Line, ParcelaResult, Statement};
+pub use pay::{Component, Line, ParcelaBasis, ParcelaResult, Statement};
 pub use recomposition::Recomposition;

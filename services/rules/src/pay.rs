@@ -2,7 +2,9 @@
 //! municipality's statement per plano orçamentário as the public payment report shows it.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
+use repasse_proto::Fact;
 use repasse_proto::fact::ClassificationTarget;
 use repasse_proto::{Classe, Ibge, Ine, Money, Parcela, Plano, QualityComponent, TeamType};
 
@@ -84,7 +86,94 @@ pub struct ParcelaResult {
     pub esf_paid_at: BTreeMap<Ibge, [u32; 4]>,
 }
 
+/// Whether a fact can change a parcela's lines or statements other than through the team statuses: what the
+/// payment reads from the state itself (parameters, strata, homologations, credentials, classifications,
+/// adjustments, municipalities). Every fact not listed as read only through the statuses, or not at all, is.
+pub(crate) fn changes_payment_directly(fact: &Fact) -> bool {
+    !matches!(
+        fact,
+        Fact::ScnesTeam(_)
+            | Fact::ScnesClosed(_)
+            | Fact::SisabProduction(_)
+            | Fact::ControlBodySuspension(_)
+            | Fact::ControlBodyLifted(_)
+            | Fact::HomologationCancelled(_)
+            | Fact::ParcelaClosed(_)
+            | Fact::HistoricalTransfer(_)
+            | Fact::TransferExecuted(_)
+            | Fact::RetroRequest(_)
+            | Fact::RetroDecision(_)
+            | Fact::ParSubmitted(_)
+            | Fact::ParApproved(_)
+            | Fact::ParProduction(_)
+            | Fact::OciCatalog(_)
+            | Fact::OciProcedure(_)
+            | Fact::AperfAdhesion(_)
+            | Fact::AperfAdhesionDeleted(_)
+            | Fact::AperfResultPublished(_)
+            | Fact::AperfAdhesionSuspended(_)
+    )
+}
+
+/// What a parcela's lines and statements follow from: the statuses of the competência it pays on, and every
+/// fact the payment reads directly. Equal bases, equal parcelas: a parcela computed ahead of its close holds
+/// while its basis does.
+#[derive(Clone, Debug)]
+pub struct ParcelaBasis {
+    parcela: Parcela,
+    statuses: Option<Arc<Vec<TeamStatus>>>,
+    payment_epoch: u64,
+}
+
+impl ParcelaBasis {
+    pub fn parcela(&self) -> Parcela {
+        self.parcela
+    }
+
+    /// The statuses of the competência the parcela pays on (`None` before the new model or while it is
+    /// not closed).
+    pub(crate) fn statuses(&self) -> Option<&Arc<Vec<TeamStatus>>> {
+        self.statuses.as_ref()
+    }
+}
+
+impl PartialEq for ParcelaBasis {
+    /// The same statuses (the same `Arc`: a re-evaluation makes new ones) and no direct fact since.
+    fn eq(&self, other: &ParcelaBasis) -> bool {
+        let same_statuses = match (&self.statuses, &other.statuses) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        self.parcela == other.parcela && same_statuses && self.payment_epoch == other.payment_epoch
+    }
+}
+
+impl Eq for ParcelaBasis {}
+
 impl Ledger {
+    /// What parcela `p` computed now would follow from (see [`ParcelaBasis`]).
+    pub fn parcela_basis(&self, p: Parcela) -> ParcelaBasis {
+        let statuses = (p >= novo_modelo_from())
+            .then(|| {
+                let evaluations = self.evaluations_through(p.competencia());
+                evaluations.by_competencia.get(&p.competencia()).cloned()
+            })
+            .flatten();
+        ParcelaBasis {
+            parcela: p,
+            statuses,
+            payment_epoch: self.payment_epoch,
+        }
+    }
+
+    /// [`Ledger::parcela_basis`] when it is known without evaluating anything (`None` when facts applied
+    /// since the last evaluation reach the competência `p` pays on): what idle work may ask.
+    pub fn parcela_basis_if_evaluated(&self, p: Parcela) -> Option<ParcelaBasis> {
+        self.is_evaluated_through(p.competencia())
+            .then(|| self.parcela_basis(p))
+    }
+
     /// The lines and statements of parcela `p`, for every municipality or one. Empty before the new model or
     /// when the competência it pays on is not closed.
     pub fn parcela(&self, p: Parcela, only: Option<Ibge>) -> ParcelaResult {

@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 
 use crate::calendar::novo_modelo_from;
 use crate::ledger::{Ledger, Position};
-use crate::pay::Component;
+use crate::pay::{Component, Line, ParcelaBasis};
 
 /// Months in the base and in the new-model window.
 pub const WINDOW_MONTHS: i32 = 12;
@@ -68,27 +68,12 @@ impl Ledger {
                 series.insert(p, cached.clone());
                 continue;
             }
-            let per_ibge = series.entry(p).or_default();
-            for line in self.parcela(p, None).lines {
-                if line.plano == Plano::EsfEap && line.component != Component::Implantacao {
-                    per_ibge.entry(line.ibge).or_default().0 += line.integral - line.desconto;
-                }
-            }
-            for status in self
-                .evaluations()
-                .by_competencia
-                .get(&p.competencia())
-                .into_iter()
-                .flat_map(|statuses| statuses.iter())
-            {
-                if status.payable {
-                    per_ibge.entry(status.ibge).or_default().1 +=
-                        equivalence(self.params(), status.team_type, p);
-                }
-            }
+            let lines = self.parcela(p, None).lines;
+            let per_ibge = self.series_entry(p, statuses.map(|s| s.as_slice()), &lines);
             if let Some(statuses) = statuses {
                 cache.insert(p, (Arc::clone(statuses), per_ibge.clone()));
             }
+            series.insert(p, per_ibge);
         }
         drop(cache);
         let ibges: std::collections::BTreeSet<Ibge> = self
@@ -115,6 +100,47 @@ impl Ledger {
                 self.recomposition_with(ibge, &efetivo, &count)
             })
             .collect()
+    }
+
+    /// Parcela `p`'s entry of the national series: per municipality, the eSF/eAP efetivo of its lines and
+    /// the equivalent count of its payable teams.
+    fn series_entry<'l>(
+        &self,
+        p: Parcela,
+        statuses: Option<&[crate::TeamStatus]>,
+        lines: impl IntoIterator<Item = &'l Line>,
+    ) -> std::collections::BTreeMap<Ibge, (Money, Decimal)> {
+        let mut per_ibge: std::collections::BTreeMap<Ibge, (Money, Decimal)> =
+            std::collections::BTreeMap::new();
+        for line in lines {
+            if line.plano == Plano::EsfEap && line.component != Component::Implantacao {
+                per_ibge.entry(line.ibge).or_default().0 += line.integral - line.desconto;
+            }
+        }
+        for status in statuses.into_iter().flatten() {
+            if status.payable {
+                per_ibge.entry(status.ibge).or_default().1 +=
+                    equivalence(self.params(), status.team_type, p);
+            }
+        }
+        per_ibge
+    }
+
+    /// Keeps parcela `p`'s entry of the national series from its lines computed on `basis` elsewhere (the
+    /// projector's decision point computed them all): `recompositions` then does not compute them again.
+    /// `lines` must be all the lines of the parcela on that basis, and `basis` the ledger's current one.
+    pub fn remember_series<'l>(
+        &self,
+        basis: &ParcelaBasis,
+        lines: impl IntoIterator<Item = &'l Line>,
+    ) {
+        let Some(statuses) = basis.statuses() else {
+            return;
+        };
+        let p = basis.parcela();
+        let per_ibge = self.series_entry(p, Some(statuses.as_slice()), lines);
+        let mut cache = self.series_cache.lock().expect("series cache lock");
+        cache.insert(p, (Arc::clone(statuses), per_ibge));
     }
 
     /// eSF/eAP efetivo of fixed + vínculo + qualidade lines (RECOMP.NOVO's definition).

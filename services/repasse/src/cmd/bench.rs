@@ -33,6 +33,10 @@ pub enum Command {
         medidas: u32,
         #[arg(long, default_value_t = 100_000)]
         teams: u32,
+        /// Um passo de trabalho adiantado (o do projetor ocioso) a cada tantos fatos: 100 é o ritmo de
+        /// 1.000 fatos/s com um passo a cada 100 ms; 0 não adianta nada.
+        #[arg(long, default_value_t = 100)]
+        adiantar_a_cada: u64,
     },
     /// Avalia uma competência nacional sintética (equipes, vínculos, duplicidade e 60 h) e imprime os tempos.
     Rules {
@@ -73,8 +77,9 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             competencias,
             medidas,
             teams,
+            adiantar_a_cada,
         } => {
-            let report = decision_points(competencias, medidas, teams);
+            let report = decision_points(competencias, medidas, teams, adiantar_a_cada);
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
         Command::Rules {
@@ -131,6 +136,13 @@ struct DecisionPointsReport {
     prepare_ms: u128,
     peak_mib_after_prepare: u64,
     points: Vec<DecisionPointFigures>,
+    /// Work done ahead between the decision points (`step::Ahead::work`): pieces, their total and the
+    /// longest, which a fact arriving meanwhile would wait.
+    ahead_pieces: u64,
+    ahead_ms: f64,
+    ahead_max_ms: f64,
+    /// `scnes_closed` whose evaluation started from the one ahead.
+    closes_evaluated_ahead: u64,
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -152,7 +164,12 @@ struct DecisionPointFigures {
 /// the projector holds, without the log, the publisher or sled in the way.
 // Milliseconds are measurements, not money: floats are right here.
 #[allow(clippy::float_arithmetic)]
-fn decision_points(competencias: u32, medidas: u32, teams: u32) -> DecisionPointsReport {
+fn decision_points(
+    competencias: u32,
+    medidas: u32,
+    teams: u32,
+    ahead_every: u64,
+) -> DecisionPointsReport {
     use repasse_ingest::demo::{Demo, DemoConfig, history};
     use std::time::Instant;
     let demo = Demo::new(DemoConfig {
@@ -179,16 +196,28 @@ fn decision_points(competencias: u32, medidas: u32, teams: u32) -> DecisionPoint
     let facts_folded = position;
     let ms = |from: Instant| (from.elapsed().as_secs_f64() * 10_000.0).round() / 10.0;
     let mut points = Vec::new();
+    let mut ahead = repasse_projector::step::Ahead::default();
+    let (mut ahead_pieces, mut ahead_ms, mut ahead_max_ms) = (0u64, 0.0f64, 0.0f64);
     for chunk in chunks {
         for (fact, _) in chunk {
             position += 1;
             ledger.apply(position, &fact);
+            if ahead_every > 0 && position.is_multiple_of(ahead_every) {
+                let started = Instant::now();
+                if ahead.work(&ledger) {
+                    let took = ms(started);
+                    ahead_pieces += 1;
+                    ahead_ms += took;
+                    ahead_max_ms = ahead_max_ms.max(took);
+                }
+            }
             let started = Instant::now();
             let Some(mut step) = repasse_projector::step::decide(
                 &ledger,
                 position,
                 &fact,
                 repasse_proto::Timestamp(0),
+                &mut ahead,
             ) else {
                 continue;
             };
@@ -216,6 +245,10 @@ fn decision_points(competencias: u32, medidas: u32, teams: u32) -> DecisionPoint
         prepare_ms,
         peak_mib_after_prepare,
         points,
+        ahead_pieces,
+        ahead_ms: ahead_ms.round(),
+        ahead_max_ms,
+        closes_evaluated_ahead: ledger.evaluated_ahead(),
     }
 }
 
