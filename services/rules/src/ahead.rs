@@ -12,7 +12,7 @@
 
 use std::sync::Arc;
 
-use repasse_proto::Competencia;
+use repasse_proto::{Competencia, Ine};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::eval::{Context, LinkIndex, Settings, TeamStatus, evaluate_teams, teams_in};
@@ -28,7 +28,7 @@ pub(crate) struct Ahead {
     /// Every team of `c`, sorted by INE, before the credential limits (`eval::limit_and_settle`).
     statuses: Vec<TeamStatus>,
     /// Teams whose record of `c` changed since `statuses`, with the record they had then.
-    changed: FxHashMap<u64, Option<TeamRecord>>,
+    changed: FxHashMap<Ine, Option<TeamRecord>>,
 }
 
 impl Ahead {
@@ -70,7 +70,7 @@ impl Ahead {
 
     /// Notes, before a record of `c` replaces it, the record the team had (the first time only: the
     /// evaluation holds for that one).
-    pub fn record_changes(&mut self, ine: u64, old: Option<&TeamRecord>) {
+    pub fn record_changes(&mut self, ine: Ine, old: Option<&TeamRecord>) {
         self.changed.entry(ine).or_insert_with(|| old.cloned());
     }
 
@@ -79,68 +79,86 @@ impl Ahead {
     }
 
     /// Brings the statuses up to the records now in the ledger: the link index by the changed records'
-    /// deltas, then the changed teams and their neighbours evaluated again.
+    /// deltas, then the changed teams evaluated again, with the teams of any professional whose sums now
+    /// read differently to the rules (`LinkIndex::read_by_rules`: rarely any). Costs what changed, not the
+    /// competência.
     pub fn refresh(&mut self, ledger: &Ledger, revoked: &FxHashMap<u64, Competencia>) {
         if self.changed.is_empty() {
             return;
         }
         let state = &ledger.state;
+        let c = self.c;
         let changed = std::mem::take(&mut self.changed);
-        let records = state.scnes.get(&self.c);
-        let mut touched: FxHashSet<u64> = FxHashSet::default();
+        let records = state.scnes.get(&c);
+        let settings = Settings::at(&ledger.params, c);
+        // What the rules read for each professional of a changed record, before the deltas.
+        let mut read_before: FxHashMap<u64, (bool, bool)> = FxHashMap::default();
+        for (ine, old) in &changed {
+            let new = records.and_then(|r| r.get(&ine.get()));
+            for record in [old.as_ref(), new].into_iter().flatten() {
+                for link in record.links.iter() {
+                    read_before
+                        .entry(link.cpf)
+                        .or_insert_with(|| self.index.read_by_rules(link.cpf, &settings));
+                }
+            }
+        }
         let mut exact = true;
         for (ine, old) in &changed {
-            let homologated = state.homologated.contains(ine);
-            let new = records.and_then(|r| r.get(ine));
+            let homologated = state.homologated.contains(&ine.get());
+            let new = records.and_then(|r| r.get(&ine.get()));
             for (record, add) in [(old.as_ref(), false), (new, true)] {
-                let Some(record) = record else { continue };
-                touched.extend(record.links.iter().map(|l| l.cpf));
-                exact = exact && self.index.account(record, homologated, add);
+                if let Some(record) = record {
+                    exact = exact && self.index.account(record, homologated, add);
+                }
             }
         }
         if !exact {
-            self.index = LinkIndex::build(state, self.c);
+            self.index = LinkIndex::build(state, c);
         }
-        let settings = Settings::at(&ledger.params, self.c);
+        let flipped: FxHashSet<u64> = read_before
+            .into_iter()
+            .filter(|(cpf, before)| !exact || *before != self.index.read_by_rules(*cpf, &settings))
+            .map(|(cpf, _)| cpf)
+            .collect();
+        // A team of `c`: homologated and seen in SCNES by `c` (`eval::teams_in`).
+        let team = |ine: Ine| {
+            let seen = state
+                .first_scnes
+                .get(&ine.get())
+                .is_some_and(|first| *first <= c);
+            state.homologations.get_key_value(&ine).filter(|_| seen)
+        };
+        let mut again: std::collections::BTreeSet<Ine> = changed.keys().copied().collect();
+        if !flipped.is_empty() {
+            for (ine, record) in records.into_iter().flatten() {
+                if record.links.iter().any(|l| flipped.contains(&l.cpf)) {
+                    // The records' keys are INEs: their text parses back.
+                    again.insert(format!("{ine:010}").parse().expect("an INE"));
+                }
+            }
+        }
+        let again: Vec<_> = again.into_iter().filter_map(team).collect();
         let ctx = Context {
             ledger,
-            c: self.c,
+            c,
             index: &self.index,
             previous: &self.previous,
             revoked,
             settings: &settings,
         };
-        let teams = teams_in(state, self.c);
-        let mut old = std::mem::take(&mut self.statuses).into_iter().peekable();
-        let mut kept: Vec<Option<TeamStatus>> = Vec::with_capacity(teams.len());
-        let mut again = Vec::new();
-        for &(ine, entries) in &teams {
-            while old.next_if(|s| s.ine < *ine).is_some() {}
-            let before = old.next_if(|s| s.ine == *ine);
-            let raw = ine.get();
-            let dirty = changed.contains_key(&raw)
-                || records
-                    .and_then(|r| r.get(&raw))
-                    .is_some_and(|r| r.links.iter().any(|l| touched.contains(&l.cpf)));
-            match before {
-                Some(status) if !dirty => kept.push(Some(status)),
-                _ => {
-                    kept.push(None);
-                    again.push((ine, entries));
-                }
+        let fresh = evaluate_teams(&ctx, &again);
+        let mut new_teams = Vec::new();
+        for status in fresh {
+            match self.statuses.binary_search_by_key(&status.ine, |s| s.ine) {
+                Ok(i) => self.statuses[i] = status,
+                Err(_) => new_teams.push(status),
             }
         }
-        let mut fresh = evaluate_teams(&ctx, &again).into_iter();
-        self.statuses = kept
-            .into_iter()
-            .map(|s| {
-                s.unwrap_or_else(|| fresh.next().expect("one status per team evaluated again"))
-            })
-            .collect();
-        assert!(
-            fresh.next().is_none(),
-            "every team evaluated again is placed"
-        );
+        if !new_teams.is_empty() {
+            self.statuses.extend(new_teams);
+            self.statuses.sort_by_key(|s| s.ine);
+        }
     }
 
     /// The link index of `c` and the statuses of its teams before the credential limits, current.

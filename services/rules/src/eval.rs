@@ -207,6 +207,15 @@ impl LinkIndex {
         }
         true
     }
+    /// All a team's evaluation reads of the index for one of its professionals (`links`): over the
+    /// weekly hours summed over every team (SUSP.100.CARGA_60H), and linked to two homologated teams or
+    /// more (SUSP.50.DUPLICIDADE). A team whose professionals all read the same here evaluates the same.
+    pub(crate) fn read_by_rules(&self, cpf: u64, settings: &Settings) -> (bool, bool) {
+        (
+            self.hours(cpf) > settings.max_weekly_hours,
+            self.homologated_teams(cpf) >= 2,
+        )
+    }
     fn hours(&self, cpf: u64) -> u16 {
         self.by_cpf.get(&cpf).map_or(0, |e| e.0)
     }
@@ -923,7 +932,7 @@ fn links(
             .iter()
             .filter(|l| l.present && l.hours >= ctx.settings.duplicity_min_hours)
             .find(|l| {
-                ctx.index.homologated_teams(l.cpf) >= 2
+                ctx.index.read_by_rules(l.cpf, ctx.settings).1
                     && prior.is_some_and(|p| {
                         p.links.iter().any(|x| {
                             x.cpf == l.cpf
@@ -952,7 +961,7 @@ fn links(
             .links
             .iter()
             .filter(|l| l.present)
-            .find(|l| ctx.index.hours(l.cpf) > ctx.settings.max_weekly_hours);
+            .find(|l| ctx.index.read_by_rules(l.cpf, ctx.settings).0);
         fire(
             status,
             catalog::SUSP_100_CARGA_60H,

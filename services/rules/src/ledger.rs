@@ -186,9 +186,8 @@ impl Ledger {
         if let Some(open) = ahead.as_mut() {
             match fact {
                 Fact::ScnesTeam(f) if f.competencia == open.c => {
-                    let ine = f.ine.get();
-                    let old = self.state.scnes.get(&open.c).and_then(|r| r.get(&ine));
-                    open.record_changes(ine, old);
+                    let old = self.state.scnes.get(&open.c);
+                    open.record_changes(f.ine, old.and_then(|r| r.get(&f.ine.get())));
                 }
                 Fact::ScnesClosed(f) if f.competencia == open.c => {}
                 _ if reach.reaches(open.c) => *ahead = None,
