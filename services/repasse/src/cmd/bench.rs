@@ -152,6 +152,8 @@ struct DecisionPointFigures {
     decisions: usize,
     /// What stands between the fact and its decisions being published: `step::decide`.
     decide_ms: f64,
+    /// The decisions as the records published (`step::decision_record`: subject, id, JSON).
+    encode_ms: f64,
     /// After the decisions: statuses, explanations, lines, recomposition (`step::add_read_models`).
     read_models_ms: f64,
     writes: usize,
@@ -222,6 +224,14 @@ fn decision_points(
                 continue;
             };
             let decide_ms = ms(started);
+            let started = Instant::now();
+            let records: Vec<_> = step
+                .decisions
+                .iter()
+                .map(repasse_projector::step::decision_record)
+                .collect();
+            let encode_ms = ms(started);
+            drop(records);
             let peak_mib_after_decide = peak_mib();
             let started = Instant::now();
             repasse_projector::step::add_read_models(&ledger, &mut step);
@@ -230,6 +240,7 @@ fn decision_points(
                 fact: fact.event_type(),
                 decisions: step.decisions.len(),
                 decide_ms,
+                encode_ms,
                 read_models_ms: ms(started),
                 writes: step.writes.len(),
                 peak_mib_after_decide,
