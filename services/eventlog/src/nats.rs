@@ -36,8 +36,13 @@ impl NatsConfig {
     pub fn facts() -> NatsConfig {
         NatsConfig::new("REPASSE_FATOS", "fatos.>")
     }
+    /// A parcela's close publishes a statement per municipality (5,571 decisions nationally): all of
+    /// them fit in one window, so none waits for the acks of the first ones before going out.
     pub fn decisions() -> NatsConfig {
-        NatsConfig::new("REPASSE_DECISOES", "decisoes.>")
+        NatsConfig {
+            max_in_flight: 8_192,
+            ..NatsConfig::new("REPASSE_DECISOES", "decisoes.>")
+        }
     }
     pub fn new(stream: &str, subjects: &str) -> NatsConfig {
         NatsConfig {
