@@ -258,7 +258,11 @@ impl<'a, F: EventLog, D: EventLog> Projector<'a, F, D> {
                 let decided_at = Instant::now();
                 // Decisions first: the read models are not on an integrator's path.
                 if let Some(log) = self.decisions {
-                    let records: Vec<_> = step.decisions.iter().map(decision_record).collect();
+                    let records = repasse_rules::in_parallel(
+                        &step.decisions,
+                        step::PARALLEL_FROM,
+                        decision_record,
+                    );
                     let outcome =
                         publish::publish(log, self.checkpoint.decisions + 1, &records).await?;
                     self.progress.published.appended += outcome.appended;
@@ -267,7 +271,9 @@ impl<'a, F: EventLog, D: EventLog> Projector<'a, F, D> {
                 let published_at = Instant::now();
                 step::add_read_models(&self.folder.ledger, &mut step);
                 let next = self.checkpoint.after(&step);
-                self.store.write_step(&step, &next)?;
+                let writes = std::mem::take(&mut step.writes);
+                let written = writes.len();
+                self.store.write_step(writes, &next)?;
                 self.checkpoint = next;
                 self.written_at = position;
                 self.progress.steps += 1;
@@ -275,7 +281,7 @@ impl<'a, F: EventLog, D: EventLog> Projector<'a, F, D> {
                 tracing::info!(
                     position,
                     decisions = step.decisions.len(),
-                    writes = step.writes.len(),
+                    writes = written,
                     decidir_ms = ms(started, decided_at),
                     publicar_ms = ms(decided_at, published_at),
                     modelos_ms = ms(published_at, Instant::now()),

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use repasse_proto::decision::{ParcelaSealed, PlanoTotals, StatementIssued};
 use repasse_proto::{Decision, Envelope, Fact, Ibge, Parcela, SourceRef, Timestamp, codec};
-use repasse_rules::{Ledger, Line, ParcelaBasis, Statement};
+use repasse_rules::{Ledger, Line, ParcelaBasis, Statement, in_parallel};
 
 use crate::replay::{LinesHasher, canonical};
 
@@ -39,19 +39,9 @@ impl ParcelaDraft {
     /// A draft of the parcela `basis` is of (the ledger's current basis for it), `range` municipalities
     /// at a time.
     pub fn on(ledger: &Ledger, basis: ParcelaBasis, range: usize) -> ParcelaDraft {
-        let ibges: Vec<Ibge> = ledger.municipalities().map(|m| m.ibge).collect();
-        let mut bounds = vec![None];
-        bounds.extend(
-            ibges
-                .iter()
-                .skip(range)
-                .step_by(range)
-                .map(|ibge| Some(*ibge)),
-        );
-        bounds.push(None);
         ParcelaDraft {
             basis,
-            ranges: bounds.windows(2).map(|w| (w[0], w[1])).collect(),
+            ranges: ledger.municipality_ranges(range).into(),
             municipalities: Vec::new(),
             seal: LinesHasher::default(),
         }
@@ -231,6 +221,7 @@ pub struct Step {
     /// Position of the triggering fact.
     pub position: u64,
     pub decisions: Vec<Envelope<Decision>>,
+    /// The read-model writes (`add_read_models`); the projector moves them into the store.
     pub writes: Vec<Write>,
     /// What `add_read_models` has left to write, kept from `decide`.
     pending: Option<Pending>,
@@ -312,13 +303,14 @@ pub fn decide(
                 lines: draft.seal.lines(),
                 hash: draft.seal.finish(),
             };
-            for (_, _, issued) in &draft.municipalities {
-                step.decisions.push(envelope(
+            // Thousands of independent envelopes while integrators wait: on every core.
+            step.decisions = in_parallel(&draft.municipalities, PARALLEL_FROM, |(_, _, issued)| {
+                envelope(
                     Decision::StatementIssued(issued.clone()),
                     position,
                     recorded_at,
-                ));
-            }
+                )
+            });
             step.decisions.push(envelope(
                 Decision::ParcelaSealed(seal.clone()),
                 position,
@@ -345,11 +337,13 @@ pub fn add_read_models(ledger: &Ledger, step: &mut Step) {
             // The recomposition's series takes this parcela's lines as decided, not computed again.
             let lines = sealed.municipalities.iter().flat_map(|(_, own, _)| own);
             ledger.remember_series(&sealed.basis, lines);
-            for (ibge, own, issued) in &sealed.municipalities {
+            // Each municipality's lines dropped once written out: they and their JSON are not all held at once.
+            for (ibge, own, issued) in sealed.municipalities {
                 let key = format!("{p}/{ibge}");
-                step.writes.push(json_write(tree::LINHAS, key.clone(), own));
                 step.writes
-                    .push(json_write(tree::DEMONSTRATIVOS, key, issued));
+                    .push(json_write(tree::LINHAS, key.clone(), &own));
+                step.writes
+                    .push(json_write(tree::DEMONSTRATIVOS, key, &issued));
             }
             for recomposition in ledger.recompositions() {
                 let key = format!("{p}/{}", recomposition.ibge);
@@ -403,6 +397,9 @@ fn envelope(decision: Decision, position: u64, recorded_at: Timestamp) -> Envelo
     };
     Envelope::new(decision, source, recorded_at).expect("decisions encode")
 }
+
+/// Below this many decisions, envelopes and JSON are made on the calling thread.
+pub const PARALLEL_FROM: usize = 1_024;
 
 /// The log record of a decision: subject for integrators' filters, id for deduplication, and the JSON
 /// envelope as payload — state and municipal systems read it in any language (`proto/EVENTS.md`); facts

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::step::{Step, tree};
+use crate::step::{Step, Write, tree};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -111,19 +111,20 @@ impl Store {
 
     /// Writes a step's read models, then the checkpoint after it, then flushes: a crash before the flush
     /// leaves the previous checkpoint, and re-running the step overwrites the same keys with the same values.
-    pub fn write_step(&self, step: &Step, checkpoint: &Checkpoint) -> Result<(), Error> {
-        for name in tree::ALL {
-            let mut batch = sled::Batch::default();
-            let mut any = false;
-            for write in step.writes.iter().filter(|w| w.tree == name) {
-                batch.insert(write.key.as_bytes(), write.value.as_slice());
-                any = true;
-            }
-            if any {
-                self.tree(name)?
-                    .apply_batch(batch)
-                    .map_err(|e| storage(&self.path, e))?;
-            }
+    /// The writes are moved into sled one by one, not copied into a batch first: a parcela's lines are
+    /// hundreds of megabytes of JSON, and two copies of them were the projector's peak of memory.
+    pub fn write_step(&self, writes: Vec<Write>, checkpoint: &Checkpoint) -> Result<(), Error> {
+        let mut trees: Vec<(&'static str, sled::Tree)> = Vec::with_capacity(tree::ALL.len());
+        for write in writes {
+            let tree = match trees.iter().find(|(name, _)| *name == write.tree) {
+                Some((_, tree)) => tree,
+                None => {
+                    trees.push((write.tree, self.tree(write.tree)?));
+                    &trees.last().expect("just pushed").1
+                }
+            };
+            tree.insert(write.key.as_bytes(), write.value)
+                .map_err(|e| storage(&self.path, e))?;
         }
         self.put_checkpoint(checkpoint)
     }

@@ -442,6 +442,24 @@ impl Ledger {
         self.state.municipalities.values().map(|m| &m.0)
     }
 
+    /// The IBGE codes split in ranges of `size` known municipalities, `[from, to)` with open ends, in order:
+    /// computing a parcela range by range (`parcela_where`) gives what one pass gives, since each
+    /// municipality is computed whole, with less held at once.
+    pub fn municipality_ranges(&self, size: usize) -> Vec<(Option<Ibge>, Option<Ibge>)> {
+        assert!(size > 0, "a range holds at least one municipality");
+        let mut bounds = vec![None];
+        bounds.extend(
+            self.state
+                .municipalities
+                .keys()
+                .skip(size)
+                .step_by(size)
+                .map(|ibge| Some(*ibge)),
+        );
+        bounds.push(None);
+        bounds.windows(2).map(|w| (w[0], w[1])).collect()
+    }
+
     /// The IED stratum in force at a parcela (IED.ESTRATO), with the position that established it.
     pub fn stratum(&self, ibge: Ibge, at: Parcela) -> Option<(Estrato, Position)> {
         let versions = self.state.strata.get(&ibge)?;

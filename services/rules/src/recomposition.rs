@@ -52,6 +52,21 @@ pub(crate) type SeriesCache = std::collections::BTreeMap<
     ),
 >;
 
+/// Municipalities per range when the series computes a parcela's lines.
+const SERIES_MUNICIPALITIES: usize = 512;
+
+/// Adds the eSF/eAP efetivo of `lines` to the series entry, per municipality.
+fn add_lines<'l>(
+    per_ibge: &mut std::collections::BTreeMap<Ibge, (Money, Decimal)>,
+    lines: impl IntoIterator<Item = &'l Line>,
+) {
+    for line in lines {
+        if line.plano == Plano::EsfEap && line.component != Component::Implantacao {
+            per_ibge.entry(line.ibge).or_default().0 += line.integral - line.desconto;
+        }
+    }
+}
+
 impl Ledger {
     /// The recomposition of every municipality with historical transfers, in one pass over the parcelas.
     pub fn recompositions(&self) -> Vec<Recomposition> {
@@ -68,8 +83,13 @@ impl Ledger {
                 series.insert(p, cached.clone());
                 continue;
             }
-            let lines = self.parcela(p, None).lines;
-            let per_ibge = self.series_entry(p, statuses.map(|s| s.as_slice()), &lines);
+            // Range by range of municipalities: the country's lines are never all held at once.
+            let mut per_ibge = self.series_entry(p, statuses.map(|s| s.as_slice()), []);
+            for (from, to) in self.municipality_ranges(SERIES_MUNICIPALITIES) {
+                let keep =
+                    |ibge: Ibge| from.is_none_or(|f| ibge >= f) && to.is_none_or(|t| ibge < t);
+                add_lines(&mut per_ibge, &self.parcela_where(p, &keep).lines);
+            }
             if let Some(statuses) = statuses {
                 cache.insert(p, (Arc::clone(statuses), per_ibge.clone()));
             }
@@ -112,11 +132,7 @@ impl Ledger {
     ) -> std::collections::BTreeMap<Ibge, (Money, Decimal)> {
         let mut per_ibge: std::collections::BTreeMap<Ibge, (Money, Decimal)> =
             std::collections::BTreeMap::new();
-        for line in lines {
-            if line.plano == Plano::EsfEap && line.component != Component::Implantacao {
-                per_ibge.entry(line.ibge).or_default().0 += line.integral - line.desconto;
-            }
-        }
+        add_lines(&mut per_ibge, lines);
         for status in statuses.into_iter().flatten() {
             if status.payable {
                 per_ibge.entry(status.ibge).or_default().1 +=
