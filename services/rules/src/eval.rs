@@ -528,39 +528,15 @@ pub(crate) fn limit_and_settle(
 
 /// Below this many teams a competência is evaluated on the calling thread: threads cost more than they save.
 const PARALLEL_FROM: usize = 4_096;
-/// Bound on the evaluation threads, whatever the machine says.
-const MAX_THREADS: usize = 8;
 
-/// `evaluate_team` over `teams`, in their order. A national competência (~100,000 teams) is split in
-/// contiguous chunks over the available cores: each team's evaluation reads the state and the shared indexes
-/// only, so the chunks are independent and their concatenation is the sequential result.
+/// `evaluate_team` over `teams`, in their order, on the available cores: each team's evaluation reads the
+/// state and the shared indexes only, so the teams are independent.
 pub(crate) fn evaluate_teams(
     ctx: &Context<'_>,
     teams: &[(&Ine, &Vec<HomologationEntry>)],
 ) -> Vec<TeamStatus> {
-    let one = |chunk: &[(&Ine, &Vec<HomologationEntry>)]| -> Vec<TeamStatus> {
-        chunk
-            .iter()
-            .map(|(ine, entries)| evaluate_team(ctx, **ine, entries, None))
-            .collect()
-    };
-    let threads = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZero::get)
-        .min(MAX_THREADS);
-    if threads < 2 || teams.len() < PARALLEL_FROM {
-        return one(teams);
-    }
-    let size = teams.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = teams
-            .chunks(size)
-            .map(|chunk| scope.spawn(move || one(chunk)))
-            .collect();
-        let mut statuses = Vec::with_capacity(teams.len());
-        for handle in handles {
-            statuses.extend(handle.join().expect("team evaluation does not panic"));
-        }
-        statuses
+    crate::in_parallel(teams, PARALLEL_FROM, |(ine, entries)| {
+        evaluate_team(ctx, **ine, entries, None)
     })
 }
 

@@ -225,11 +225,11 @@ fn decision_points(
             };
             let decide_ms = ms(started);
             let started = Instant::now();
-            let records: Vec<_> = step
-                .decisions
-                .iter()
-                .map(repasse_projector::step::decision_record)
-                .collect();
+            let records = repasse_rules::in_parallel(
+                &step.decisions,
+                repasse_projector::step::PARALLEL_FROM,
+                repasse_projector::step::decision_record,
+            );
             let encode_ms = ms(started);
             drop(records);
             let peak_mib_after_decide = peak_mib();
