@@ -255,6 +255,26 @@ pub(crate) struct Context<'a> {
     pub settings: &'a Settings,
 }
 
+impl<'a> Context<'a> {
+    /// `indexes`: the link index of `c` and of the competência before.
+    pub fn of(
+        ledger: &'a Ledger,
+        c: Competencia,
+        indexes: (&'a LinkIndex, &'a LinkIndex),
+        revoked: &'a FxHashMap<u64, Competencia>,
+        settings: &'a Settings,
+    ) -> Context<'a> {
+        Context {
+            ledger,
+            c,
+            index: indexes.0,
+            previous: indexes.1,
+            revoked,
+            settings,
+        }
+    }
+}
+
 /// How far back a fact can change the evaluations: the first competência it can affect.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Reach {
@@ -280,19 +300,8 @@ impl Reach {
             // Read only by the payment and recomposition queries, never by the evaluation.
             Fact::HistoricalTransfer(_)
             | Fact::AdjustmentAuthorized(_)
-            | Fact::ParcelaClosed(_)
-            | Fact::TransferExecuted(_)
-            | Fact::RetroRequest(_)
-            | Fact::RetroDecision(_)
-            | Fact::ParSubmitted(_)
-            | Fact::ParApproved(_)
-            | Fact::ParProduction(_)
-            | Fact::OciCatalog(_)
-            | Fact::OciProcedure(_)
-            | Fact::AperfAdhesion(_)
-            | Fact::AperfAdhesionDeleted(_)
-            | Fact::AperfResultPublished(_)
-            | Fact::AperfAdhesionSuspended(_) => Reach::Nothing,
+            | Fact::ParcelaClosed(_) => Reach::Nothing,
+            f if crate::ledger::kept_not_folded(f) => Reach::Nothing,
             _ => Reach::Everything,
         }
     }
@@ -436,27 +445,13 @@ pub(crate) fn evaluate_all(
             }
             None => {
                 let index = LinkIndex::build(state, c);
-                let ctx = Context {
-                    ledger,
-                    c,
-                    index: &index,
-                    previous: &prior,
-                    revoked: &carried.revoked,
-                    settings: &settings,
-                };
+                let ctx = Context::of(ledger, c, (&index, &prior), &carried.revoked, &settings);
                 let teams = evaluate_teams(&ctx, &teams_in(state, c));
                 (index, teams)
             }
         };
         let index = Arc::new(index);
-        let ctx = Context {
-            ledger,
-            c,
-            index: &index,
-            previous: &prior,
-            revoked: &carried.revoked,
-            settings: &settings,
-        };
+        let ctx = Context::of(ledger, c, (&index, &prior), &carried.revoked, &settings);
         let mut statuses = limit_and_settle(&ctx, teams);
         for status in &mut statuses {
             if carried.advance(c, status) == settings.revocation_months {

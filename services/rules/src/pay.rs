@@ -100,19 +100,7 @@ pub(crate) fn changes_payment_directly(fact: &Fact) -> bool {
             | Fact::HomologationCancelled(_)
             | Fact::ParcelaClosed(_)
             | Fact::HistoricalTransfer(_)
-            | Fact::TransferExecuted(_)
-            | Fact::RetroRequest(_)
-            | Fact::RetroDecision(_)
-            | Fact::ParSubmitted(_)
-            | Fact::ParApproved(_)
-            | Fact::ParProduction(_)
-            | Fact::OciCatalog(_)
-            | Fact::OciProcedure(_)
-            | Fact::AperfAdhesion(_)
-            | Fact::AperfAdhesionDeleted(_)
-            | Fact::AperfResultPublished(_)
-            | Fact::AperfAdhesionSuspended(_)
-    )
+    ) && !crate::ledger::kept_not_folded(fact)
 }
 
 /// What a parcela's lines and statements follow from: the statuses of the competência it pays on, and every
