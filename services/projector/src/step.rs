@@ -31,11 +31,6 @@ pub struct ParcelaDraft {
 }
 
 impl ParcelaDraft {
-    /// A draft of `p` with nothing computed yet.
-    pub fn new(ledger: &Ledger, p: Parcela) -> ParcelaDraft {
-        ParcelaDraft::on(ledger, ledger.parcela_basis(p), DRAFT_MUNICIPALITIES)
-    }
-
     /// A draft of the parcela `basis` is of (the ledger's current basis for it), `range` municipalities
     /// at a time.
     pub fn on(ledger: &Ledger, basis: ParcelaBasis, range: usize) -> ParcelaDraft {
@@ -292,9 +287,10 @@ pub fn decide(
         Fact::ParcelaClosed(f) if ledger.closed_parcelas().get(&f.parcela) == Some(&position) => {
             let p = f.parcela;
             // What was drafted ahead, if it still holds; else, or what is left, computed now.
+            let basis = ledger.parcela_basis(p);
             let mut draft = match ahead.draft.take() {
-                Some(d) if d.parcela() == p && d.basis == ledger.parcela_basis(p) => d,
-                _ => ParcelaDraft::new(ledger, p),
+                Some(d) if d.basis == basis => d,
+                _ => ParcelaDraft::on(ledger, basis, ahead.range),
             };
             while draft.advance(ledger) {}
             let seal = ParcelaSealed {

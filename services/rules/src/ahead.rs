@@ -24,6 +24,8 @@ pub(crate) struct Ahead {
     /// carries (revocations) and its link index, the teams of `c` evaluate the same.
     before: Arc<Vec<TeamStatus>>,
     previous: Arc<LinkIndex>,
+    /// The parameters in force for `c` (a new parameter table reaches every competência: it drops this).
+    settings: Settings,
     index: LinkIndex,
     /// Every team of `c`, sorted by INE, before the credential limits (`eval::limit_and_settle`).
     statuses: Vec<TeamStatus>,
@@ -56,6 +58,7 @@ impl Ahead {
             c,
             before,
             previous,
+            settings,
             index,
             statuses,
             changed: FxHashMap::default(),
@@ -90,7 +93,7 @@ impl Ahead {
         let c = self.c;
         let changed = std::mem::take(&mut self.changed);
         let records = state.scnes.get(&c);
-        let settings = Settings::at(&ledger.params, c);
+        let settings = &self.settings;
         // What the rules read for each professional of a changed record, before the deltas.
         let mut read_before: FxHashMap<u64, (bool, bool)> = FxHashMap::default();
         for (ine, old) in &changed {
@@ -99,7 +102,7 @@ impl Ahead {
                 for link in record.links.iter() {
                     read_before
                         .entry(link.cpf)
-                        .or_insert_with(|| self.index.read_by_rules(link.cpf, &settings));
+                        .or_insert_with(|| self.index.read_by_rules(link.cpf, settings));
                 }
             }
         }
@@ -118,7 +121,7 @@ impl Ahead {
         }
         let flipped: FxHashSet<u64> = read_before
             .into_iter()
-            .filter(|(cpf, before)| !exact || *before != self.index.read_by_rules(*cpf, &settings))
+            .filter(|(cpf, before)| !exact || *before != self.index.read_by_rules(*cpf, settings))
             .map(|(cpf, _)| cpf)
             .collect();
         // A team of `c`: homologated and seen in SCNES by `c` (`eval::teams_in`).
@@ -145,7 +148,7 @@ impl Ahead {
             index: &self.index,
             previous: &self.previous,
             revoked,
-            settings: &settings,
+            settings,
         };
         let fresh = evaluate_teams(&ctx, &again);
         let mut new_teams = Vec::new();
