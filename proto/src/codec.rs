@@ -143,19 +143,9 @@ fn payload_error(event_type: &str, version: u16, e: postcard::Error) -> CodecErr
 impl<P: Event> Envelope<P> {
     /// Wraps a payload, deriving its id from the source document and the encoded payload.
     pub fn new(payload: P, source: SourceRef, recorded_at: Timestamp) -> Result<Self, CodecError> {
-        let bytes = payload.encode_payload().map_err(|e| CodecError::Encode {
-            event_type: payload.event_type().to_owned(),
-            detail: e.to_string(),
-        })?;
-        let id = EventId::derive(&[
-            P::FAMILY.as_bytes(),
-            source.document.as_bytes(),
-            payload.event_type().as_bytes(),
-            &payload.schema_version().to_le_bytes(),
-            &bytes,
-        ]);
+        let bytes = encoded_payload(&payload)?;
         Ok(Envelope {
-            id,
+            id: derive_id(&payload, &source, &bytes),
             recorded_at,
             source,
             payload,
@@ -166,6 +156,160 @@ impl<P: Event> Envelope<P> {
         self.payload.event_type()
     }
 }
+
+fn encoded_payload<P: Event>(payload: &P) -> Result<Vec<u8>, CodecError> {
+    payload.encode_payload().map_err(|e| CodecError::Encode {
+        event_type: payload.event_type().to_owned(),
+        detail: e.to_string(),
+    })
+}
+
+fn derive_id<P: Event>(payload: &P, source: &SourceRef, bytes: &[u8]) -> EventId {
+    EventId::derive(&[
+        P::FAMILY.as_bytes(),
+        source.document.as_bytes(),
+        payload.event_type().as_bytes(),
+        &payload.schema_version().to_le_bytes(),
+        bytes,
+    ])
+}
+
+/// A payload encoded ahead of its envelope: what the id hashes (postcard) and every part of its JSON that
+/// does not depend on the envelope. A decision whose content is known before the fact that triggers it (a
+/// parcela's statements, drafted while the projector is idle) is then wrapped at the fact with a hash of
+/// a few hundred bytes and a few copies, not encoded again.
+#[derive(Clone, Debug)]
+pub struct Encoded<P> {
+    payload: P,
+    bytes: Vec<u8>,
+    /// `"type":…,"schema_version":…,"about":{…}` — the JSON envelope's fields between `id` and
+    /// `recorded_at`, without braces.
+    about: String,
+    /// The payload's JSON.
+    json: String,
+}
+
+/// The fields every envelope made at one instant from one source shares: their JSON written once.
+#[derive(Clone, Debug)]
+pub struct Stamp {
+    source: SourceRef,
+    recorded_at: Timestamp,
+    /// `"recorded_at":…,"source":{…}`, without braces.
+    json: String,
+}
+
+impl Stamp {
+    pub fn new(source: SourceRef, recorded_at: Timestamp) -> Stamp {
+        #[derive(Serialize)]
+        struct Fields<'a> {
+            recorded_at: Timestamp,
+            source: &'a SourceRef,
+        }
+        let json = inner_fields(&Fields {
+            recorded_at,
+            source: &source,
+        });
+        Stamp {
+            source,
+            recorded_at,
+            json,
+        }
+    }
+}
+
+/// A struct's compact JSON without its braces: fields to splice into a larger object.
+fn inner_fields(value: &impl Serialize) -> String {
+    let mut json = serde_json::to_string(value).expect("every event serializes to JSON");
+    assert!(json.starts_with('{') && json.ends_with('}'), "{json}");
+    json.pop();
+    json.remove(0);
+    json
+}
+
+impl<P: Event> Encoded<P> {
+    pub fn new(payload: P) -> Result<Encoded<P>, CodecError> {
+        #[derive(Serialize)]
+        struct Fields<'a> {
+            #[serde(rename = "type")]
+            event_type: &'a str,
+            schema_version: u16,
+            about: About,
+        }
+        let bytes = encoded_payload(&payload)?;
+        let about = inner_fields(&Fields {
+            event_type: payload.event_type(),
+            schema_version: payload.schema_version(),
+            about: payload.about(),
+        });
+        let json = serde_json::to_string(&payload).map_err(|e| CodecError::Encode {
+            event_type: payload.event_type().to_owned(),
+            detail: e.to_string(),
+        })?;
+        Ok(Encoded {
+            payload,
+            bytes,
+            about,
+            json,
+        })
+    }
+
+    pub fn payload(&self) -> &P {
+        &self.payload
+    }
+
+    /// The envelope and its JSON form: what `Envelope::new` and `to_json` give, byte for byte.
+    pub fn envelope(&self, stamp: &Stamp) -> (Envelope<P>, String) {
+        let mut json = Vec::with_capacity(self.json_len(stamp));
+        let envelope = self.write_envelope(stamp, &mut json);
+        let json = String::from_utf8(json).expect("JSON parts are UTF-8");
+        (envelope, json)
+    }
+
+    /// The length of the envelope's JSON form.
+    pub fn json_len(&self, stamp: &Stamp) -> usize {
+        JSON_OPEN.len()
+            + 32
+            + JSON_AFTER_ID.len()
+            + self.about.len()
+            + 1
+            + stamp.json.len()
+            + JSON_PAYLOAD.len()
+            + self.json.len()
+            + 1
+    }
+
+    /// The envelope, its JSON form written at the end of `out`: `JsonEnvelope`'s fields in order,
+    /// compact, spliced from parts written by serde. Many envelopes can share one buffer (a parcela's
+    /// close writes thousands at once, where an allocation each would cost more than the copying).
+    pub fn write_envelope(&self, stamp: &Stamp, out: &mut Vec<u8>) -> Envelope<P> {
+        let id = derive_id(&self.payload, &stamp.source, &self.bytes);
+        let start = out.len();
+        for part in [
+            JSON_OPEN.as_bytes(),
+            &id.hex(),
+            JSON_AFTER_ID.as_bytes(),
+            self.about.as_bytes(),
+            b",",
+            stamp.json.as_bytes(),
+            JSON_PAYLOAD.as_bytes(),
+            self.json.as_bytes(),
+            b"}",
+        ] {
+            out.extend_from_slice(part);
+        }
+        debug_assert_eq!(out.len() - start, self.json_len(stamp));
+        Envelope {
+            id,
+            recorded_at: stamp.recorded_at,
+            source: stamp.source.clone(),
+            payload: self.payload.clone(),
+        }
+    }
+}
+
+const JSON_OPEN: &str = "{\"id\":\"";
+const JSON_AFTER_ID: &str = "\",";
+const JSON_PAYLOAD: &str = ",\"payload\":";
 
 #[derive(Serialize, Deserialize)]
 struct WireHeader<'a> {

@@ -26,9 +26,18 @@ impl EventId {
     }
 }
 
+impl EventId {
+    /// The 32 lowercase hex digits, without allocating.
+    pub fn hex(&self) -> [u8; 32] {
+        let mut hex = [0u8; 32];
+        hex::encode_to_slice(self.0, &mut hex).expect("16 bytes are 32 hex digits");
+        hex
+    }
+}
+
 impl fmt::Display for EventId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&hex::encode(self.0))
+        f.write_str(std::str::from_utf8(&self.hex()).expect("hex is ASCII"))
     }
 }
 

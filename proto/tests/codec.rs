@@ -510,6 +510,19 @@ proptest! {
     }
 
     #[test]
+    fn a_payload_encoded_ahead_gives_the_envelope_and_json_of_one_encoded_at_once(decision in decision(), fact in fact(), source in source(), at in 0i64..4_000_000_000_000) {
+        let stamp = codec::Stamp::new(source.clone(), Timestamp(at));
+        let (envelope, json) = codec::Encoded::new(decision.clone()).unwrap().envelope(&stamp);
+        let direct = Envelope::new(decision, source.clone(), Timestamp(at)).unwrap();
+        prop_assert_eq!(&json, &codec::to_json(&direct));
+        prop_assert_eq!(envelope, direct);
+        let (envelope, json) = codec::Encoded::new(fact.clone()).unwrap().envelope(&stamp);
+        let direct = Envelope::new(fact, source, Timestamp(at)).unwrap();
+        prop_assert_eq!(&json, &codec::to_json(&direct));
+        prop_assert_eq!(envelope, direct);
+    }
+
+    #[test]
     fn the_event_id_depends_on_content_and_source_only(fact in fact(), source in source(), a in any::<i64>(), b in any::<i64>()) {
         let first = Envelope::new(fact.clone(), source.clone(), Timestamp(a)).unwrap();
         let again = Envelope::new(fact, source, Timestamp(b)).unwrap();
