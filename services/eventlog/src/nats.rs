@@ -19,6 +19,10 @@ use crate::{
 
 pub const MSG_ID: &str = "Nats-Msg-Id";
 pub const EXPECTED_LAST_SEQUENCE: &str = "Nats-Expected-Last-Sequence";
+pub const EXPECTED_LAST_MSG_ID: &str = "Nats-Expected-Last-Msg-Id";
+
+/// In a chained batch (`append_after`), one record in this many asks for an acknowledgement.
+pub const ACK_EVERY: usize = 256;
 
 #[derive(Clone, Debug)]
 pub struct NatsConfig {
@@ -152,7 +156,12 @@ impl NatsLog {
                 position: Position(ack.sequence),
                 duplicate: ack.duplicate,
             }),
-            Err(e) if e.kind() == PublishErrorKind::WrongLastSequence => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    PublishErrorKind::WrongLastSequence | PublishErrorKind::WrongLastMessageId
+                ) =>
+            {
                 let actual = self.last_position().await?;
                 Err(Error::Conflict {
                     stream: self.config.stream.clone(),
@@ -232,26 +241,66 @@ impl EventLog for NatsLog {
         Ok(answers)
     }
 
-    /// Pipelined like `append_batch`, each publish carrying its expected last sequence: JetStream refuses
-    /// the first one another writer got ahead of, and every later one with it.
+    /// A chain: each record is stored only right after the one before it — its expected last sequence,
+    /// and the id of that record as the expected last message id (the first: its sequence only). So an
+    /// acknowledged record vouches for every record before it in the batch, and only the first, every
+    /// `ACK_EVERY`-th and the last ask for an ack: a parcela's thousands of statements cost the server
+    /// and this client a few dozen acks, not one each. A refused record (another writer got ahead, a
+    /// record lost on the way) breaks the chain: every later record is refused too, and so the next one
+    /// acked, which answers `Conflict`. Two writers racing from the same position cannot interleave: the
+    /// loser's records never follow the winner's ids.
     async fn append_after(
         &self,
         records: Vec<NewRecord>,
         expected: Position,
     ) -> Result<Vec<Appended>> {
-        let window = self.config.max_in_flight.max(1);
-        let mut pending = std::collections::VecDeque::with_capacity(window.min(records.len()));
-        let mut answers = Vec::with_capacity(records.len());
+        let count = records.len();
+        let last = records.len().saturating_sub(1);
+        let mut acks = Vec::with_capacity(records.len() / ACK_EVERY + 2);
+        let mut previous: Option<String> = None;
+        let client = self.js.client();
         for (i, record) in records.into_iter().enumerate() {
-            if pending.len() == window {
-                let (ack, at) = pending.pop_front().expect("window is full");
-                answers.push(self.acked(ack, Some(at)).await?);
-            }
+            validate(&self.config.stream, &record)?;
             let at = Position(expected.0 + i as u64);
-            pending.push_back((self.publish(record, Some(at)).await?, at));
+            let mut headers = NatsLog::headers(&record, Some(at));
+            if let Some(id) = &previous {
+                headers.insert(EXPECTED_LAST_MSG_ID, id.as_str());
+            }
+            previous = Some(record.id.clone());
+            if i == 0 || i == last || (i + 1) % ACK_EVERY == 0 {
+                let ack = self
+                    .js
+                    .publish_with_headers(record.subject, headers, record.payload)
+                    .await
+                    .map_err(|e| self.error(e))?;
+                acks.push((i, ack));
+            } else {
+                client
+                    .publish_with_headers(record.subject, headers, record.payload)
+                    .await
+                    .map_err(|e| self.error(e))?;
+            }
         }
-        for (ack, at) in pending {
-            answers.push(self.acked(ack, Some(at)).await?);
+        let mut answers = Vec::with_capacity(count);
+        for (i, ack) in acks {
+            let at = Position(expected.0 + i as u64);
+            let appended = self.acked(ack, Some(at)).await?;
+            if appended.position != at.next() {
+                // Stored elsewhere before (a duplicate id): not this chain's position.
+                return Err(Error::Conflict {
+                    stream: self.config.stream.clone(),
+                    expected: at,
+                    actual: self.last_position().await?,
+                });
+            }
+            // Vouched for by this ack: every record since the last one acknowledged.
+            while answers.len() < i {
+                answers.push(Appended {
+                    position: Position(expected.0 + answers.len() as u64 + 1),
+                    duplicate: false,
+                });
+            }
+            answers.push(appended);
         }
         Ok(answers)
     }
