@@ -12,7 +12,7 @@ use repasse_eventlog::{EventLog, MAX_READ_BATCH, Position, Record};
 
 use crate::fold::{self, Folder};
 use crate::publish::{self, Published};
-use crate::step::{self, Step, decision_record};
+use crate::step::{self, Step};
 use crate::store::{self, Checkpoint, Store};
 
 #[derive(Debug, thiserror::Error)]
@@ -55,8 +55,23 @@ pub enum Stopped {
     GenerationChanged,
 }
 
-/// Observes each step and the instant its decisions were published (benchmarks measure latency with it).
-type StepCallback<'a> = Box<dyn FnMut(&Step, Instant) + Send + 'a>;
+/// When each phase of a decision point ended (benchmarks break its latency down with them).
+#[derive(Clone, Copy, Debug)]
+pub struct StepTimes {
+    /// The projector took the triggering fact.
+    pub received: Instant,
+    /// It was folded and the step began.
+    pub started: Instant,
+    /// The decisions and their log records were made.
+    pub decided: Instant,
+    /// Every decision was acknowledged by the decision stream.
+    pub published: Instant,
+    /// The read models and the checkpoint were written.
+    pub written: Instant,
+}
+
+/// Observes each step and when its phases ended.
+type StepCallback<'a> = Box<dyn FnMut(&Step, &StepTimes) + Send + 'a>;
 /// Observes each fact's position once it is folded (and its step, if any, taken).
 type AppliedCallback<'a> = Box<dyn FnMut(u64) + Send + 'a>;
 
@@ -68,7 +83,7 @@ pub struct Projector<'a, F: EventLog, D: EventLog> {
     checkpoint: Checkpoint,
     written_at: u64,
     pub progress: Progress,
-    /// Called after each step with the step and the instant its decisions were published.
+    /// Called after each step with the step and when its phases ended.
     on_step: Option<StepCallback<'a>>,
     on_applied: Option<AppliedCallback<'a>>,
     /// What the next decision points will need, computed while idle.
@@ -128,7 +143,7 @@ impl<'a, F: EventLog, D: EventLog> Projector<'a, F, D> {
         })
     }
 
-    pub fn on_step(&mut self, callback: impl FnMut(&Step, Instant) + Send + 'a) {
+    pub fn on_step(&mut self, callback: impl FnMut(&Step, &StepTimes) + Send + 'a) {
         self.on_step = Some(Box::new(callback));
     }
 
@@ -240,6 +255,7 @@ impl<'a, F: EventLog, D: EventLog> Projector<'a, F, D> {
     /// Applies one record; at a decision point publishes, then writes read models and the checkpoint.
     async fn process(&mut self, record: &Record) -> Result<(), Error> {
         let position = record.position.0;
+        let received = Instant::now();
         let applied = self.folder.apply(record)?;
         self.progress.facts += 1;
         let started = Instant::now();
@@ -257,12 +273,8 @@ impl<'a, F: EventLog, D: EventLog> Projector<'a, F, D> {
             Some(mut step) => {
                 let decided_at = Instant::now();
                 // Decisions first: the read models are not on an integrator's path.
+                let records = std::mem::take(&mut step.records);
                 if let Some(log) = self.decisions {
-                    let records = repasse_rules::in_parallel(
-                        &step.decisions,
-                        step::PARALLEL_FROM,
-                        decision_record,
-                    );
                     let outcome =
                         publish::publish(log, self.checkpoint.decisions + 1, &records).await?;
                     self.progress.published.appended += outcome.appended;
@@ -277,18 +289,26 @@ impl<'a, F: EventLog, D: EventLog> Projector<'a, F, D> {
                 self.checkpoint = next;
                 self.written_at = position;
                 self.progress.steps += 1;
+                let times = StepTimes {
+                    received,
+                    started,
+                    decided: decided_at,
+                    published: published_at,
+                    written: Instant::now(),
+                };
                 let ms = |from: Instant, to: Instant| to.duration_since(from).as_millis() as u64;
                 tracing::info!(
                     position,
                     decisions = step.decisions.len(),
                     writes = written,
+                    dobrar_ms = ms(received, started),
                     decidir_ms = ms(started, decided_at),
                     publicar_ms = ms(decided_at, published_at),
-                    modelos_ms = ms(published_at, Instant::now()),
+                    modelos_ms = ms(published_at, times.written),
                     "ponto de decisão"
                 );
                 if let Some(callback) = self.on_step.as_mut() {
-                    callback(&step, published_at);
+                    callback(&step, &times);
                 }
             }
         }

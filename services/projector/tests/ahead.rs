@@ -146,9 +146,14 @@ fn the_open_competencia_evaluated_ahead_evaluates_as_from_scratch() {
 fn decide_at(ledger: &Ledger, facts: &[Fact], index: usize, ahead: &mut Ahead) -> Vec<String> {
     let step = step::decide(ledger, index as u64 + 1, &facts[index], Timestamp(0), ahead)
         .expect("a parcela's close is a decision point");
-    step.decisions
+    // The records published are the decisions' own, however they were made (statements encoded ahead).
+    assert_eq!(step.records.len(), step.decisions.len());
+    for (record, decision) in step.records.iter().zip(&step.decisions) {
+        assert_eq!(record, &step::decision_record(decision));
+    }
+    step.records
         .iter()
-        .map(repasse_proto::codec::to_json)
+        .map(|r| String::from_utf8(r.payload.to_vec()).expect("JSON"))
         .collect()
 }
 

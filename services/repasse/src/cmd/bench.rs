@@ -150,10 +150,9 @@ struct DecisionPointFigures {
     position: u64,
     fact: &'static str,
     decisions: usize,
-    /// What stands between the fact and its decisions being published: `step::decide`.
+    /// What stands between the fact and its decisions being published: `step::decide`, which makes
+    /// them and their records (subject, id, JSON).
     decide_ms: f64,
-    /// The decisions as the records published (`step::decision_record`: subject, id, JSON).
-    encode_ms: f64,
     /// After the decisions: statuses, explanations, lines, recomposition (`step::add_read_models`).
     read_models_ms: f64,
     writes: usize,
@@ -224,14 +223,7 @@ fn decision_points(
                 continue;
             };
             let decide_ms = ms(started);
-            let started = Instant::now();
-            let records = repasse_rules::in_parallel(
-                &step.decisions,
-                repasse_projector::step::PARALLEL_FROM,
-                repasse_projector::step::decision_record,
-            );
-            let encode_ms = ms(started);
-            drop(records);
+            step.records = Vec::new();
             let peak_mib_after_decide = peak_mib();
             let started = Instant::now();
             repasse_projector::step::add_read_models(&ledger, &mut step);
@@ -240,7 +232,6 @@ fn decision_points(
                 fact: fact.event_type(),
                 decisions: step.decisions.len(),
                 decide_ms,
-                encode_ms,
                 read_models_ms: ms(started),
                 writes: step.writes.len(),
                 peak_mib_after_decide,

@@ -17,7 +17,7 @@ use repasse_eventlog::{EventLog, Position, SystemClock};
 use repasse_ingest::demo::{Demo, DemoConfig, history};
 use repasse_ingest::writer::encode_record;
 use repasse_projector::Folder;
-use repasse_projector::project::Projector;
+use repasse_projector::project::{Projector, StepTimes};
 use repasse_projector::store::{Checkpoint, Store};
 use repasse_proto::Fact;
 use serde::Serialize;
@@ -66,7 +66,8 @@ struct Latency {
     fact_to_decision_p50_ms: f64,
     fact_to_decision_p99_ms: f64,
     fact_to_decision_max_ms: f64,
-    /// Per decision point: the fact's position, its decisions, and the arrival of the first and the last.
+    /// Per decision point: the fact's position, its decisions, when each phase of the projector's step
+    /// ended and when the first and the last decision arrived, all from the fact's publish.
     decision_points: Vec<DecisionPoint>,
     /// Peak RSS of the projector's process once it has folded the history again and evaluated it.
     projector_peak_rss_mib_open: u64,
@@ -78,6 +79,13 @@ struct Latency {
 struct DecisionPoint {
     position: u64,
     decisions: u64,
+    /// The projector took the fact (it waits behind earlier facts and any piece of work ahead).
+    received_ms: f64,
+    /// The fact folded; the decisions and their records made.
+    folded_ms: f64,
+    decided_ms: f64,
+    /// Every decision acknowledged by the decision stream.
+    acked_ms: f64,
     first_ms: f64,
     last_ms: f64,
 }
@@ -234,16 +242,27 @@ async fn steady_load(
     let peak_open = super::bench::peak_mib();
     let applied: Arc<Mutex<Vec<(u64, Instant)>>> = Arc::default();
     let applied_in = Arc::clone(&applied);
+    let steps: Arc<Mutex<HashMap<u64, StepTimes>>> = Arc::default();
+    let steps_in = Arc::clone(&steps);
+    projector.on_step(move |step, times| {
+        steps_in
+            .lock()
+            .expect("latency lock")
+            .insert(step.position, *times);
+    });
     projector.on_applied(move |position| {
         applied_in
             .lock()
             .expect("latency lock")
             .push((position, Instant::now()));
     });
-    let mut subscriber = client
+    // The integrator and the source are other processes: each on its own connection, as they would be.
+    let url = args.nats_url.as_deref().expect("clap requires it");
+    let integrator = async_nats::connect(url).await?;
+    let mut subscriber = integrator
         .subscribe(format!("{}.>", repasse_proto::subject::DECISIONS_PREFIX))
         .await?;
-    client.flush().await?;
+    integrator.flush().await?;
     let (done, mut finished) = tokio::sync::oneshot::channel::<()>();
     let received = tokio::spawn(async move {
         let mut received: Vec<(u64, Instant)> = Vec::new();
@@ -271,7 +290,7 @@ async fn steady_load(
             .any(|(f, _)| matches!(f, Fact::ParcelaClosed(_))),
         "a competência da carga não fecha uma parcela"
     );
-    let producer_log = NatsLog::open(client.clone(), NatsConfig::facts()).await?;
+    let producer_log = NatsLog::open(async_nats::connect(url).await?, NatsConfig::facts()).await?;
     let published_in = Arc::clone(&published);
     let rate = args.taxa;
     let producer = tokio::spawn(async move {
@@ -332,6 +351,13 @@ async fn steady_load(
     let mut decision_ms: Vec<f64> = points.values().flatten().copied().collect();
     decision_ms.sort_by(f64::total_cmp);
     let round = |ms: f64| (ms * 10.0).round() / 10.0;
+    let steps = steps.lock().expect("latency lock").clone();
+    let phase = |position: u64, at: fn(&StepTimes) -> Instant| {
+        steps
+            .get(&position)
+            .and_then(|times| since(&position, &at(times)))
+            .map_or(f64::NAN, round)
+    };
     Ok(Latency {
         rate_facts_per_s: args.taxa,
         facts_published: published.len() as u64,
@@ -346,6 +372,10 @@ async fn steady_load(
             .map(|(position, ms)| DecisionPoint {
                 position,
                 decisions: ms.len() as u64,
+                received_ms: phase(position, |t| t.received),
+                folded_ms: phase(position, |t| t.started),
+                decided_ms: phase(position, |t| t.decided),
+                acked_ms: phase(position, |t| t.published),
                 first_ms: round(ms.iter().copied().fold(f64::INFINITY, f64::min)),
                 last_ms: round(ms.iter().copied().fold(0.0, f64::max)),
             })
