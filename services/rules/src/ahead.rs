@@ -15,7 +15,9 @@ use std::sync::Arc;
 use repasse_proto::{Competencia, Ine};
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::eval::{Context, LinkIndex, Settings, TeamStatus, evaluate_teams, teams_in};
+use crate::eval::{
+    Context, LinkIndex, Settings, TeamStatus, evaluate_teams, share_agents, teams_in,
+};
 use crate::ledger::{Ledger, TeamRecord};
 
 pub(crate) struct Ahead {
@@ -53,7 +55,9 @@ impl Ahead {
             revoked,
             settings: &settings,
         };
-        let statuses = evaluate_teams(&ctx, &teams_in(state, c));
+        let mut statuses = evaluate_teams(&ctx, &teams_in(state, c));
+        // Done here rather than at the close (`eval::share_agents` there then finds them shared).
+        share_agents(&mut statuses, &before);
         Ahead {
             c,
             before,
@@ -152,7 +156,12 @@ impl Ahead {
         };
         let fresh = evaluate_teams(&ctx, &again);
         let mut new_teams = Vec::new();
-        for status in fresh {
+        for mut status in fresh {
+            if let Ok(i) = self.before.binary_search_by_key(&status.ine, |s| s.ine)
+                && self.before[i].agents == status.agents
+            {
+                status.agents = Arc::clone(&self.before[i].agents);
+            }
             match self.statuses.binary_search_by_key(&status.ine, |s| s.ine) {
                 Ok(i) => self.statuses[i] = status,
                 Err(_) => new_teams.push(status),

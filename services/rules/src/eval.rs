@@ -127,7 +127,7 @@ pub struct Evaluations {
     pub by_competencia: BTreeMap<Competencia, Arc<Vec<TeamStatus>>>,
     /// What the last competência carries to the next: the next evaluation, when the new facts reach
     /// nothing evaluated, starts from it instead of walking every status of the history again.
-    carried: Carried,
+    carried: Arc<Carried>,
     /// What the competências before the last one carry to it: when the new facts reach only the last
     /// (a SISAB upload of the competência just closed, the usual case), it alone is evaluated again.
     carried_before_last: Arc<Carried>,
@@ -377,12 +377,15 @@ pub(crate) fn evaluate_all(
     let last_closed = state.closed.keys().next_back().copied();
     let mut resume_after = None;
     let mut carried_before_last = Arc::default();
+    // What `carried` was cloned from, while it is unchanged: shared rather than cloned again.
+    let mut unchanged_from: Option<Arc<Carried>> = None;
     if let Some((old, reach)) = stale
         && let Some((&last, _)) = old.by_competencia.last_key_value()
     {
         if !reach.reaches(last) {
             by_competencia.clone_from(&old.by_competencia);
-            carried = old.carried.clone();
+            carried = (*old.carried).clone();
+            unchanged_from = Some(Arc::clone(&old.carried));
             carried_before_last = Arc::clone(&old.carried_before_last);
             resume_after = Some(last);
             // Nothing applied since reaches `last`: its records, hence its index, are as they were.
@@ -395,6 +398,7 @@ pub(crate) fn evaluate_all(
             by_competencia.clone_from(&old.by_competencia);
             by_competencia.remove(&last);
             carried = (*old.carried_before_last).clone();
+            unchanged_from = Some(Arc::clone(&old.carried_before_last));
             resume_after = Some(last.pred());
             previous = old
                 .indexes
@@ -408,7 +412,9 @@ pub(crate) fn evaluate_all(
             continue;
         }
         if Some(c) == last_closed {
-            carried_before_last = Arc::new(carried.clone());
+            carried_before_last = unchanged_from
+                .clone()
+                .unwrap_or_else(|| Arc::new(carried.clone()));
         }
         let settings = Settings::at(&ledger.params, c);
         if reusing
@@ -416,6 +422,7 @@ pub(crate) fn evaluate_all(
             && !reach.reaches(c)
             && let Some(statuses) = old.by_competencia.get(&c)
         {
+            unchanged_from = None;
             for status in statuses.iter() {
                 carried.advance(c, status);
                 if status.revoked_now {
@@ -453,6 +460,7 @@ pub(crate) fn evaluate_all(
         let index = Arc::new(index);
         let ctx = Context::of(ledger, c, (&index, &prior), &carried.revoked, &settings);
         let mut statuses = limit_and_settle(&ctx, teams);
+        unchanged_from = None;
         for status in &mut statuses {
             if carried.advance(c, status) == settings.revocation_months {
                 status.revoked_now = true;
@@ -472,7 +480,7 @@ pub(crate) fn evaluate_all(
     }
     Evaluations {
         by_competencia,
-        carried,
+        carried: unchanged_from.unwrap_or_else(|| Arc::new(carried)),
         carried_before_last,
         indexes,
     }
@@ -480,7 +488,7 @@ pub(crate) fn evaluate_all(
 
 /// Points each status's agent list at the equal one of the competência before (both sorted by INE): the
 /// evaluations keep a status per team per competência, and a team's agents rarely change.
-fn share_agents(statuses: &mut [TeamStatus], before: &[TeamStatus]) {
+pub(crate) fn share_agents(statuses: &mut [TeamStatus], before: &[TeamStatus]) {
     let mut before = before.iter().peekable();
     for status in statuses.iter_mut() {
         while before.next_if(|b| b.ine < status.ine).is_some() {}
@@ -559,24 +567,46 @@ pub(crate) fn homologation_at(
 fn apply_credential_limits(ctx: &Context<'_>, statuses: &mut [TeamStatus]) {
     let state = &ctx.ledger.state;
     let p = ctx.c.parcela();
-    // Per municipality and type: (homologated from, position, index into statuses).
+    // Per municipality and type: (homologated from, position, index into statuses). Groups are
+    // independent, so a hash map serves; the statuses and the homologations are both in INE order, so
+    // they are walked together rather than looked up one by one (100,000 teams at each close).
     type Members = Vec<(Parcela, Position, usize)>;
-    let mut groups: BTreeMap<(Ibge, TeamType), Members> = BTreeMap::new();
-    for (i, status) in statuses.iter().enumerate().filter(|(_, s)| s.payable) {
-        let entries = &state.homologations[&status.ine];
+    assert!(
+        statuses.is_sorted_by_key(|s| s.ine),
+        "statuses are evaluated in INE order"
+    );
+    let mut groups: FxHashMap<(Ibge, TeamType), Members> = FxHashMap::default();
+    let mut homologations = state.homologations.iter().peekable();
+    for (i, status) in statuses.iter().enumerate() {
+        while homologations
+            .next_if(|(ine, _)| **ine < status.ine)
+            .is_some()
+        {}
+        if !status.payable {
+            continue;
+        }
+        let entries = homologations
+            .peek()
+            .filter(|(ine, _)| **ine == status.ine)
+            .map(|(_, entries)| *entries)
+            .expect("payable teams are homologated");
         let h = homologation_at(entries, p).expect("payable teams are homologated");
         groups
             .entry((status.ibge, status.team_type))
             .or_default()
             .push((h.from, h.position, i));
     }
+    // In key order, to walk the credentials (keyed by municipality, then type) alongside.
+    let mut groups: Vec<_> = groups.into_iter().collect();
+    groups.sort_unstable_by_key(|(key, _)| *key);
+    let mut credentials = state.credentials.iter().peekable();
     for ((ibge, team_type), mut members) in groups {
-        let quantity = credentialed(
-            state,
-            ibge,
-            repasse_proto::CredentialType::Team(team_type),
-            p,
-        );
+        let key = (ibge, repasse_proto::CredentialType::Team(team_type));
+        while credentials.next_if(|(k, _)| **k < key).is_some() {}
+        let quantity = credentials
+            .peek()
+            .filter(|(k, _)| **k == key)
+            .map_or(0, |(_, entries)| in_force(entries, p));
         members.sort();
         for (_, _, i) in members.into_iter().skip(quantity as usize) {
             statuses[i].payable = false;
@@ -595,7 +625,12 @@ pub(crate) fn credentialed(
     state
         .credentials
         .get(&(ibge, t))
-        .map_or(0, |v| v.iter().filter(|e| e.0 <= p).map(|e| e.1).sum())
+        .map_or(0, |entries| in_force(entries, p))
+}
+
+/// What a municipality's credentialings of one type add up to at `p`.
+fn in_force(entries: &[crate::ledger::Credential], p: Parcela) -> u32 {
+    entries.iter().filter(|e| e.0 <= p).map(|e| e.1).sum()
 }
 
 /// Validity and suspensions of one team; with `trace`, every rule checked is recorded with its detail.

@@ -73,7 +73,7 @@ impl Ledger {
             if !s.payable {
                 continue;
             }
-            let decision = SuspensionDecision {
+            let decision = || SuspensionDecision {
                 ine: s.ine,
                 ibge: s.ibge,
                 competencia: s.competencia,
@@ -83,9 +83,9 @@ impl Ledger {
             };
             match (before, s.suspension_pct) {
                 (0, 0) => {}
-                (0, _) => out.push(Decision::SuspensionApplied(decision)),
-                (_, 0) => out.push(Decision::SuspensionLifted(decision)),
-                (a, b) if a != b => out.push(Decision::SuspensionChanged(decision)),
+                (0, _) => out.push(Decision::SuspensionApplied(decision())),
+                (_, 0) => out.push(Decision::SuspensionLifted(decision())),
+                (a, b) if a != b => out.push(Decision::SuspensionChanged(decision())),
                 _ => {}
             }
             if s.revoked_now {
