@@ -53,11 +53,19 @@ fn digits(
         .fold(0u64, |n, b| n * 10 + u64::from(b - b'0')))
 }
 
-fn digit_vec(value: u64, len: usize) -> Vec<u32> {
-    format!("{value:0len$}")
-        .bytes()
-        .map(|b| u32::from(b - b'0'))
-        .collect()
+/// The `N` decimal digits of `value`, most significant first (zero-padded).
+fn digit_array<const N: usize>(value: u64) -> [u32; N] {
+    assert!(
+        u32::try_from(N).is_ok_and(|n| 10u128.pow(n) > u128::from(value)),
+        "{value} has more than {N} digits"
+    );
+    let mut digits = [0; N];
+    let mut rest = value;
+    for digit in digits.iter_mut().rev() {
+        *digit = (rest % 10) as u32;
+        rest /= 10;
+    }
+    digits
 }
 
 /// A fixed-width digit identifier with shared text/serde plumbing.
@@ -97,9 +105,24 @@ macro_rules! digit_id {
                 if d.is_human_readable() {
                     String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
                 } else {
-                    let n = <$int>::deserialize(d)?;
-                    format!("{n:0width$}", width = $len).parse().map_err(serde::de::Error::custom)
+                    $name::from_number(<$int>::deserialize(d)?).map_err(serde::de::Error::custom)
                 }
+            }
+        }
+
+        impl $name {
+            /// The identifier whose zero-padded digits are `n`, with the checks of its text form. The
+            /// binary (postcard) form is read this way: millions of times in a replay, so without text.
+            pub fn from_number(n: $int) -> Result<$name, IdError> {
+                let input = || format!("{n:0width$}", width = $len);
+                if u64::from(n) >= 10u64.pow($len) {
+                    return Err(IdError::WrongLength {
+                        kind: $kind,
+                        input: input(),
+                        expected: stringify!($len),
+                    });
+                }
+                $name::checked(n, input)
             }
         }
     };
@@ -130,26 +153,26 @@ digit_id!(
     Cbo(u32), "CBO", 6
 );
 
-impl FromStr for Ine {
-    type Err = IdError;
-    fn from_str(input: &str) -> Result<Self, IdError> {
-        digits("INE", input, 10, "10").map(Ine)
-    }
+// Identifiers that are any number of their width: no check beyond the digits.
+macro_rules! plain_digits {
+    ($($name:ident($int:ty), $len:literal);*) => {$(
+        impl $name {
+            fn checked(n: $int, _input: impl FnOnce() -> String) -> Result<$name, IdError> {
+                Ok($name(n))
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = IdError;
+            fn from_str(input: &str) -> Result<Self, IdError> {
+                let n = digits($name::KIND, input, $len, stringify!($len))?;
+                $name::checked(<$int>::try_from(n).expect("the width fits the type"), || input.to_owned())
+            }
+        }
+    )*};
 }
 
-impl FromStr for Cnes {
-    type Err = IdError;
-    fn from_str(input: &str) -> Result<Self, IdError> {
-        digits("CNES", input, 7, "7").map(|n| Cnes(n as u32))
-    }
-}
-
-impl FromStr for Cbo {
-    type Err = IdError;
-    fn from_str(input: &str) -> Result<Self, IdError> {
-        digits("CBO", input, 6, "6").map(|n| Cbo(n as u32))
-    }
-}
+plain_digits!(Ine(u64), 10; Cnes(u32), 7; Cbo(u32), 6);
 
 impl Ibge {
     pub fn code(self) -> u32 {
@@ -163,7 +186,7 @@ impl Ibge {
     }
     /// The IBGE verifier digit (weights 1,2,1,2,1,2; products above 9 have their digits summed).
     pub fn verifier(self) -> u32 {
-        let sum: u32 = digit_vec(u64::from(self.0), 6)
+        let sum: u32 = digit_array::<6>(u64::from(self.0))
             .iter()
             .enumerate()
             .map(|(i, d)| {
@@ -200,11 +223,19 @@ impl FromStr for Ibge {
             }
             return Ok(ibge);
         }
-        let ibge = Ibge(digits("IBGE", input, 6, "6 ou 7")? as u32);
+        let n = digits("IBGE", input, 6, "6 ou 7")?;
+        Ibge::checked(n as u32, || input.to_owned())
+    }
+}
+
+impl Ibge {
+    /// The 6-digit code `n` (fewer than a million) of a municipality of an existing UF.
+    fn checked(n: u32, input: impl FnOnce() -> String) -> Result<Ibge, IdError> {
+        let ibge = Ibge(n);
         if ibge.uf().is_none() {
             return Err(IdError::Invalid {
                 kind: "IBGE",
-                input: input.to_owned(),
+                input: input(),
                 reason: "os dois primeiros dígitos não são o código de uma UF",
             });
         }
@@ -227,15 +258,33 @@ impl Cpf {
     /// The CPF whose first nine digits are `base` (mod 10⁹), with both check digits computed; nine equal
     /// digits are nudged, since such numbers are never valid. For synthetic data and tests.
     pub fn from_base(base: u64) -> Cpf {
-        let mut d = digit_vec(base % 1_000_000_000, 9);
-        if d.iter().all(|x| *x == d[0]) {
+        let mut d = [0; 11];
+        d[..9].copy_from_slice(&digit_array::<9>(base % 1_000_000_000));
+        if d[..9].iter().all(|x| *x == d[0]) {
             d[8] = (d[8] + 1) % 10;
         }
-        let first = cpf_check(&d, 10);
-        d.push(first);
-        let second = cpf_check(&d, 11);
-        d.push(second);
+        d[9] = cpf_check(&d[..9], 10);
+        d[10] = cpf_check(&d[..10], 11);
         Cpf(d.iter().fold(0u64, |n, x| n * 10 + u64::from(*x)))
+    }
+
+    /// The 11 digits `n` (fewer than 10¹¹), not all equal, with both check digits right.
+    fn checked(n: u64, input: impl FnOnce() -> String) -> Result<Cpf, IdError> {
+        let d = digit_array::<11>(n);
+        if d.iter().all(|x| *x == d[0]) {
+            return Err(IdError::Invalid {
+                kind: "CPF",
+                input: input(),
+                reason: "todos os dígitos iguais",
+            });
+        }
+        if cpf_check(&d[..9], 10) != d[9] || cpf_check(&d[..10], 11) != d[10] {
+            return Err(IdError::CheckDigit {
+                kind: "CPF",
+                input: input(),
+            });
+        }
+        Ok(Cpf(n))
     }
 
     /// Masks all but the middle digits, for logs: personal data is never logged in full.
@@ -269,28 +318,14 @@ impl FromStr for Cpf {
             },
             other => other,
         })?;
-        let d = digit_vec(n, 11);
-        if d.iter().all(|x| *x == d[0]) {
-            return Err(IdError::Invalid {
-                kind: "CPF",
-                input: input.to_owned(),
-                reason: "todos os dígitos iguais",
-            });
-        }
-        if cpf_check(&d[..9], 10) != d[9] || cpf_check(&d[..10], 11) != d[10] {
-            return Err(IdError::CheckDigit {
-                kind: "CPF",
-                input: input.to_owned(),
-            });
-        }
-        Ok(Cpf(n))
+        Cpf::checked(n, || input.to_owned())
     }
 }
 
 impl Cns {
     /// A definitive CNS (1 or 2) is generated from an 11-digit PIS by the Ministry's routine.
     pub fn definitive_from_pis(pis: u64) -> Cns {
-        let d = digit_vec(pis, 11);
+        let d = digit_array::<11>(pis);
         let mut sum: u32 = d.iter().enumerate().map(|(i, x)| x * (15 - i as u32)).sum();
         let mut dv = 11 - sum % 11;
         if dv == 11 {
@@ -307,7 +342,7 @@ impl Cns {
     }
 
     fn weighted_sum_ok(n: u64) -> bool {
-        let sum: u32 = digit_vec(n, 15)
+        let sum: u32 = digit_array::<15>(n)
             .iter()
             .enumerate()
             .map(|(i, d)| d * (15 - i as u32))
@@ -320,28 +355,29 @@ impl FromStr for Cns {
     type Err = IdError;
     fn from_str(input: &str) -> Result<Self, IdError> {
         let n = digits("CNS", input, 15, "15")?;
-        let check = || IdError::CheckDigit {
-            kind: "CNS",
-            input: input.to_owned(),
-        };
-        match input.as_bytes()[0] {
-            b'1' | b'2' => {
-                if Cns::definitive_from_pis(n / 10_000).0 != n || !Cns::weighted_sum_ok(n) {
-                    return Err(check());
-                }
-            }
-            b'7'..=b'9' => {
-                if !Cns::weighted_sum_ok(n) {
-                    return Err(check());
-                }
-            }
+        Cns::checked(n, || input.to_owned())
+    }
+}
+
+impl Cns {
+    /// The 15 digits `n` (fewer than 10¹⁵) of a definitive or provisional number, checked.
+    fn checked(n: u64, input: impl FnOnce() -> String) -> Result<Cns, IdError> {
+        let valid = match n / 10u64.pow(14) {
+            1 | 2 => Cns::definitive_from_pis(n / 10_000).0 == n && Cns::weighted_sum_ok(n),
+            7..=9 => Cns::weighted_sum_ok(n),
             _ => {
                 return Err(IdError::Invalid {
                     kind: "CNS",
-                    input: input.to_owned(),
+                    input: input(),
                     reason: "deve começar com 1 ou 2 (definitivo) ou 7, 8, 9 (provisório)",
                 });
             }
+        };
+        if !valid {
+            return Err(IdError::CheckDigit {
+                kind: "CNS",
+                input: input(),
+            });
         }
         Ok(Cns(n))
     }
@@ -423,6 +459,66 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("CNS")
+        );
+    }
+
+    /// The binary form is checked as the text form is: the same identifier or the same error, for numbers
+    /// of the identifier's width, valid or not; a wider number is refused.
+    fn binary_agrees_with_text<T>(n: u64, width: usize, from_number: Result<T, IdError>)
+    where
+        T: FromStr<Err = IdError> + PartialEq + fmt::Debug,
+    {
+        if u128::from(n) < 10u128.pow(width as u32) {
+            assert_eq!(from_number, format!("{n:0width$}").parse::<T>(), "{n}");
+        } else {
+            assert!(
+                matches!(from_number, Err(IdError::WrongLength { .. })),
+                "{n}: {from_number:?}"
+            );
+        }
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn binary_identifiers_are_checked_as_their_text(
+            n in prop_oneof![0..10_000_000_000_000_000u64, any::<u64>()],
+            base in any::<u64>(),
+            pis in 0..100_000_000_000u64,
+        ) {
+            let valid_cpf = Cpf::from_base(base).get();
+            let valid_cns = Cns::definitive_from_pis(pis).get();
+            for n in [n, n % 1_000_000, n % 100_000_000_000, valid_cpf, valid_cpf + 1, valid_cns] {
+                binary_agrees_with_text(n, 10, Ine::from_number(n));
+                binary_agrees_with_text(n, 11, Cpf::from_number(n));
+                binary_agrees_with_text(n, 15, Cns::from_number(n));
+                if let Ok(n) = u32::try_from(n) {
+                    binary_agrees_with_text(u64::from(n), 7, Cnes::from_number(n));
+                    binary_agrees_with_text(u64::from(n), 6, Cbo::from_number(n));
+                    binary_agrees_with_text(u64::from(n), 6, Ibge::from_number(n));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_postcard_identifier_is_refused_naming_what_is_wrong() {
+        let bytes = postcard::to_allocvec(&12_345_678_900u64).unwrap();
+        let error = postcard::from_bytes::<Cpf>(&bytes).unwrap_err();
+        assert_eq!(error, postcard::Error::SerdeDeCustom);
+        assert_eq!(
+            Cpf::from_number(12_345_678_900).unwrap_err().to_string(),
+            "CPF inválido \"12345678900\": dígito verificador incorreto"
+        );
+        // The 7-digit IBGE form is text only: the binary form is the 6-digit code.
+        assert!(matches!(
+            Ibge::from_number(3_550_308),
+            Err(IdError::WrongLength { .. })
+        ));
+        assert_eq!(
+            postcard::from_bytes::<Ibge>(&postcard::to_allocvec(&355_030u32).unwrap()).unwrap(),
+            "3550308".parse::<Ibge>().unwrap()
         );
     }
 }
