@@ -264,15 +264,16 @@ async fn steady_load(
         .await?;
     integrator.flush().await?;
     let (done, mut finished) = tokio::sync::oneshot::channel::<()>();
+    // Integrators run on other machines: here, on the server's two cores, the stand-in only timestamps
+    // each decision; which fact it came from is read after the run.
     let received = tokio::spawn(async move {
-        let mut received: Vec<(u64, Instant)> = Vec::new();
+        let mut received: Vec<(bytes::Bytes, Instant)> = Vec::new();
         loop {
             tokio::select! {
-                _ = &mut finished => return anyhow::Ok(received),
+                _ = &mut finished => return received,
                 message = subscriber.next() => {
-                    let Some(message) = message else { return Ok(received) };
-                    let at = Instant::now();
-                    received.push((fact_position(&message.payload)?, at));
+                    let Some(message) = message else { return received };
+                    received.push((message.payload, Instant::now()));
                 }
             }
         }
@@ -328,7 +329,11 @@ async fn steady_load(
     // The last decisions reach the subscriber; then it is closed.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let _ = done.send(());
-    let received = received.await??;
+    let received = received
+        .await?
+        .into_iter()
+        .map(|(payload, at)| Ok((fact_position(&payload)?, at)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let published = published.lock().expect("latency lock").clone();
     let since = |position: &u64, at: &Instant| {
         published
