@@ -200,6 +200,18 @@ impl Ibge {
     pub fn with_verifier(self) -> u32 {
         self.0 * 10 + self.verifier()
     }
+    /// The 6-digit code `n` (fewer than a million) of a municipality of an existing UF.
+    fn checked(n: u32, input: impl FnOnce() -> String) -> Result<Ibge, IdError> {
+        let ibge = Ibge(n);
+        if ibge.uf().is_none() {
+            return Err(IdError::Invalid {
+                kind: "IBGE",
+                input: input(),
+                reason: "os dois primeiros dígitos não são o código de uma UF",
+            });
+        }
+        Ok(ibge)
+    }
 }
 
 impl FromStr for Ibge {
@@ -225,21 +237,6 @@ impl FromStr for Ibge {
         }
         let n = digits("IBGE", input, 6, "6 ou 7")?;
         Ibge::checked(n as u32, || input.to_owned())
-    }
-}
-
-impl Ibge {
-    /// The 6-digit code `n` (fewer than a million) of a municipality of an existing UF.
-    fn checked(n: u32, input: impl FnOnce() -> String) -> Result<Ibge, IdError> {
-        let ibge = Ibge(n);
-        if ibge.uf().is_none() {
-            return Err(IdError::Invalid {
-                kind: "IBGE",
-                input: input(),
-                reason: "os dois primeiros dígitos não são o código de uma UF",
-            });
-        }
-        Ok(ibge)
     }
 }
 
@@ -349,17 +346,6 @@ impl Cns {
             .sum();
         sum.is_multiple_of(11)
     }
-}
-
-impl FromStr for Cns {
-    type Err = IdError;
-    fn from_str(input: &str) -> Result<Self, IdError> {
-        let n = digits("CNS", input, 15, "15")?;
-        Cns::checked(n, || input.to_owned())
-    }
-}
-
-impl Cns {
     /// The 15 digits `n` (fewer than 10¹⁵) of a definitive or provisional number, checked.
     fn checked(n: u64, input: impl FnOnce() -> String) -> Result<Cns, IdError> {
         let valid = match n / 10u64.pow(14) {
@@ -380,6 +366,14 @@ impl Cns {
             });
         }
         Ok(Cns(n))
+    }
+}
+
+impl FromStr for Cns {
+    type Err = IdError;
+    fn from_str(input: &str) -> Result<Self, IdError> {
+        let n = digits("CNS", input, 15, "15")?;
+        Cns::checked(n, || input.to_owned())
     }
 }
 
