@@ -258,26 +258,20 @@ async fn steady_load(
     });
     // The integrator and the source are other processes: each on its own connection, as they would be.
     let url = args.nats_url.as_deref().expect("clap requires it");
-    let integrator = async_nats::connect(url).await?;
-    let mut subscriber = integrator
-        .subscribe(format!("{}.>", repasse_proto::subject::DECISIONS_PREFIX))
-        .await?;
-    integrator.flush().await?;
-    let (done, mut finished) = tokio::sync::oneshot::channel::<()>();
-    // Integrators run on other machines: here, on the server's two cores, the stand-in only timestamps
-    // each decision; which fact it came from is read after the run.
-    let received = tokio::spawn(async move {
-        let mut received: Vec<(bytes::Bytes, Instant)> = Vec::new();
-        loop {
-            tokio::select! {
-                _ = &mut finished => return received,
-                message = subscriber.next() => {
-                    let Some(message) = message else { return received };
-                    received.push((message.payload, Instant::now()));
-                }
-            }
-        }
+    let (done, finished) = tokio::sync::oneshot::channel::<()>();
+    let (ready, connected) = tokio::sync::oneshot::channel::<()>();
+    let integrator = std::thread::spawn({
+        let url = url.to_owned();
+        move || integrator(&url, ready, finished)
     });
+    if connected.await.is_err() {
+        let error = integrator
+            .join()
+            .expect("the integrator thread does not panic");
+        return Err(error
+            .err()
+            .unwrap_or_else(|| anyhow::anyhow!("o integrador parou")));
+    }
     let demo = Demo::new(DemoConfig {
         teams: args.teams,
         competencias: args.competencias,
@@ -329,8 +323,9 @@ async fn steady_load(
     // The last decisions reach the subscriber; then it is closed.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let _ = done.send(());
-    let received = received
+    let received = tokio::task::spawn_blocking(move || integrator.join())
         .await?
+        .expect("the integrator thread does not panic")?
         .into_iter()
         .map(|(payload, at)| Ok((fact_position(&payload)?, at)))
         .collect::<anyhow::Result<Vec<_>>>()?;
@@ -387,6 +382,38 @@ async fn steady_load(
             .collect(),
         projector_peak_rss_mib_open: peak_open,
         projector_peak_rss_mib: peak,
+    })
+}
+
+/// The stand-in for integrators: a subscriber of `decisoes.>` on its own connection, thread and runtime, as
+/// if in another process — sharing the projector's runtime, its timestamps waited for the projector's
+/// tasks. Integrators run on other machines: here, on the server's two cores, it only timestamps each
+/// decision; which fact it came from is read after the run. `ready` is sent once it is subscribed.
+fn integrator(
+    url: &str,
+    ready: tokio::sync::oneshot::Sender<()>,
+    mut finished: tokio::sync::oneshot::Receiver<()>,
+) -> anyhow::Result<Vec<(bytes::Bytes, Instant)>> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let client = async_nats::connect(url).await?;
+        let mut subscriber = client
+            .subscribe(format!("{}.>", repasse_proto::subject::DECISIONS_PREFIX))
+            .await?;
+        client.flush().await?;
+        let _ = ready.send(());
+        let mut received = Vec::new();
+        loop {
+            tokio::select! {
+                _ = &mut finished => return Ok(received),
+                message = subscriber.next() => {
+                    let Some(message) = message else { return Ok(received) };
+                    received.push((message.payload, Instant::now()));
+                }
+            }
+        }
     })
 }
 
