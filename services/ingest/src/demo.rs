@@ -93,7 +93,7 @@ fn hash(seed: u64, keys: &[u64]) -> u64 {
 }
 
 fn cbo(code: u32) -> repasse_proto::Cbo {
-    format!("{code:06}").parse().expect("valid CBO")
+    repasse_proto::Cbo::from_number(code).expect("valid CBO")
 }
 
 impl Demo {

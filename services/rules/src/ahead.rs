@@ -140,8 +140,8 @@ impl Ahead {
         if !flipped.is_empty() {
             for (ine, record) in records.into_iter().flatten() {
                 if record.links.iter().any(|l| flipped.contains(&l.cpf)) {
-                    // The records' keys are INEs: their text parses back.
-                    again.insert(format!("{ine:010}").parse().expect("an INE"));
+                    // The records' keys are INEs.
+                    again.insert(Ine::from_number(*ine).expect("an INE"));
                 }
             }
         }
@@ -154,14 +154,11 @@ impl Ahead {
             revoked,
             settings,
         };
-        let fresh = evaluate_teams(&ctx, &again);
+        // `again` is in INE order, and so are the statuses evaluated from it.
+        let mut fresh = evaluate_teams(&ctx, &again);
+        share_agents(&mut fresh, &self.before);
         let mut new_teams = Vec::new();
-        for mut status in fresh {
-            if let Ok(i) = self.before.binary_search_by_key(&status.ine, |s| s.ine)
-                && self.before[i].agents == status.agents
-            {
-                status.agents = Arc::clone(&self.before[i].agents);
-            }
+        for status in fresh {
             match self.statuses.binary_search_by_key(&status.ine, |s| s.ine) {
                 Ok(i) => self.statuses[i] = status,
                 Err(_) => new_teams.push(status),

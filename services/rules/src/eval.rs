@@ -489,6 +489,10 @@ pub(crate) fn evaluate_all(
 /// Points each status's agent list at the equal one of the competência before (both sorted by INE): the
 /// evaluations keep a status per team per competência, and a team's agents rarely change.
 pub(crate) fn share_agents(statuses: &mut [TeamStatus], before: &[TeamStatus]) {
+    assert!(
+        statuses.is_sorted_by_key(|s| s.ine) && before.is_sorted_by_key(|s| s.ine),
+        "statuses are in INE order"
+    );
     let mut before = before.iter().peekable();
     for status in statuses.iter_mut() {
         while before.next_if(|b| b.ine < status.ine).is_some() {}
