@@ -259,6 +259,7 @@ impl EventLog for NatsLog {
         let mut acks = Vec::with_capacity(records.len() / ACK_EVERY + 2);
         let mut previous: Option<String> = None;
         let client = self.js.client();
+        let started = std::time::Instant::now();
         for (i, record) in records.into_iter().enumerate() {
             validate(&self.config.stream, &record)?;
             let at = Position(expected.0 + i as u64);
@@ -281,6 +282,7 @@ impl EventLog for NatsLog {
                     .map_err(|e| self.error(e))?;
             }
         }
+        let sent = started.elapsed();
         let mut answers = Vec::with_capacity(count);
         for (i, ack) in acks {
             let at = Position(expected.0 + i as u64);
@@ -306,6 +308,13 @@ impl EventLog for NatsLog {
             }
             answers.push(appended);
         }
+        tracing::debug!(
+            stream = self.config.stream,
+            count,
+            enviar_us = sent.as_micros(),
+            confirmar_us = started.elapsed().as_micros(),
+            "lote encadeado"
+        );
         Ok(answers)
     }
 

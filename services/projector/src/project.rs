@@ -300,6 +300,7 @@ impl<'a, F: EventLog, D: EventLog> Projector<'a, F, D> {
                 tracing::info!(
                     position,
                     decisions = step.decisions.len(),
+                    calculados_no_fechamento = step.computed_at_close,
                     writes = written,
                     dobrar_ms = ms(received, started),
                     decidir_ms = ms(started, decided_at),

@@ -142,8 +142,14 @@ fn the_open_competencia_evaluated_ahead_evaluates_as_from_scratch() {
     );
 }
 
-/// The step of the fact at `index` (a parcela's close), decided with `ahead`.
-fn decide_at(ledger: &Ledger, facts: &[Fact], index: usize, ahead: &mut Ahead) -> Vec<String> {
+/// The step of the fact at `index` (a parcela's close), decided with `ahead`: its records' JSON, and how
+/// many municipalities the close computed itself.
+fn decide_at(
+    ledger: &Ledger,
+    facts: &[Fact],
+    index: usize,
+    ahead: &mut Ahead,
+) -> (Vec<String>, usize) {
     let step = step::decide(ledger, index as u64 + 1, &facts[index], Timestamp(0), ahead)
         .expect("a parcela's close is a decision point");
     // The records published are the decisions' own, however they were made (statements encoded ahead).
@@ -151,10 +157,12 @@ fn decide_at(ledger: &Ledger, facts: &[Fact], index: usize, ahead: &mut Ahead) -
     for (record, decision) in step.records.iter().zip(&step.decisions) {
         assert_eq!(record, &step::decision_record(decision));
     }
-    step.records
+    let json = step
+        .records
         .iter()
         .map(|r| String::from_utf8(r.payload.to_vec()).expect("JSON"))
-        .collect()
+        .collect();
+    (json, step.computed_at_close)
 }
 
 #[test]
@@ -183,10 +191,10 @@ fn a_parcela_drafted_ahead_is_used_only_while_what_it_follows_from_holds() {
         prefix.push(facts[close].clone());
         let ledger = fold(&prefix);
         let index = prefix.len() - 1;
-        (
-            decide_at(&ledger, &prefix, index, &mut Ahead::default()),
-            prefix,
-        )
+        let (json, computed) = decide_at(&ledger, &prefix, index, &mut Ahead::default());
+        // Nothing drafted: every municipality with a statement (all records but the seal) computed now.
+        assert_eq!(computed, json.len() - 1);
+        (json, prefix)
     };
     let changes = [
         None,
@@ -227,7 +235,14 @@ fn a_parcela_drafted_ahead_is_used_only_while_what_it_follows_from_holds() {
         for (i, fact) in prefix.iter().enumerate().skip(close) {
             ledger.apply(i as u64 + 1, fact);
         }
-        let decided = decide_at(&ledger, &prefix, prefix.len() - 1, &mut ahead);
+        let (decided, computed) = decide_at(&ledger, &prefix, prefix.len() - 1, &mut ahead);
         assert_eq!(decided, expected, "after {change:?}");
+        // The draft is used whole while it holds, and not at all once a fact changed what it follows from.
+        let expected_computed = if change.is_some() {
+            decided.len() - 1
+        } else {
+            0
+        };
+        assert_eq!(computed, expected_computed, "after {change:?}");
     }
 }
