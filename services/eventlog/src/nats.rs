@@ -40,7 +40,7 @@ impl NatsConfig {
     pub fn facts() -> NatsConfig {
         NatsConfig::new("REPASSE_FATOS", "fatos.>")
     }
-    /// A parcela's close publishes a statement per municipality (5,571 decisions nationally): all of
+    /// A parcela's close publishes a statement per municipality (5,569 nationally, then the seal): all of
     /// them fit in one window, so none waits for the acks of the first ones before going out.
     pub fn decisions() -> NatsConfig {
         NatsConfig {

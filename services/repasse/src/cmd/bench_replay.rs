@@ -1,8 +1,9 @@
 //! `repasse bench replay`: the national demo history on JetStream, replayed. Measures, in one run on one
 //! stream: the raw ordered-consumer read (async-nats alone), the replay (read + decode + fold into the
 //! Ledger), the peak RSS, and, under a steady load of facts published at a fixed rate, the latency from a
-//! fact's publish to its being folded and to each decision it causes reaching a subscriber of the decision
-//! subjects, as an integrator's system receives it.
+//! fact's publish to its being folded and to each decision it causes reaching an integrator: a durable
+//! consumer of the decision stream, as integrators run (`--integrador consumidor`), or a core subscription
+//! of the decision subjects, which sees a decision before it is stored (`nucleo`).
 
 // Timings and ratios are measurements, not money: floats are right here.
 #![allow(clippy::float_arithmetic)]
@@ -37,9 +38,27 @@ pub struct Args {
     /// chegam (≈ 200 mil fatos; ≈ 200 s a 1.000 fatos/s).
     #[arg(long, default_value_t = 1_000)]
     pub taxa: u64,
+    /// Quem representa os integradores na fase de latência: `consumidor`, um consumidor durável do stream
+    /// de decisões com confirmação explícita, como o exemplo `assinante` (recebe cada decisão depois de
+    /// gravada); `nucleo`, uma assinatura simples de `decisoes.>` (recebe cada decisão quando o servidor a
+    /// roteia, antes de gravada: o limite inferior do que um integrador pode ver).
+    #[arg(long, value_enum, default_value_t = Integrador::Consumidor)]
+    pub integrador: Integrador,
     /// Interno: só a fase de latência (o processo filho que a mede), com o stream já carregado.
     #[arg(long, hide = true, requires = "nats_url")]
     pub so_latencia: bool,
+}
+
+/// The stand-in for integrators in the latency phase.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Integrador {
+    /// A durable consumer of the decision stream with explicit acks, as `examples/assinante.rs`: each
+    /// decision arrives once stored, as integrators receive it.
+    Consumidor,
+    /// A core subscription of `decisoes.>`: each decision arrives as the server routes its publish,
+    /// before the stream has stored it — the earliest any subscriber could see it.
+    Nucleo,
 }
 
 #[derive(Debug, Serialize)]
@@ -57,10 +76,14 @@ struct Report {
 
 #[derive(Debug, Default, Serialize, serde::Deserialize)]
 struct Latency {
+    /// Who timed the decisions (`--integrador`).
+    integrator: Option<Integrador>,
     rate_facts_per_s: u64,
     facts_published: u64,
     fact_to_fold_p50_ms: f64,
     fact_to_fold_p99_ms: f64,
+    /// Decisions the projector appended to the decision stream during the load.
+    decisions_published: u64,
     /// Every decision received by the subscriber: from its fact's publish to its arrival.
     decisions_received: u64,
     fact_to_decision_p50_ms: f64,
@@ -176,6 +199,11 @@ async fn measure(args: &Args, url: &str) -> anyhow::Result<Report> {
             &args.teams.to_string(),
             "--taxa",
             &args.taxa.to_string(),
+            "--integrador",
+            match args.integrador {
+                Integrador::Consumidor => "consumidor",
+                Integrador::Nucleo => "nucleo",
+            },
         ])
         .stderr(std::process::Stdio::inherit())
         .output()
@@ -219,9 +247,9 @@ async fn raw_read(client: &async_nats::Client, count: u64) -> anyhow::Result<(u6
 
 /// Publishes the next competência's facts, in the order the sources deliver them, at `taxa` per second
 /// while a projector follows the stream; its read models start at the end of the loaded history (a fresh
-/// generation whose checkpoint is set there), its Ledger is folded from the log as on any start. A core
-/// subscriber of `decisoes.>` stands for the integrators: each decision's latency runs from the publish of
-/// the fact that caused it (its `source.document`, `fatos@POSITION`) to its arrival there.
+/// generation whose checkpoint is set there), its Ledger is folded from the log as on any start. A
+/// consumer of `decisoes.>` (`--integrador`) stands for the integrators: each decision's latency runs from
+/// the publish of the fact that caused it (its `source.document`, `fatos@POSITION`) to its arrival there.
 async fn steady_load(
     args: &Args,
     client: &async_nats::Client,
@@ -262,7 +290,8 @@ async fn steady_load(
     let (ready, connected) = tokio::sync::oneshot::channel::<()>();
     let integrator = std::thread::spawn({
         let url = url.to_owned();
-        move || integrator(&url, ready, finished)
+        let kind = args.integrador;
+        move || integrator(&url, kind, ready, finished)
     });
     if connected.await.is_err() {
         let error = integrator
@@ -319,6 +348,7 @@ async fn steady_load(
     let last = facts.last_position().await?;
     projector.run_to(last).await?;
     let peak = super::bench::peak_mib();
+    let decisions_published = projector.progress.published.appended;
     drop(projector);
     // The last decisions reach the subscriber; then it is closed.
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -359,11 +389,13 @@ async fn steady_load(
             .map_or(f64::NAN, round)
     };
     Ok(Latency {
+        integrator: Some(args.integrador),
         rate_facts_per_s: args.taxa,
         facts_published: published.len() as u64,
         fact_to_fold_p50_ms: percentile(&fold_ms, 0.50),
         fact_to_fold_p99_ms: percentile(&fold_ms, 0.99),
-        decisions_received: decision_ms.len() as u64,
+        decisions_published,
+        decisions_received: received.len() as u64,
         fact_to_decision_p50_ms: percentile(&decision_ms, 0.50),
         fact_to_decision_p99_ms: percentile(&decision_ms, 0.99),
         fact_to_decision_max_ms: percentile(&decision_ms, 1.0),
@@ -385,12 +417,13 @@ async fn steady_load(
     })
 }
 
-/// The stand-in for integrators: a subscriber of `decisoes.>` on its own connection, thread and runtime, as
-/// if in another process — sharing the projector's runtime, its timestamps waited for the projector's
-/// tasks. Integrators run on other machines: here, on the server's two cores, it only timestamps each
-/// decision; which fact it came from is read after the run. `ready` is sent once it is subscribed.
+/// The stand-in for integrators, on its own connection, thread and runtime, as if in another process —
+/// sharing the projector's runtime, its timestamps waited for the projector's tasks. Integrators run on
+/// other machines: here, on the server's two cores, it only timestamps each decision (and, as a consumer,
+/// acknowledges it); which fact it came from is read after the run. `ready` is sent once it follows.
 fn integrator(
     url: &str,
+    kind: Integrador,
     ready: tokio::sync::oneshot::Sender<()>,
     mut finished: tokio::sync::oneshot::Receiver<()>,
 ) -> anyhow::Result<Vec<(bytes::Bytes, Instant)>> {
@@ -399,19 +432,56 @@ fn integrator(
         .build()?;
     runtime.block_on(async move {
         let client = async_nats::connect(url).await?;
-        let mut subscriber = client
-            .subscribe(format!("{}.>", repasse_proto::subject::DECISIONS_PREFIX))
-            .await?;
-        client.flush().await?;
-        let _ = ready.send(());
+        let subjects = format!("{}.>", repasse_proto::subject::DECISIONS_PREFIX);
         let mut received = Vec::new();
-        loop {
-            tokio::select! {
-                _ = &mut finished => return Ok(received),
-                message = subscriber.next() => {
-                    let Some(message) = message else { return Ok(received) };
-                    received.push((message.payload, Instant::now()));
+        match kind {
+            Integrador::Nucleo => {
+                let mut subscriber = client.subscribe(subjects).await?;
+                client.flush().await?;
+                let _ = ready.send(());
+                loop {
+                    tokio::select! {
+                        _ = &mut finished => return Ok(received),
+                        message = subscriber.next() => {
+                            let Some(message) = message else { return Ok(received) };
+                            received.push((message.payload, Instant::now()));
+                        }
+                    }
                 }
+            }
+            Integrador::Consumidor => {
+                use async_nats::jetstream::consumer;
+                let stream = async_nats::jetstream::new(client.clone())
+                    .get_stream(NatsConfig::decisions().stream)
+                    .await?;
+                // Durable and acknowledged, as `examples/assinante.rs`; from the next decision on.
+                let name = "bench-latencia";
+                let _ = stream.delete_consumer(name).await;
+                let consumer = stream
+                    .create_consumer(consumer::pull::Config {
+                        durable_name: Some(name.to_owned()),
+                        filter_subject: subjects,
+                        deliver_policy: consumer::DeliverPolicy::New,
+                        ack_policy: consumer::AckPolicy::Explicit,
+                        ..Default::default()
+                    })
+                    .await?;
+                let mut messages = consumer.messages().await?;
+                let _ = ready.send(());
+                loop {
+                    tokio::select! {
+                        _ = &mut finished => break,
+                        message = messages.next() => {
+                            let Some(message) = message else { break };
+                            let message = message.map_err(|e| anyhow::anyhow!("consumidor: {e}"))?;
+                            received.push((message.payload.clone(), Instant::now()));
+                            message.ack().await.map_err(|e| anyhow::anyhow!("confirmação: {e}"))?;
+                        }
+                    }
+                }
+                drop(messages);
+                stream.delete_consumer(name).await?;
+                Ok(received)
             }
         }
     })
