@@ -200,10 +200,9 @@ async fn measure(args: &Args, url: &str) -> anyhow::Result<Report> {
             "--taxa",
             &args.taxa.to_string(),
             "--integrador",
-            match args.integrador {
-                Integrador::Consumidor => "consumidor",
-                Integrador::Nucleo => "nucleo",
-            },
+            clap::ValueEnum::to_possible_value(&args.integrador)
+                .expect("every stand-in has a name")
+                .get_name(),
         ])
         .stderr(std::process::Stdio::inherit())
         .output()
@@ -427,63 +426,71 @@ fn integrator(
     ready: tokio::sync::oneshot::Sender<()>,
     mut finished: tokio::sync::oneshot::Receiver<()>,
 ) -> anyhow::Result<Vec<(bytes::Bytes, Instant)>> {
+    use async_nats::jetstream::{self, consumer};
+    /// What arrives: the decision's JSON, and the message to acknowledge when it came from a consumer.
+    type Delivered = anyhow::Result<(bytes::Bytes, Option<jetstream::Message>)>;
+    const DURABLE: &str = "bench-latencia";
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async move {
         let client = async_nats::connect(url).await?;
         let subjects = format!("{}.>", repasse_proto::subject::DECISIONS_PREFIX);
-        let mut received = Vec::new();
-        match kind {
+        // The consumer's stream, to remove it at the end.
+        let mut durable = None;
+        let mut decisions: futures::stream::BoxStream<'static, Delivered> = match kind {
             Integrador::Nucleo => {
-                let mut subscriber = client.subscribe(subjects).await?;
+                let subscriber = client.subscribe(subjects).await?;
                 client.flush().await?;
-                let _ = ready.send(());
-                loop {
-                    tokio::select! {
-                        _ = &mut finished => return Ok(received),
-                        message = subscriber.next() => {
-                            let Some(message) = message else { return Ok(received) };
-                            received.push((message.payload, Instant::now()));
-                        }
-                    }
-                }
+                subscriber
+                    .map(|message| Ok((message.payload, None)))
+                    .boxed()
             }
             Integrador::Consumidor => {
-                use async_nats::jetstream::consumer;
-                let stream = async_nats::jetstream::new(client.clone())
+                let stream = jetstream::new(client.clone())
                     .get_stream(NatsConfig::decisions().stream)
                     .await?;
                 // Durable and acknowledged, as `examples/assinante.rs`; from the next decision on.
-                let name = "bench-latencia";
-                let _ = stream.delete_consumer(name).await;
+                let _ = stream.delete_consumer(DURABLE).await;
                 let consumer = stream
                     .create_consumer(consumer::pull::Config {
-                        durable_name: Some(name.to_owned()),
+                        durable_name: Some(DURABLE.to_owned()),
                         filter_subject: subjects,
                         deliver_policy: consumer::DeliverPolicy::New,
                         ack_policy: consumer::AckPolicy::Explicit,
                         ..Default::default()
                     })
                     .await?;
-                let mut messages = consumer.messages().await?;
-                let _ = ready.send(());
-                loop {
-                    tokio::select! {
-                        _ = &mut finished => break,
-                        message = messages.next() => {
-                            let Some(message) = message else { break };
-                            let message = message.map_err(|e| anyhow::anyhow!("consumidor: {e}"))?;
-                            received.push((message.payload.clone(), Instant::now()));
-                            message.ack().await.map_err(|e| anyhow::anyhow!("confirmação: {e}"))?;
-                        }
+                let messages = consumer.messages().await?;
+                durable = Some(stream);
+                messages
+                    .map(|message| {
+                        let message = message.map_err(|e| anyhow::anyhow!("consumidor: {e}"))?;
+                        Ok((message.payload.clone(), Some(message)))
+                    })
+                    .boxed()
+            }
+        };
+        let _ = ready.send(());
+        let mut received = Vec::new();
+        loop {
+            tokio::select! {
+                _ = &mut finished => break,
+                next = decisions.next() => {
+                    let Some(next) = next else { break };
+                    let (payload, message) = next?;
+                    received.push((payload, Instant::now()));
+                    if let Some(message) = message {
+                        message.ack().await.map_err(|e| anyhow::anyhow!("confirmação: {e}"))?;
                     }
                 }
-                drop(messages);
-                stream.delete_consumer(name).await?;
-                Ok(received)
             }
         }
+        drop(decisions);
+        if let Some(stream) = durable {
+            stream.delete_consumer(DURABLE).await?;
+        }
+        Ok(received)
     })
 }
 
