@@ -74,10 +74,10 @@ struct Report {
     latency: Latency,
 }
 
-#[derive(Debug, Default, Serialize, serde::Deserialize)]
+#[derive(Debug, Serialize, serde::Deserialize)]
 struct Latency {
     /// Who timed the decisions (`--integrador`).
-    integrator: Option<Integrador>,
+    integrator: Integrador,
     rate_facts_per_s: u64,
     facts_published: u64,
     fact_to_fold_p50_ms: f64,
@@ -388,7 +388,7 @@ async fn steady_load(
             .map_or(f64::NAN, round)
     };
     Ok(Latency {
-        integrator: Some(args.integrador),
+        integrator: args.integrador,
         rate_facts_per_s: args.taxa,
         facts_published: published.len() as u64,
         fact_to_fold_p50_ms: percentile(&fold_ms, 0.50),
