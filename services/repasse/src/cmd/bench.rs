@@ -22,6 +22,11 @@ pub enum Command {
     /// Replay do histórico nacional no JetStream: leitura crua × replay, pico de memória e latência sob
     /// carga constante.
     Replay(super::bench_replay::Args),
+    /// O piso do servidor NATS para a latência de um fechamento: publica N vezes o fechamento nacional de
+    /// uma parcela (um demonstrativo por município do Anexo VI e o selo, como o projetor os publica) num
+    /// stream de rascunho, sem projetor nem carga, e mede quando o stream gravou a última mensagem e
+    /// quando um integrador a recebeu; as mesmas mensagens sem cabeçalhos dão o piso do próprio servidor.
+    Fechamento(super::bench_fechamento::Args),
     /// Pontos de decisão do histórico nacional sintético, sem servidor: dobra as primeiras competências na
     /// memória, avalia-as, e mede cada ponto de decisão das seguintes (decidir; modelos de leitura).
     Decisoes {
@@ -73,6 +78,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
         Command::Replay(args) => return super::bench_replay::run(args),
+        Command::Fechamento(args) => return super::bench_fechamento::run(args),
         Command::Decisoes {
             competencias,
             medidas,

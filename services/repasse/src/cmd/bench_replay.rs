@@ -290,7 +290,12 @@ async fn steady_load(
     let integrator = std::thread::spawn({
         let url = url.to_owned();
         let kind = args.integrador;
-        move || integrator(&url, kind, ready, finished)
+        let listen = Listen {
+            stream: NatsConfig::decisions().stream,
+            subjects: format!("{}.>", repasse_proto::subject::DECISIONS_PREFIX),
+            until: None,
+        };
+        move || integrator(&url, kind, listen, ready, finished)
     });
     if connected.await.is_err() {
         let error = integrator
@@ -416,13 +421,21 @@ async fn steady_load(
     })
 }
 
+/// What the stand-in integrator follows: a stream's subjects, until `finished` or `until` decisions.
+pub(super) struct Listen {
+    pub stream: String,
+    pub subjects: String,
+    pub until: Option<usize>,
+}
+
 /// The stand-in for integrators, on its own connection, thread and runtime, as if in another process —
 /// sharing the projector's runtime, its timestamps waited for the projector's tasks. Integrators run on
 /// other machines: here, on the server's two cores, it only timestamps each decision (and, as a consumer,
 /// acknowledges it); which fact it came from is read after the run. `ready` is sent once it follows.
-fn integrator(
+pub(super) fn integrator(
     url: &str,
     kind: Integrador,
+    listen: Listen,
     ready: tokio::sync::oneshot::Sender<()>,
     mut finished: tokio::sync::oneshot::Receiver<()>,
 ) -> anyhow::Result<Vec<(bytes::Bytes, Instant)>> {
@@ -435,7 +448,11 @@ fn integrator(
         .build()?;
     runtime.block_on(async move {
         let client = async_nats::connect(url).await?;
-        let subjects = format!("{}.>", repasse_proto::subject::DECISIONS_PREFIX);
+        let Listen {
+            stream,
+            subjects,
+            until,
+        } = listen;
         // The consumer's stream, to remove it at the end.
         let mut durable = None;
         let mut decisions: futures::stream::BoxStream<'static, Delivered> = match kind {
@@ -447,9 +464,7 @@ fn integrator(
                     .boxed()
             }
             Integrador::Consumidor => {
-                let stream = jetstream::new(client.clone())
-                    .get_stream(NatsConfig::decisions().stream)
-                    .await?;
+                let stream = jetstream::new(client.clone()).get_stream(stream).await?;
                 // Durable and acknowledged, as `examples/assinante.rs`; from the next decision on.
                 let _ = stream.delete_consumer(DURABLE).await;
                 let consumer = stream
@@ -483,6 +498,9 @@ fn integrator(
                     if let Some(message) = message {
                         message.ack().await.map_err(|e| anyhow::anyhow!("confirmação: {e}"))?;
                     }
+                    if until == Some(received.len()) {
+                        break;
+                    }
                 }
             }
         }
@@ -513,7 +531,7 @@ fn fact_position(payload: &[u8]) -> anyhow::Result<u64> {
         .ok_or_else(|| anyhow::anyhow!("decisão sem fato de origem: {}", envelope.source.document))
 }
 
-fn percentile(sorted: &[f64], q: f64) -> f64 {
+pub(super) fn percentile(sorted: &[f64], q: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }

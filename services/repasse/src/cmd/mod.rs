@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod bench;
+pub mod bench_fechamento;
 pub mod bench_replay;
 pub mod case;
 pub mod demo;
