@@ -5,6 +5,7 @@
 //! 14 competências: every kind of decision point, in seconds.
 
 use std::collections::HashSet;
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -140,22 +141,38 @@ fn next(seed: &mut u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// `repasse project` following `url` to the end, as publisher candidate `name`, with a 2 s lease.
+fn projector_command(url: &str, state: &Path, name: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_repasse"));
+    command.args([
+        "project",
+        "--nats",
+        url,
+        "--estado",
+        path(state),
+        "--ate-o-fim",
+        "--json",
+        "--nome",
+        name,
+        "--concessao",
+        "2",
+    ]);
+    command
+}
+
 fn spawn_projector(url: &str, state: &Path, name: &str) -> std::process::Child {
-    Command::new(env!("CARGO_BIN_EXE_repasse"))
-        .args([
-            "project",
-            "--nats",
-            url,
-            "--estado",
-            path(state),
-            "--ate-o-fim",
-            "--json",
-            "--nome",
-            name,
-            "--concessao",
-            "2",
-        ])
+    projector_command(url, state, name)
         .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs")
+}
+
+/// As `spawn_projector`, logging each decision point to stderr.
+fn spawn_projector_logging(url: &str, state: &Path, name: &str) -> std::process::Child {
+    projector_command(url, state, name)
+        .env("RUST_LOG", "warn,repasse_projector=info")
+        .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .expect("the binary runs")
@@ -191,25 +208,50 @@ fn a_projector_killed_at_random_points_resumes_to_the_clean_replay_and_publishes
     load_nats(&url, &LONG_HISTORY);
     let state = dir.path().join("estado");
     let mut seed = 2024;
-    let mut kills = 0;
     let mut killed_at = Vec::new();
-    while kills < 6 {
-        let mut child = spawn_projector(&url, &state, "projetor-a");
-        std::thread::sleep(Duration::from_millis(300 + next(&mut seed) % 2500));
+    while killed_at.len() < 6 {
+        // Each run is killed at a random point after a random number of its decision points (1 to 3), not
+        // after a random time: on a fast machine a timed kill can come after the history is done.
+        let mut child = spawn_projector_logging(&url, &state, "projetor-a");
+        let wanted = 1 + next(&mut seed) % 3;
+        // Kept open until the kill: a projector whose stderr is closed dies at its next write to it.
+        let mut stderr = BufReader::new(child.stderr.take().expect("piped"));
+        let mut seen = 0;
+        for line in (&mut stderr).lines() {
+            if line.expect("stderr").contains("ponto de decisão") {
+                seen += 1;
+                if seen == wanted {
+                    break;
+                }
+            }
+        }
+        if seen < wanted {
+            break; // it finished first: the history is done
+        }
+        // Anywhere in what follows: folding, deciding, publishing, writing read models.
+        std::thread::sleep(Duration::from_millis(next(&mut seed) % 400));
         if child.try_wait().expect("status").is_some() {
-            break; // it finished before this kill: the history is done
+            break;
         }
         child.kill().expect("SIGKILL");
         child.wait().expect("reaped");
-        kills += 1;
+        drop(stderr);
         let store = repasse_projector::store::Store::open(&state).expect("read models reopen");
         killed_at.push(store.checkpoint().expect("checkpoint").position);
         // Let the lease of the killed holder expire, as a supervisor's restart delay would.
         std::thread::sleep(Duration::from_millis(2100));
     }
     assert!(
-        kills >= 5,
-        "only {kills} kills landed before the projector finished"
+        killed_at.len() >= 5,
+        "only {} kills landed before the projector finished",
+        killed_at.len()
+    );
+    eprintln!("mortos nas posições {killed_at:?}");
+    // A checkpoint survives a kill and never goes back; the kills fell at different points of the history.
+    assert!(killed_at.windows(2).all(|w| w[0] <= w[1]), "{killed_at:?}");
+    assert!(
+        killed_at.iter().collect::<HashSet<_>>().len() >= 4,
+        "{killed_at:?}"
     );
     let resumed = finish(spawn_projector(&url, &state, "projetor-a"));
     assert_eq!(outcome(&resumed), outcome(&clean));
