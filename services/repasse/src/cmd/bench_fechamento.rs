@@ -20,7 +20,7 @@ use repasse_proto::decision::{Decision, ParcelaSealed, PlanoTotals, StatementIss
 use repasse_proto::{Envelope, Money, Parcela, Plano, SourceRef, Timestamp};
 use serde::Serialize;
 
-use super::bench_replay::{Integrador, Listen, integrator, percentile};
+use super::bench_replay::{Integrador, Listen, StandIn, percentile};
 
 /// The scratch stream, removed at the end of the run (and at its start, if a run was cut short).
 const STREAM: &str = "REPASSE_BENCH_FECHAMENTO";
@@ -185,32 +185,18 @@ async fn publish_close(
     records: &[NewRecord],
     chained: bool,
 ) -> anyhow::Result<(Duration, Duration)> {
-    let (ready, connected) = tokio::sync::oneshot::channel::<()>();
-    let (done, finished) = tokio::sync::oneshot::channel::<()>();
-    let listen = Listen {
-        stream: STREAM.to_owned(),
-        subjects: format!("{PREFIX}.>"),
-        until: Some(records.len()),
-    };
-    let receiver = std::thread::spawn({
-        let url = url.to_owned();
-        let kind = args.integrador;
-        move || integrator(&url, kind, listen, ready, finished)
-    });
-    if connected.await.is_err() {
-        let error = receiver
-            .join()
-            .expect("the integrator thread does not panic");
-        return Err(error
-            .err()
-            .unwrap_or_else(|| anyhow::anyhow!("o integrador parou")));
-    }
+    let integrator = StandIn::start(
+        url,
+        args.integrador,
+        Listen {
+            stream: STREAM.to_owned(),
+            subjects: format!("{PREFIX}.>"),
+            until: Some(records.len()),
+        },
+    )
+    .await?;
     // The consumer's first pull request reaches the server, as it has long done for a running integrator.
     tokio::time::sleep(SETTLE).await;
-    let timeout = tokio::spawn(async move {
-        tokio::time::sleep(DELIVERY_TIMEOUT).await;
-        let _ = done.send(());
-    });
     let started = Instant::now();
     if chained {
         let last = log.last_position().await?;
@@ -233,10 +219,7 @@ async fn publish_close(
             .await?;
     }
     let stored = started.elapsed();
-    let received = tokio::task::spawn_blocking(move || receiver.join())
-        .await?
-        .expect("the integrator thread does not panic")?;
-    timeout.abort();
+    let received = integrator.received(DELIVERY_TIMEOUT).await?;
     anyhow::ensure!(
         received.len() == records.len(),
         "o integrador recebeu {} de {} mensagens em {} s",

@@ -285,26 +285,16 @@ async fn steady_load(
     });
     // The integrator and the source are other processes: each on its own connection, as they would be.
     let url = args.nats_url.as_deref().expect("clap requires it");
-    let (done, finished) = tokio::sync::oneshot::channel::<()>();
-    let (ready, connected) = tokio::sync::oneshot::channel::<()>();
-    let integrator = std::thread::spawn({
-        let url = url.to_owned();
-        let kind = args.integrador;
-        let listen = Listen {
+    let integrator = StandIn::start(
+        url,
+        args.integrador,
+        Listen {
             stream: NatsConfig::decisions().stream,
             subjects: format!("{}.>", repasse_proto::subject::DECISIONS_PREFIX),
             until: None,
-        };
-        move || integrator(&url, kind, listen, ready, finished)
-    });
-    if connected.await.is_err() {
-        let error = integrator
-            .join()
-            .expect("the integrator thread does not panic");
-        return Err(error
-            .err()
-            .unwrap_or_else(|| anyhow::anyhow!("o integrador parou")));
-    }
+        },
+    )
+    .await?;
     let demo = Demo::new(DemoConfig {
         teams: args.teams,
         competencias: args.competencias,
@@ -355,11 +345,9 @@ async fn steady_load(
     let decisions_published = projector.progress.published.appended;
     drop(projector);
     // The last decisions reach the subscriber; then it is closed.
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let _ = done.send(());
-    let received = tokio::task::spawn_blocking(move || integrator.join())
+    let received = integrator
+        .received(Duration::from_secs(2))
         .await?
-        .expect("the integrator thread does not panic")?
         .into_iter()
         .map(|(payload, at)| Ok((fact_position(&payload)?, at)))
         .collect::<anyhow::Result<Vec<_>>>()?;
@@ -428,11 +416,58 @@ pub(super) struct Listen {
     pub until: Option<usize>,
 }
 
+/// A running stand-in integrator (`integrator`), on its own thread.
+pub(super) struct StandIn {
+    thread: std::thread::JoinHandle<anyhow::Result<Vec<(bytes::Bytes, Instant)>>>,
+    done: tokio::sync::oneshot::Sender<()>,
+}
+
+impl StandIn {
+    /// Starts it; it follows `listen` once this returns.
+    pub(super) async fn start(
+        url: &str,
+        kind: Integrador,
+        listen: Listen,
+    ) -> anyhow::Result<StandIn> {
+        let (ready, connected) = tokio::sync::oneshot::channel::<()>();
+        let (done, finished) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn({
+            let url = url.to_owned();
+            move || integrator(&url, kind, listen, ready, finished)
+        });
+        if connected.await.is_err() {
+            let error = thread.join().expect("the integrator thread does not panic");
+            return Err(error
+                .err()
+                .unwrap_or_else(|| anyhow::anyhow!("o integrador parou")));
+        }
+        Ok(StandIn { thread, done })
+    }
+
+    /// What it received and when, once it stopped: by itself (`Listen::until`) or, at the latest, told to
+    /// stop `within` from now.
+    pub(super) async fn received(
+        self,
+        within: Duration,
+    ) -> anyhow::Result<Vec<(bytes::Bytes, Instant)>> {
+        let StandIn { thread, done } = self;
+        let mut joined = tokio::task::spawn_blocking(move || thread.join());
+        let result = match tokio::time::timeout(within, &mut joined).await {
+            Ok(result) => result,
+            Err(_) => {
+                let _ = done.send(());
+                joined.await
+            }
+        };
+        result?.expect("the integrator thread does not panic")
+    }
+}
+
 /// The stand-in for integrators, on its own connection, thread and runtime, as if in another process —
 /// sharing the projector's runtime, its timestamps waited for the projector's tasks. Integrators run on
 /// other machines: here, on the server's two cores, it only timestamps each decision (and, as a consumer,
 /// acknowledges it); which fact it came from is read after the run. `ready` is sent once it follows.
-pub(super) fn integrator(
+fn integrator(
     url: &str,
     kind: Integrador,
     listen: Listen,
