@@ -214,7 +214,7 @@ fn a_projector_killed_at_random_points_resumes_to_the_clean_replay_and_publishes
         // after a random time: on a fast machine a timed kill can come after the history is done.
         let mut child = spawn_projector_logging(&url, &state, "projetor-a");
         let wanted = 1 + next(&mut seed) % 3;
-        // Kept open until the kill: a projector whose stderr is closed dies at its next write to it.
+        // Read up to the kill (a closed pipe would only drop the projector's log lines).
         let mut stderr = BufReader::new(child.stderr.take().expect("piped"));
         let mut seen = 0;
         for line in (&mut stderr).lines() {
@@ -265,6 +265,36 @@ fn a_projector_killed_at_random_points_resumes_to_the_clean_replay_and_publishes
         published,
         embedded_decision_ids_of_clean_run(&log, dir.path())
     );
+}
+
+#[test]
+fn a_projector_whose_stderr_is_closed_goes_on_to_the_clean_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    load_embedded(&log, &HISTORY);
+    let run = |name: &str| {
+        Command::new(env!("CARGO_BIN_EXE_repasse"))
+            .args(["project", "--log", path(&log), "--estado"])
+            .arg(dir.path().join(name))
+            .arg("--json")
+            .env("RUST_LOG", "warn,repasse_projector=info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary runs")
+    };
+    let clean = finish(run("limpo"));
+    // The log collector goes away after the first decision point: the projector's next lines have nowhere
+    // to go, and it must still finish with the same checkpoint and seals.
+    let mut child = run("sem-stderr");
+    let mut stderr = BufReader::new(child.stderr.take().expect("piped"));
+    let mut first = String::new();
+    stderr.read_line(&mut first).expect("a first log line");
+    assert!(first.contains("ponto de decisão"), "{first}");
+    drop(stderr);
+    let report = finish(child);
+    assert_eq!(outcome(&report), outcome(&clean));
+    assert!(clean["pontos_de_decisao"].as_u64().unwrap() > 1, "{clean}");
 }
 
 /// The decisions a clean embedded run publishes, for comparison with the NATS stream.

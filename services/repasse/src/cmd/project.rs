@@ -137,7 +137,7 @@ pub async fn run_projector(
                 return Ok(ExitCode::SUCCESS);
             }
             replaced = Some(projector.into_store().path().to_owned());
-            eprintln!("Modelos de leitura reconstruídos: passando à nova geração");
+            super::say!("Modelos de leitura reconstruídos: passando à nova geração");
         }
     })
 }
@@ -230,7 +230,7 @@ pub fn rebuild(args: RebuildArgs) -> anyhow::Result<ExitCode> {
             let published = decisions.last_position().await?.0;
             let computed = projector.checkpoint().decisions;
             if published > 0 && published < computed {
-                eprintln!(
+                super::say!(
                     "Aviso: o stream de decisões tem {published} decisões e a reconstrução calculou \
                      {computed}; o projetor em execução publicará as que faltam"
                 );
@@ -238,7 +238,7 @@ pub fn rebuild(args: RebuildArgs) -> anyhow::Result<ExitCode> {
             report(&projector, args.json)?;
             drop(projector);
             store::set_current(&args.estado, &generation)?;
-            eprintln!("Geração {generation} em uso");
+            super::say!("Geração {generation} em uso");
             // On NATS a running projector switches and removes the old generation itself; on the embedded
             // log none can be running (it would hold the log).
             if let Some(previous) = previous.filter(|_| embedded) {
