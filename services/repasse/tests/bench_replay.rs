@@ -32,6 +32,9 @@ fn each_stand_in_integrator_receives_every_decision_of_the_load_once() {
         let report = bench_replay(integrador);
         assert!(report["facts"].as_u64().unwrap() > 0, "{report}");
         assert!(report["replay_facts_per_s"].as_u64().unwrap() > 0);
+        let floor = &report["close_floor"];
+        assert_eq!(floor["integrator"], integrador);
+        assert_eq!(floor["chain"]["delivered_ms"].as_array().unwrap().len(), 5);
         let latency = &report["latency"];
         assert_eq!(latency["integrator"], integrador);
         let published = latency["decisions_published"].as_u64().unwrap();

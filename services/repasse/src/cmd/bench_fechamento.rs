@@ -50,7 +50,7 @@ pub struct Args {
 }
 
 #[derive(Debug, Serialize)]
-struct Report {
+pub(super) struct Report {
     integrator: Integrador,
     /// Statements and the seal, per close.
     messages: usize,
@@ -106,7 +106,7 @@ pub fn run(args: Args) -> anyhow::Result<std::process::ExitCode> {
     Ok(std::process::ExitCode::SUCCESS)
 }
 
-async fn measure(args: &Args, url: &str) -> anyhow::Result<Report> {
+pub(super) async fn measure(args: &Args, url: &str) -> anyhow::Result<Report> {
     let client = async_nats::connect(url)
         .await
         .map_err(|e| anyhow::anyhow!("conexão com o servidor NATS {url}: {e}"))?;

@@ -3,7 +3,9 @@
 //! Ledger), the peak RSS, and, under a steady load of facts published at a fixed rate, the latency from a
 //! fact's publish to its being folded and to each decision it causes reaching an integrator: a durable
 //! consumer of the decision stream, as integrators run (`--integrador consumidor`), or a core subscription
-//! of the decision subjects, which sees a decision before it is stored (`nucleo`).
+//! of the decision subjects, which sees a decision before it is stored (`nucleo`). Last, on the same server,
+//! what the server alone takes to hand a national close to the same integrator (`bench fechamento`): the
+//! floor under the close's latency.
 
 // Timings and ratios are measurements, not money: floats are right here.
 #![allow(clippy::float_arithmetic)]
@@ -72,7 +74,13 @@ struct Report {
     /// Peak RSS of the process that replayed (raw read + replay).
     peak_rss_mib_replay: u64,
     latency: Latency,
+    /// What the server alone takes to store a national close and hand it to the same kind of integrator,
+    /// in the same run (`bench fechamento`): the floor under the latency of the close above.
+    close_floor: super::bench_fechamento::Report,
 }
+
+/// Closes published by the floor measurement after the latency phase.
+const CLOSE_FLOOR_ROUNDS: u32 = 5;
 
 #[derive(Debug, Serialize, serde::Deserialize)]
 struct Latency {
@@ -209,6 +217,17 @@ async fn measure(args: &Args, url: &str) -> anyhow::Result<Report> {
         .await?;
     anyhow::ensure!(output.status.success(), "a fase de latência falhou");
     let latency: Latency = serde_json::from_slice(&output.stdout)?;
+    eprintln!("Piso do servidor para um fechamento (`bench fechamento`)…");
+    let close_floor = super::bench_fechamento::measure(
+        &super::bench_fechamento::Args {
+            nats_url: Some(url.to_owned()),
+            rodadas: CLOSE_FLOOR_ROUNDS,
+            municipios: 0,
+            integrador: args.integrador,
+        },
+        url,
+    )
+    .await?;
     Ok(Report {
         facts: end.0,
         stream_bytes: bytes,
@@ -218,6 +237,7 @@ async fn measure(args: &Args, url: &str) -> anyhow::Result<Report> {
         replay_seconds: (replay_seconds * 10.0).round() / 10.0,
         peak_rss_mib_replay: rss_after_replay,
         latency,
+        close_floor,
     })
 }
 
