@@ -11,7 +11,7 @@ use futures::TryStreamExt;
 
 use crate::nats::{NatsConfig, NatsLog};
 use crate::sled_log::SledLog;
-use crate::testing::NatsServer;
+use crate::testing::given_or_started;
 use crate::{Error, EventLog, MAX_READ_BATCH, NewRecord, Position, Result, SystemClock};
 
 /// Records per `append_batch` call on the embedded log (what ingest uses).
@@ -77,16 +77,7 @@ pub async fn run_log_bench(
     let records: Vec<NewRecord> = (0..config.events).map(&make_record).collect();
     let payload_bytes_avg =
         records.iter().map(|r| r.payload.len() as u64).sum::<u64>() / config.events.max(1);
-    let _server;
-    let url = match &config.nats_url {
-        Some(url) => url.clone(),
-        None => {
-            let server = NatsServer::start().map_err(nats_error)?;
-            let url = server.url();
-            _server = server;
-            url
-        }
-    };
+    let (_server, url) = given_or_started(config.nats_url.as_deref()).map_err(nats_error)?;
     let client = async_nats::connect(&url).await.map_err(nats_error)?;
     let (raw_publish, raw_read) = raw(&client, &records, config.max_in_flight).await?;
     let (append, read) = project(&client, records.clone(), config.max_in_flight).await?;

@@ -20,6 +20,19 @@ fn io_error(message: String) -> std::io::Error {
     std::io::Error::other(message)
 }
 
+/// The server a benchmark measures: `url` when one is given, else a server started for the run, stopped
+/// when the returned guard drops.
+pub fn given_or_started(url: Option<&str>) -> std::io::Result<(Option<NatsServer>, String)> {
+    match url {
+        Some(url) => Ok((None, url.to_owned())),
+        None => {
+            let server = NatsServer::start()?;
+            let url = server.url();
+            Ok((Some(server), url))
+        }
+    }
+}
+
 impl NatsServer {
     /// Starts a server with JetStream enabled on a free port of 127.0.0.1.
     pub fn start() -> std::io::Result<NatsServer> {

@@ -13,7 +13,7 @@
 use std::time::{Duration, Instant};
 
 use repasse_eventlog::nats::{NatsConfig, NatsLog};
-use repasse_eventlog::testing::NatsServer;
+use repasse_eventlog::testing::given_or_started;
 use repasse_eventlog::{EventLog, NewRecord};
 use repasse_projector::step::decision_record;
 use repasse_proto::decision::{Decision, ParcelaSealed, PlanoTotals, StatementIssued};
@@ -91,16 +91,7 @@ impl Variant {
 
 pub fn run(args: Args) -> anyhow::Result<std::process::ExitCode> {
     anyhow::ensure!(args.rodadas > 0, "--rodadas: ao menos um fechamento");
-    let _server;
-    let url = match &args.nats_url {
-        Some(url) => url.clone(),
-        None => {
-            let server = NatsServer::start()?;
-            let url = server.url();
-            _server = server;
-            url
-        }
-    };
+    let (_server, url) = given_or_started(args.nats_url.as_deref())?;
     let report = super::source::runtime()?.block_on(measure(&args, &url))?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(std::process::ExitCode::SUCCESS)
@@ -133,8 +124,10 @@ pub(super) async fn measure(args: &Args, url: &str) -> anyhow::Result<Report> {
         bare: Variant::default(),
     };
     eprintln!(
-        "Fechamento de {} mensagens no servidor {url}, {} rodadas…",
-        report.messages, args.rodadas
+        "Fechamento de {} mensagens no servidor {url}, {} rodada{}…",
+        report.messages,
+        args.rodadas,
+        if args.rodadas == 1 { "" } else { "s" }
     );
     let measured = async {
         for round in 0..args.rodadas {

@@ -133,16 +133,7 @@ pub fn run(args: Args) -> anyhow::Result<std::process::ExitCode> {
         println!("{}", serde_json::to_string(&latency)?);
         return Ok(std::process::ExitCode::SUCCESS);
     }
-    let _server;
-    let url = match &args.nats_url {
-        Some(url) => url.clone(),
-        None => {
-            let server = repasse_eventlog::testing::NatsServer::start()?;
-            let url = server.url();
-            _server = server;
-            url
-        }
-    };
+    let (_server, url) = repasse_eventlog::testing::given_or_started(args.nats_url.as_deref())?;
     // Loading runs in a child process, so that this one's peak RSS is the replay's alone.
     let facts_now = super::source::runtime()?.block_on(async {
         let log = NatsLog::connect(&url, NatsConfig::facts()).await?;
