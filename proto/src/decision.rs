@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::envelope::About;
-use crate::{Competencia, Ibge, Ine, Money, Parcela, Plano};
+use crate::{Competencia, CredentialType, Ibge, Ine, Money, Parcela, Plano};
 
 /// Defines the `Decision` enum over its payload structs, like `facts!` does for facts.
 macro_rules! decisions {
@@ -58,6 +58,7 @@ decisions! {
     SuspensionChanged(SuspensionDecision) => "suspension_changed", tipo "suspensao", v 1;
     SuspensionLifted(SuspensionDecision) => "suspension_lifted", tipo "suspensao", v 1;
     CredentialRevoked(CredentialRevoked) => "credential_revoked", tipo "revogacao", v 1;
+    CredentialingRecommended(CredentialingRecommended) => "credentialing_recommended", tipo "credenciamento", v 1;
     StatementIssued(StatementIssued) => "statement_issued", tipo "demonstrativo", v 1;
     ParcelaSealed(ParcelaSealed) => "parcela_sealed", tipo "selo", v 1;
 }
@@ -76,6 +77,7 @@ impl Decision {
                 (about.ine, about.ibge, about.competencia) =
                     (Some(d.ine), Some(d.ibge), Some(d.competencia));
             }
+            Decision::CredentialingRecommended(d) => about.ibge = Some(d.ibge),
             Decision::StatementIssued(d) => {
                 (about.ibge, about.parcela) = (Some(d.ibge), Some(d.parcela))
             }
@@ -105,6 +107,26 @@ pub struct CredentialRevoked {
     pub ine: Ine,
     pub ibge: Ibge,
     pub competencia: Competencia,
+    pub reasons: Vec<String>,
+}
+
+/// VAL.TETO on a credentialing request: within or above the population ceiling. A recommendation: the
+/// portaria that follows (a `credentialing` fact) is applied as published, whatever this said.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialingRecommended {
+    pub id: String,
+    pub ibge: Ibge,
+    pub team_type: CredentialType,
+    /// `dentro_do_teto` or `acima_do_teto`.
+    pub recommendation: String,
+    /// The ceiling, where the law sets one for the type (eSF and ACS).
+    pub ceiling: Option<u32>,
+    /// Already credentialed by portarias published before the request.
+    pub credentialed: u32,
+    pub requested: u32,
+    /// How the ceiling was computed, in Portuguese.
+    pub basis: String,
     pub reasons: Vec<String>,
 }
 

@@ -67,6 +67,7 @@ facts! {
     Municipality(Municipality) => "municipality", fonte "ibge", v 2;
     IedStratum(IedStratum) => "ied_stratum", fonte "dou", v 1;
     Credentialing(Credentialing) => "credentialing", fonte "dou", v 1;
+    CredentialingRequest(CredentialingRequest) => "credentialing_request", fonte "egestor", v 1;
     Homologation(Homologation) => "homologation", fonte "dou", v 1;
     HomologationCancelled(HomologationCancelled) => "homologation_cancelled", fonte "dou", v 1;
     ScnesTeam(ScnesTeam) => "scnes_team", fonte "scnes", v 1;
@@ -105,6 +106,7 @@ impl Fact {
             Fact::Credentialing(f) => {
                 (about.ibge, about.parcela) = (Some(f.ibge), Some(f.from_parcela))
             }
+            Fact::CredentialingRequest(f) => about.ibge = Some(f.ibge),
             Fact::Homologation(f) => {
                 (about.ibge, about.ine, about.parcela) =
                     (Some(f.ibge), Some(f.ine), Some(f.from_parcela));
@@ -223,6 +225,19 @@ pub struct Credentialing {
     pub quantity: u32,
     pub from_parcela: Parcela,
     pub portaria: String,
+}
+
+/// A municipality's request for credentialing (`quantity` more teams or ACS vacancies), before any
+/// portaria: checked against the population ceiling (VAL.TETO), whose outcome is a recommendation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialingRequest {
+    /// The request's own number (e-Gestor or SEI), its key: the first fact with an id is the request.
+    pub id: String,
+    pub ibge: Ibge,
+    pub team_type: CredentialType,
+    pub quantity: u32,
+    pub requested_on: Date,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

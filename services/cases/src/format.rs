@@ -47,6 +47,10 @@ pub struct Expect {
     #[serde(default)]
     pub recomposition: Vec<RecompositionExpect>,
     #[serde(default)]
+    pub credentialing_requests: Vec<CredentialingRequestExpect>,
+    #[serde(default)]
+    pub reconciliation: Vec<Value>,
+    #[serde(default)]
     pub retro: Vec<Value>,
     #[serde(default)]
     pub aae: Vec<Value>,
@@ -125,6 +129,24 @@ pub struct RecompositionExpect {
     pub monthly_value: Option<Money>,
     pub compensation: Option<Money>,
     pub parcelas: Option<Vec<RecompositionParcelaExpect>>,
+}
+
+/// VAL.TETO's recommendation for a credentialing request.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialingRequestExpect {
+    pub id: String,
+    pub recommendation: Option<CeilingRecommendation>,
+    pub ceiling: Option<u32>,
+    pub credentialed: Option<u32>,
+    pub requested: Option<u32>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CeilingRecommendation {
+    DentroDoTeto,
+    AcimaDoTeto,
 }
 
 #[derive(Debug, Deserialize)]

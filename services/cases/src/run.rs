@@ -116,7 +116,9 @@ impl Checker<'_> {
         self.statements(expect);
         self.decisions(expect);
         self.recomposition(expect);
+        self.credentialing_requests(expect);
         for (key, items) in [
+            ("reconciliation", &expect.reconciliation),
             ("retro", &expect.retro),
             ("aae", &expect.aae),
             ("aperf", &expect.aperf),
@@ -125,7 +127,7 @@ impl Checker<'_> {
                 self.checks += 1;
                 self.mismatches.push(Mismatch {
                     path: format!("expect.{key}"),
-                    context: "regras de RULES.md §7–9".to_owned(),
+                    context: "conciliação e regras de RULES.md §7–9".to_owned(),
                     expected: format!("{} expectativa(s)", items.len()),
                     actual: "ainda não implementado neste razão".to_owned(),
                 });
@@ -301,6 +303,45 @@ impl Checker<'_> {
                         .join("; "),
                 });
             }
+        }
+    }
+
+    fn credentialing_requests(&mut self, expect: &Expect) {
+        use crate::format::CeilingRecommendation;
+        use repasse_rules::law::teto::Recommendation;
+        for (i, e) in expect.credentialing_requests.iter().enumerate() {
+            let context = format!("pedido de credenciamento {}", e.id);
+            let got = self
+                .ledger
+                .credentialing_requests()
+                .find(|a| a.request.id == e.id);
+            let path = |field: &str| format!("expect.credentialing_requests[{i}].{field}");
+            if got.is_none() {
+                self.checks += 1;
+                self.mismatches.push(Mismatch {
+                    path: format!("expect.credentialing_requests[{i}]"),
+                    context,
+                    expected: "um pedido avaliado".to_owned(),
+                    actual: "(ausente)".to_owned(),
+                });
+                continue;
+            }
+            let recommendation = got.map(|a| match a.recommendation {
+                Recommendation::DentroDoTeto => CeilingRecommendation::DentroDoTeto,
+                Recommendation::AcimaDoTeto => CeilingRecommendation::AcimaDoTeto,
+            });
+            self.compare(
+                path("recommendation"),
+                &context,
+                e.recommendation,
+                recommendation,
+            );
+            let ceiling = got.and_then(|a| a.ceiling.as_ref().map(|c| c.value));
+            self.compare(path("ceiling"), &context, e.ceiling, ceiling);
+            let credentialed = got.map(|a| a.credentialed);
+            self.compare(path("credentialed"), &context, e.credentialed, credentialed);
+            let requested = got.map(|a| a.request.quantity);
+            self.compare(path("requested"), &context, e.requested, requested);
         }
     }
 

@@ -344,6 +344,12 @@ pub fn decide(
                 seal,
             }));
         }
+        Fact::CredentialingRequest(f) => {
+            // VAL.TETO's recommendation, published once: at the request's first fact.
+            let assessment = ledger.credentialing_request_at(&f.id, position)?;
+            step.decisions = vec![envelope(assessment.decision(), position, recorded_at)];
+            step.records = step.decisions.iter().map(decision_record).collect();
+        }
         _ => return None,
     }
     Some(step)

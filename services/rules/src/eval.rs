@@ -300,7 +300,8 @@ impl Reach {
             // Read only by the payment and recomposition queries, never by the evaluation.
             Fact::HistoricalTransfer(_)
             | Fact::AdjustmentAuthorized(_)
-            | Fact::ParcelaClosed(_) => Reach::Nothing,
+            | Fact::ParcelaClosed(_)
+            | Fact::CredentialingRequest(_) => Reach::Nothing,
             f if crate::ledger::kept_not_folded(f) => Reach::Nothing,
             _ => Reach::Everything,
         }
@@ -894,9 +895,12 @@ fn absences(
     let categories = &ctx.settings.categories;
     let a1 = minimum.minus(record.present_categories(categories));
     let prior = active_record(state, ine.get(), c.pred());
+    // RULES.md §3: a competência without an active record, after the team's first one, has every category
+    // of the minimum team absent; months before the first one are never counted.
     let a_prior = match prior {
-        Some(r) if c.pred() >= first => minimum.minus(r.present_categories(categories)),
-        _ => Categories::default(),
+        _ if c.pred() < first => Categories::default(),
+        Some(r) => minimum.minus(r.present_categories(categories)),
+        None => minimum,
     };
     let a2 = a1.intersect(a_prior);
     let pos = || {

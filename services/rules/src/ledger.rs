@@ -7,8 +7,8 @@ use std::sync::{Arc, OnceLock};
 use repasse_proto::QualityComponent;
 
 use repasse_proto::fact::{
-    Classification, ClassificationTarget, Credentialing, Fact, Municipality, ScnesTeam,
-    SisabProduction, SisabStatus,
+    Classification, ClassificationTarget, Credentialing, CredentialingRequest, Fact, Municipality,
+    ScnesTeam, SisabProduction, SisabStatus,
 };
 use repasse_proto::{
     Competencia, CredentialType, Estrato, Ibge, Ine, Money, Parcela, Plano, TeamType,
@@ -119,7 +119,21 @@ pub(crate) struct State {
     pub historical: BTreeMap<(Ibge, Plano, Parcela), (Money, Vec<Position>)>,
     pub adjustments: BTreeMap<(Ibge, Parcela, Plano), (Money, Vec<Position>)>,
     pub parcelas_closed: BTreeMap<Parcela, Position>,
+    /// VAL.TETO assessments of credentialing requests, by request id.
+    pub credentialing_requests: BTreeMap<String, CredentialingAssessment>,
     pub rejections: Vec<Rejection>,
+}
+
+/// A credentialing request and what VAL.TETO recommends for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CredentialingAssessment {
+    pub request: CredentialingRequest,
+    pub position: Position,
+    pub recommendation: crate::law::teto::Recommendation,
+    /// `None` where the law sets no ceiling for the type.
+    pub ceiling: Option<crate::law::teto::Ceiling>,
+    /// Quantity credentialed by the portarias published before the request.
+    pub credentialed: u32,
 }
 
 /// The folded state of the fact stream and the decisions computed from it.
@@ -160,7 +174,7 @@ impl Ledger {
         self.last_position
     }
 
-    /// Facts refused by a rule (VAL.TETO, malformed parameter tables), in order.
+    /// Facts refused by a rule (a request the ledger cannot assess, malformed parameter tables), in order.
     pub fn rejections(&self) -> &[Rejection] {
         &self.state.rejections
     }
@@ -207,6 +221,7 @@ impl Ledger {
                 (f.from_parcela, f.stratum, position),
             ),
             Fact::Credentialing(f) => self.apply_credentialing(f, position),
+            Fact::CredentialingRequest(f) => self.apply_credentialing_request(f, position),
             Fact::Homologation(f) => {
                 let entry = HomologationEntry {
                     ibge: f.ibge,
@@ -285,36 +300,100 @@ impl Ledger {
         }
     }
 
-    /// VAL.TETO: a credenciamento that takes the municipality above its ceiling is refused.
+    /// A credenciamento portaria applies as published (RULES.md §2: never trimmed by VAL.TETO).
     fn apply_credentialing(&mut self, f: &Credentialing, position: Position) {
+        sorted_insert(
+            self.state
+                .credentials
+                .entry((f.ibge, f.team_type))
+                .or_default(),
+            (f.from_parcela, f.quantity, position),
+        );
+    }
+
+    /// VAL.TETO on a credentialing request, assessed with what the ledger knows at the request: the
+    /// municipality's population, the portarias published before it, the divisors in force at its month.
+    /// The first fact with an id is the request; a repeated id changes nothing.
+    fn apply_credentialing_request(&mut self, f: &CredentialingRequest, position: Position) {
         let s = &mut self.state;
-        let so_far: u32 = s
+        if s.credentialing_requests.contains_key(&f.id) {
+            return;
+        }
+        let Some((municipality, _)) = s.municipalities.get(&f.ibge) else {
+            s.rejections.push(Rejection {
+                position,
+                rule: catalog::VAL_TETO.id,
+                message: format!(
+                    "pedido de credenciamento {}: município {} desconhecido (fato municipality ausente)",
+                    f.id, f.ibge
+                ),
+            });
+            return;
+        };
+        let at = Parcela::new(
+            u16::try_from(f.requested_on.year()).unwrap_or(u16::MAX),
+            f.requested_on.month(),
+        )
+        .expect("a date's month is a valid period");
+        let divisor = |key: &str| {
+            self.params
+                .money(params::TETO, key, at)
+                .map(|u| u.value.amount())
+        };
+        let divisors = match (
+            divisor("eSF"),
+            divisor("ACS.urbano"),
+            divisor("ACS.rural_norte"),
+        ) {
+            (Some(esf), Some(acs_urban), Some(acs_rural_north)) => crate::law::teto::Divisors {
+                esf,
+                acs_urban,
+                acs_rural_north,
+            },
+            _ => {
+                s.rejections.push(Rejection {
+                    position,
+                    rule: catalog::VAL_TETO.id,
+                    message: format!(
+                        "pedido de credenciamento {}: tabela VAL.TETO sem divisores em {at}",
+                        f.id
+                    ),
+                });
+                return;
+            }
+        };
+        let credentialed: u32 = s
             .credentials
             .get(&(f.ibge, f.team_type))
             .map_or(0, |v| v.iter().map(|e| e.1).sum());
-        let municipality = s.municipalities.get(&f.ibge).map(|m| &m.0);
-        if let Some((ceiling, basis)) = teto(&self.params, municipality, f)
-            && so_far + f.quantity > ceiling
-        {
-            let message = format!(
-                "credenciamento de {} {} para {} recusado: total {} acima do teto de {ceiling} ({basis})",
-                f.quantity,
-                f.team_type,
-                f.ibge,
-                so_far + f.quantity
-            );
-            let rule = catalog::VAL_TETO.id;
-            s.rejections.push(Rejection {
-                position,
-                rule,
-                message,
-            });
-            return;
-        }
-        sorted_insert(
-            s.credentials.entry((f.ibge, f.team_type)).or_default(),
-            (f.from_parcela, f.quantity, position),
-        );
+        let ceiling = crate::law::teto::ceiling(&divisors, municipality, f.team_type);
+        let recommendation =
+            crate::law::teto::recommend(ceiling.as_ref(), credentialed, f.quantity);
+        let assessment = CredentialingAssessment {
+            request: f.clone(),
+            position,
+            recommendation,
+            ceiling,
+            credentialed,
+        };
+        s.credentialing_requests.insert(f.id.clone(), assessment);
+    }
+
+    /// Every credentialing request assessed (VAL.TETO), by id.
+    pub fn credentialing_requests(&self) -> impl Iterator<Item = &CredentialingAssessment> {
+        self.state.credentialing_requests.values()
+    }
+
+    /// The assessment of the request `id`, if the fact at `position` made it.
+    pub fn credentialing_request_at(
+        &self,
+        id: &str,
+        position: Position,
+    ) -> Option<&CredentialingAssessment> {
+        self.state
+            .credentialing_requests
+            .get(id)
+            .filter(|a| a.position == position)
     }
 
     /// Computes the evaluations and the national recomposition series now, so that the next query after
@@ -470,41 +549,31 @@ impl Ledger {
     }
 }
 
-/// VAL.TETO [interp]: ceilings round up; eSF = population ÷ 2,000; ACS = urban ÷ 400 (+ rural ÷ 280 in the
-/// North, MA and MT; without the urban/rural split the whole population is taken as urban).
-fn teto(params: &Params, m: Option<&Municipality>, f: &Credentialing) -> Option<(u32, String)> {
-    let m = m?;
-    let divisor = |key: &str| {
-        params
-            .money(params::TETO, key, f.from_parcela)
-            .map(|u| u.value.amount())
-    };
-    let ceil = |population: u32, d: rust_decimal::Decimal| -> u32 {
-        let q = (rust_decimal::Decimal::from(population) / d).ceil();
-        u32::try_from(q).unwrap_or(u32::MAX)
-    };
-    match f.team_type {
-        CredentialType::Team(TeamType::Esf) => {
-            let d = divisor("eSF")?;
-            Some((
-                ceil(m.population, d),
-                format!("população {} ÷ {d}", m.population),
-            ))
-        }
-        CredentialType::Acs => {
-            let urban = m.urban_population.unwrap_or(m.population);
-            let mut total = ceil(urban, divisor("ACS.urbano")?);
-            let north = matches!(m.uf.region(), repasse_proto::Region::Norte)
-                || matches!(m.uf, repasse_proto::Uf::MA | repasse_proto::Uf::MT);
-            if north && let Some(rural) = m.rural_population {
-                total += ceil(rural, divisor("ACS.rural_norte")?);
-            }
-            Some((
-                total,
-                format!("população urbana {urban} ÷ 400, rural ÷ 280 no Norte, MA e MT"),
-            ))
-        }
-        CredentialType::Team(_) => None,
+impl CredentialingAssessment {
+    /// The decision published for integrators (`decisoes.credenciamento.<uf>.<ibge>.todos`).
+    pub fn decision(&self) -> repasse_proto::Decision {
+        use repasse_proto::decision::CredentialingRecommended;
+        let basis = match &self.ceiling {
+            Some(c) => format!(
+                "teto {} ({}); já credenciado {}, pedido {}",
+                c.value, c.basis, self.credentialed, self.request.quantity
+            ),
+            None => format!(
+                "sem teto populacional para {}; já credenciado {}, pedido {}",
+                self.request.team_type, self.credentialed, self.request.quantity
+            ),
+        };
+        repasse_proto::Decision::CredentialingRecommended(CredentialingRecommended {
+            id: self.request.id.clone(),
+            ibge: self.request.ibge,
+            team_type: self.request.team_type,
+            recommendation: self.recommendation.as_str().to_owned(),
+            ceiling: self.ceiling.as_ref().map(|c| c.value),
+            credentialed: self.credentialed,
+            requested: self.request.quantity,
+            basis,
+            reasons: vec![catalog::VAL_TETO.id.to_owned()],
+        })
     }
 }
 

@@ -15,6 +15,7 @@ pub mod category;
 pub mod eval;
 pub mod explain;
 pub mod ied;
+pub mod law;
 pub mod ledger;
 pub mod params;
 pub mod pay;

@@ -100,6 +100,7 @@ pub(crate) fn changes_payment_directly(fact: &Fact) -> bool {
             | Fact::HomologationCancelled(_)
             | Fact::ParcelaClosed(_)
             | Fact::HistoricalTransfer(_)
+            | Fact::CredentialingRequest(_)
     ) && !crate::ledger::kept_not_folded(fact)
 }
 
@@ -214,10 +215,17 @@ impl Ledger {
         let mut push =
             |component: Component, used: Option<ParamUse>, integral: Money, desconto: Money| {
                 let params = used.into_iter().collect();
-                let plano = if component == Component::Acs {
-                    Plano::Acs
+                // The ACS plano carries its agents' suspension (SUSP.100.ACS_SISAB), not the team's.
+                let (plano, suspension_pct, reasons) = if component == Component::Acs {
+                    let withheld = desconto > Money::ZERO;
+                    let reasons = if withheld {
+                        vec![catalog::SUSP_100_ACS_SISAB.id]
+                    } else {
+                        Vec::new()
+                    };
+                    (Plano::Acs, if withheld { 100 } else { 0 }, reasons)
                 } else {
-                    t.plano()
+                    (t.plano(), status.suspension_pct, status.reasons.to_vec())
                 };
                 out.push(Line {
                     ibge: status.ibge,
@@ -228,8 +236,8 @@ impl Ledger {
                     plano,
                     integral: integral.round_centavo(),
                     desconto: desconto.round_centavo(),
-                    suspension_pct: status.suspension_pct,
-                    reasons: status.reasons.to_vec(),
+                    suspension_pct,
+                    reasons,
                     params,
                 });
             };
@@ -347,7 +355,7 @@ impl Ledger {
     }
 
     /// PAG.ACS: per agent up to the credentialed vacancies of the municipality (agents ordered by INE and CPF
-    /// [interp]); agents under SUSP.100.ACS_SISAB, or all under a 100 % team suspension, are withheld.
+    /// [interp]); agents under SUSP.100.ACS_SISAB are withheld, whatever the team's own suspension.
     fn acs_line(
         &self,
         p: Parcela,
@@ -374,11 +382,9 @@ impl Ledger {
             .iter()
             .filter(|a| status.suspended_agents.contains(a))
             .count();
-        let desconto = if status.suspension_pct == 100 {
-            integral
-        } else {
-            value * rust_decimal::Decimal::from(suspended as u64)
-        };
+        // RULES.md §4: the ACS incentive is a plano of its own, withheld only by SUSP.100.ACS_SISAB, never
+        // by the team's percentage.
+        let desconto = value * rust_decimal::Decimal::from(suspended as u64);
         push(Component::Acs, Some(used), integral, desconto);
     }
 
