@@ -231,37 +231,87 @@ impl fmt::Display for Timestamp {
     }
 }
 
+/// Why a text is not an instant, in Portuguese, with the text itself.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "instante inválido \"{input}\": {reason}; esperado AAAA-MM-DD ou AAAA-MM-DDTHH:MM:SS[.fração] seguido de Z ou ±HH:MM (RFC 3339)"
+)]
+pub struct TimestampError {
+    pub input: String,
+    pub reason: &'static str,
+}
+
 impl FromStr for Timestamp {
-    type Err = DateError;
-    /// Accepts `AAAA-MM-DD` (midnight UTC) and `AAAA-MM-DDTHH:MM:SS[.mmm]Z`.
-    fn from_str(input: &str) -> Result<Timestamp, DateError> {
-        let error = || DateError {
+    type Err = TimestampError;
+    /// A date alone (`AAAA-MM-DD`, midnight UTC) or an RFC 3339 date-time: `T` (or `t`, or one space)
+    /// between date and time, two-digit fields, an optional fraction of any length (kept to the
+    /// millisecond, the rest dropped), and `Z` or a numeric offset `±HH:MM`, converted to UTC. A leap
+    /// second (`:60`) is refused: the log's clock never writes one.
+    fn from_str(input: &str) -> Result<Timestamp, TimestampError> {
+        let error = |reason| TimestampError {
             input: input.to_owned(),
+            reason,
         };
-        if input.len() == 10 {
-            return input.parse().map(Timestamp::at_midnight);
+        if !input.is_ascii() {
+            return Err(error("caractere fora do ASCII"));
         }
-        let (date, rest) = input.split_at_checked(10).ok_or_else(error)?;
-        let date: Date = date.parse().map_err(|_| error())?;
-        let time = rest
-            .strip_prefix('T')
-            .and_then(|t| t.strip_suffix('Z'))
-            .ok_or_else(error)?;
-        let (hms, millis) = time.split_once('.').unwrap_or((time, "0"));
-        let parts: Vec<i64> = hms
-            .split(':')
-            .map(|p| p.parse::<i64>().map_err(|_| error()))
-            .collect::<Result<_, _>>()?;
-        let millis: i64 = format!("{millis:0<3}")[..3].parse().map_err(|_| error())?;
-        let [h, m, s] = parts[..] else {
-            return Err(error());
+        let bytes = input.as_bytes();
+        if bytes.len() == 10 {
+            let date: Date = input.parse().map_err(|_| error("data inexistente"))?;
+            return Ok(Timestamp::at_midnight(date));
+        }
+        if bytes.len() < 20 {
+            return Err(error("curto demais"));
+        }
+        let date: Date = input[..10].parse().map_err(|_| error("data inexistente"))?;
+        if !matches!(bytes[10], b'T' | b't' | b' ') {
+            return Err(error("falta o T entre data e hora"));
+        }
+        let two = |at: usize| -> Option<i64> {
+            let (h, l) = (bytes.get(at)?, bytes.get(at + 1)?);
+            (h.is_ascii_digit() && l.is_ascii_digit())
+                .then(|| i64::from((h - b'0') * 10 + (l - b'0')))
         };
-        if h > 23 || m > 59 || s > 59 {
-            return Err(error());
+        let (Some(h), Some(m), Some(sec)) = (two(11), two(14), two(17)) else {
+            return Err(error("hora, minuto e segundo têm dois dígitos cada"));
+        };
+        if bytes[13] != b':' || bytes[16] != b':' {
+            return Err(error("hora, minuto e segundo separados por :"));
         }
-        Ok(Timestamp(
-            Timestamp::at_midnight(date).0 + ((h * 60 + m) * 60 + s) * 1000 + millis,
-        ))
+        if h > 23 || m > 59 || sec > 59 {
+            return Err(error("hora até 23, minuto e segundo até 59"));
+        }
+        let mut at = 19;
+        let mut millis = 0;
+        if bytes[at] == b'.' {
+            let digits = bytes[at + 1..]
+                .iter()
+                .take_while(|b| b.is_ascii_digit())
+                .count();
+            if digits == 0 {
+                return Err(error("fração sem dígitos"));
+            }
+            for (k, d) in bytes[at + 1..at + 1 + digits.min(3)].iter().enumerate() {
+                millis += i64::from(d - b'0') * [100, 10, 1][k];
+            }
+            at += 1 + digits;
+        }
+        let offset_minutes = match &bytes[at..] {
+            [b'Z' | b'z'] => 0,
+            [sign @ (b'+' | b'-'), _, _, b':', _, _] => {
+                let (Some(oh), Some(om)) = (two(at + 1), two(at + 4)) else {
+                    return Err(error("deslocamento ±HH:MM com dígitos"));
+                };
+                if oh > 23 || om > 59 {
+                    return Err(error("deslocamento até 23:59"));
+                }
+                let minutes = oh * 60 + om;
+                if *sign == b'-' { -minutes } else { minutes }
+            }
+            _ => return Err(error("falta o fuso: Z ou ±HH:MM no fim")),
+        };
+        let local = Timestamp::at_midnight(date).0 + ((h * 60 + m) * 60 + sec) * 1000 + millis;
+        Ok(Timestamp(local - offset_minutes * 60_000))
     }
 }
 
@@ -335,6 +385,43 @@ mod tests {
                 .to_string(),
             "2024-11-30"
         );
+    }
+
+    #[test]
+    fn timestamps_with_an_offset_are_taken_to_utc() {
+        let brasilia: Timestamp = "2025-06-10T09:34:56-03:00".parse().unwrap();
+        assert_eq!(brasilia.to_string(), "2025-06-10T12:34:56.000Z");
+        let east: Timestamp = "2025-06-10T00:30:00.5+05:30".parse().unwrap();
+        assert_eq!(east.to_string(), "2025-06-09T19:00:00.500Z");
+        let lower: Timestamp = "2025-06-10t12:34:56.123456789z".parse().unwrap();
+        assert_eq!(lower.to_string(), "2025-06-10T12:34:56.123Z");
+    }
+
+    #[test]
+    fn malformed_instants_are_refused_naming_the_text_never_panicking() {
+        for bad in [
+            "2025-06-10T-1:00:00Z",
+            "2025-06-10T+1:00:00Z",
+            "2025-06-10T1:2:3Z",
+            "2025-06-10T12:34:56.12éZ",
+            "2025-06-10T12:34:56.1€Z",
+            "2025-06-10T12:34:56.-5Z",
+            "2025-06-10T12:34:56.Z",
+            "2025-06-10T12:34:56",
+            "2025-06-10T12:34:56+3:00",
+            "2025-06-10T12:34:56-03:60",
+            "2025-06-10T24:00:00Z",
+            "2025-06-10T12:34:60Z",
+            "2025-02-30T12:34:56Z",
+            "2025-06-10X12:34:56Z",
+            "2025-06-10T12:34:56ZZ",
+            "é",
+            "",
+        ] {
+            let error = bad.parse::<Timestamp>().expect_err(bad);
+            assert_eq!(error.input, bad);
+            assert!(error.to_string().contains("RFC 3339"), "{error}");
+        }
     }
 
     #[test]

@@ -19,7 +19,7 @@ pub mod subject;
 pub mod team;
 pub mod uf;
 
-pub use date::{Date, DateError, Timestamp};
+pub use date::{Date, DateError, Timestamp, TimestampError};
 pub use decision::Decision;
 pub use envelope::{About, Envelope, EventId, SourceRef};
 pub use fact::Fact;

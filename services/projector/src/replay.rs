@@ -17,7 +17,8 @@ pub enum AsOf {
 
 impl std::str::FromStr for AsOf {
     type Err = String;
-    /// `2025-06-30`, `2025-06-30T12:00:00Z` or a position (digits only).
+    /// `2025-06-30` (its end), an RFC 3339 instant such as `2025-06-30T09:00:00-03:00`, or a position
+    /// (digits only).
     fn from_str(text: &str) -> Result<AsOf, String> {
         if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
             return text
@@ -26,8 +27,14 @@ impl std::str::FromStr for AsOf {
                 .map_err(|e| format!("posição \"{text}\": {e}"));
         }
         text.parse::<Timestamp>()
-            .map(|t| if text.len() == 10 { AsOf::Instant(Timestamp(t.0 + 86_399_999)) } else { AsOf::Instant(t) })
-            .map_err(|_| format!("--as-of \"{text}\": esperada uma data AAAA-MM-DD, um instante AAAA-MM-DDTHH:MM:SSZ ou uma posição"))
+            .map(|t| {
+                if text.len() == 10 {
+                    AsOf::Instant(Timestamp(t.0 + 86_399_999))
+                } else {
+                    AsOf::Instant(t)
+                }
+            })
+            .map_err(|e| format!("--as-of: {e}; ou uma posição do log (só dígitos)"))
     }
 }
 
