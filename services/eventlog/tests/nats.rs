@@ -144,3 +144,57 @@ async fn a_chain_broken_mid_batch_is_a_conflict_and_stores_nothing_after_the_bre
     expected.extend((1..300).map(|i| format!("a-{i}")));
     assert_eq!(ids(&log).await, expected);
 }
+
+#[tokio::test]
+async fn a_stream_an_operator_configured_keeps_its_limits_and_replicas_when_opened() {
+    use async_nats::jetstream::{self, stream};
+    let server = NatsServer::start().unwrap();
+    let client = async_nats::connect(server.url()).await.unwrap();
+    let js = jetstream::new(client.clone());
+    let operator = stream::Config {
+        name: NatsConfig::facts().stream,
+        subjects: NatsConfig::facts().subjects,
+        max_age: std::time::Duration::from_secs(400 * 24 * 3600),
+        max_bytes: 1 << 30,
+        description: Some("configurado pelo operador".into()),
+        ..Default::default()
+    };
+    js.create_stream(operator.clone()).await.unwrap();
+    let log = NatsLog::open(client.clone(), NatsConfig::facts())
+        .await
+        .unwrap();
+    log.append(record(1), None).await.unwrap();
+    let kept = js
+        .get_stream(&operator.name)
+        .await
+        .unwrap()
+        .info()
+        .await
+        .unwrap()
+        .config
+        .clone();
+    assert_eq!(kept.max_age, operator.max_age);
+    assert_eq!(kept.max_bytes, operator.max_bytes);
+    assert_eq!(kept.description, operator.description);
+    assert_eq!(kept.num_replicas, 1);
+}
+
+#[tokio::test]
+async fn a_missing_stream_is_created_with_the_configured_replicas() {
+    let server = NatsServer::start().unwrap();
+    // One server cannot hold three replicas: the server's refusal shows the count was asked for.
+    let three = NatsConfig {
+        replicas: 3,
+        ..NatsConfig::facts()
+    };
+    let error = NatsLog::connect(&server.url(), three)
+        .await
+        .err()
+        .expect("a single server refuses three replicas");
+    let message = error.to_string();
+    assert!(message.contains("REPASSE_FATOS"), "{message}");
+    let one = NatsLog::connect(&server.url(), NatsConfig::facts())
+        .await
+        .unwrap();
+    assert_eq!(one.last_position().await.unwrap(), Position(0));
+}

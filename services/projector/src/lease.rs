@@ -38,12 +38,21 @@ impl Drop for Lease {
     }
 }
 
-async fn bucket(client: &async_nats::Client, ttl: Duration) -> Result<kv::Store, Error> {
+/// The lease's bucket: the existing one as its operator configured it, else created with `replicas`.
+async fn bucket(
+    client: &async_nats::Client,
+    ttl: Duration,
+    replicas: usize,
+) -> Result<kv::Store, Error> {
     let js = jetstream::new(client.clone());
+    if let Ok(store) = js.get_key_value(BUCKET).await {
+        return Ok(store);
+    }
     js.create_key_value(kv::Config {
         bucket: BUCKET.to_owned(),
         history: 1,
         max_age: ttl,
+        num_replicas: replicas.max(1),
         ..Default::default()
     })
     .await
@@ -55,8 +64,9 @@ pub async fn acquire(
     client: &async_nats::Client,
     holder: &str,
     ttl: Duration,
+    replicas: usize,
 ) -> Result<Lease, Error> {
-    let store = bucket(client, ttl).await?;
+    let store = bucket(client, ttl, replicas).await?;
     let mut waited = false;
     let revision = loop {
         match store.create(KEY, holder.to_owned().into()).await {

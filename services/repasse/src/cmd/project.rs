@@ -83,7 +83,9 @@ pub async fn run_projector(
         .unwrap_or_else(|| format!("projetor-{}", std::process::id()));
     let lease = match &logs {
         Logs::Nats { client, .. } if !args.sem_publicar => {
-            Some(lease::acquire(client, &holder, Duration::from_secs(args.concessao.max(1))).await?)
+            let ttl = Duration::from_secs(args.concessao.max(1));
+            let replicas = usize::from(args.source.nats_replicas);
+            Some(lease::acquire(client, &holder, ttl, replicas).await?)
         }
         _ => None,
     };

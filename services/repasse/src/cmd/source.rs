@@ -17,6 +17,10 @@ pub struct Source {
     /// Servidor NATS JetStream (streams REPASSE_FATOS e REPASSE_DECISOES).
     #[arg(long, env = "REPASSE_NATS")]
     pub nats: Option<String>,
+    /// Réplicas dos streams e do balde da concessão quando o repasse os cria (3 no cluster de produção);
+    /// um stream existente nunca perde réplicas.
+    #[arg(long, env = "REPASSE_NATS_REPLICAS", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=5))]
+    pub nats_replicas: u8,
 }
 
 // One value per command run: the size difference between the variants does not matter.
@@ -52,8 +56,17 @@ impl Source {
                 let client = async_nats::connect(url.as_str())
                     .await
                     .map_err(|e| anyhow::anyhow!("conexão com o NATS em {url}: {e}"))?;
-                let facts = NatsLog::open(client.clone(), NatsConfig::facts()).await?;
-                let decisions = NatsLog::open(client.clone(), NatsConfig::decisions()).await?;
+                let replicas = usize::from(self.nats_replicas);
+                let facts = NatsConfig {
+                    replicas,
+                    ..NatsConfig::facts()
+                };
+                let decisions = NatsConfig {
+                    replicas,
+                    ..NatsConfig::decisions()
+                };
+                let facts = NatsLog::open(client.clone(), facts).await?;
+                let decisions = NatsLog::open(client.clone(), decisions).await?;
                 Ok(Logs::Nats {
                     client,
                     facts,
