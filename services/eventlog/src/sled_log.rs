@@ -1,8 +1,8 @@
 //! The embedded log on sled: one machine, and offline audit with no server.
 //!
-//! Layout per stream: tree `<stream>.records` holds *pages* (first position, big-endian → up to
-//! `PAGE_RECORDS` consecutive records, each with its BLAKE3 checksum), and tree `<stream>.ids` holds each
-//! page's ids. sled pays ~7 µs per insert, so one entry per page instead of two per record makes bulk loads
+//! Layout per stream: tree `<stream>.pages` holds *pages* (first position, big-endian → up to
+//! `PAGE_RECORDS` consecutive records, each with its BLAKE3 checksum), and tree `<stream>.page_ids` holds
+//! each page's ids. sled pays ~7 µs per insert, so one entry per page instead of two per record makes bulk loads
 //! an order of magnitude faster; the id → position index lives in memory (a 64-bit hash of the id, rebuilt
 //! from the id pages on open; a hash hit is confirmed against the stored record).
 //!
@@ -174,6 +174,32 @@ impl SledLog {
                 path: path.display().to_string(),
                 detail: format!("sled não abriu o banco: {e}"),
             })?;
+        SledLog::open_in(&db, path, stream, clock)
+    }
+
+    /// Opens the stream `stream` of an embedded log that must already exist in `path`: for every command
+    /// that only reads a log, so that a mistyped path is an error naming it, never a new empty log.
+    pub fn open_existing(path: &Path, stream: &str, clock: Arc<dyn Clock>) -> Result<SledLog> {
+        let missing = || Error::Missing {
+            path: path.display().to_string(),
+            stream: stream.to_owned(),
+        };
+        // sled keeps its database in the file `db`; checked before opening, which would create it.
+        if !path.join("db").is_file() {
+            return Err(missing());
+        }
+        let db = sled::Config::new()
+            .path(path)
+            .cache_capacity(CACHE_BYTES)
+            .open()
+            .map_err(|e| Error::Corrupt {
+                path: path.display().to_string(),
+                detail: format!("sled não abriu o banco: {e}"),
+            })?;
+        let pages = format!("{stream}.pages");
+        if !db.tree_names().iter().any(|name| name == pages.as_bytes()) {
+            return Err(missing());
+        }
         SledLog::open_in(&db, path, stream, clock)
     }
 

@@ -157,3 +157,42 @@ fn replay_recomputes_a_parcela_from_the_log_alone_and_as_of_an_earlier_position(
     );
     assert!(String::from_utf8_lossy(&explain.stdout).contains("Regras verificadas"));
 }
+
+#[test]
+fn every_command_that_reads_a_log_refuses_a_missing_one_naming_it_and_creates_nothing() {
+    let scratch = tempfile::tempdir().unwrap();
+    let missing = scratch.path().join("nao-existe");
+    let path = missing.to_str().unwrap();
+    // An existing directory that holds no log is refused too.
+    let empty = scratch.path().join("vazio");
+    std::fs::create_dir(&empty).unwrap();
+    for dir in [path, empty.to_str().unwrap()] {
+        let estado = scratch.path().join("estado");
+        let estado = estado.to_str().unwrap();
+        for args in [
+            vec!["replay", "--log", dir, "--parcela", "2025-03"],
+            vec![
+                "explain",
+                "--log",
+                dir,
+                "--ine",
+                "0001234561",
+                "--competencia",
+                "2025-01",
+            ],
+            vec!["diff", "--log", dir, "--parcela", "2025-03"],
+            vec!["project", "--log", dir, "--estado", estado],
+            vec!["export", "--log", dir, "--out", "/dev/null"],
+        ] {
+            let out = repasse(&args);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(!out.status.success(), "{args:?} succeeded on {dir}");
+            assert!(
+                stderr.contains(dir) && stderr.contains("não há log embutido"),
+                "{args:?}: {stderr}"
+            );
+        }
+    }
+    assert!(!missing.exists(), "the missing log was created");
+    assert_eq!(std::fs::read_dir(&empty).unwrap().count(), 0);
+}

@@ -60,6 +60,6 @@ pub async fn ledger_from(
         return Ok(repasse_cases::ledger_for(&case).await?);
     }
     let dir = log.ok_or_else(|| anyhow::anyhow!("informe --log ou --case"))?;
-    let log = SledLog::open(dir, "fatos", Arc::new(SystemClock))?;
+    let log = SledLog::open_existing(dir, "fatos", Arc::new(SystemClock))?;
     Ok(ledger_as_of(&log, AsOf::Now).await?.0)
 }

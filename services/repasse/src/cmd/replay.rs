@@ -40,7 +40,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let log = SledLog::open(&args.log, "fatos", Arc::new(SystemClock))?;
+    let log = SledLog::open_existing(&args.log, "fatos", Arc::new(SystemClock))?;
     let (ledger, position) = runtime.block_on(ledger_as_of(&log, args.as_of))?;
     let result = ledger.parcela(args.parcela, args.ibge);
     let hash = lines_hash(&result.lines);

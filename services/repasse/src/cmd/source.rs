@@ -41,14 +41,7 @@ impl Source {
     pub async fn open(&self) -> anyhow::Result<Logs> {
         match (&self.log, &self.nats) {
             (Some(dir), _) => {
-                if !dir.exists() {
-                    anyhow::bail!(
-                        "o log embutido {} não existe (crie-o com `repasse demo-data --log {}`)",
-                        dir.display(),
-                        dir.display()
-                    );
-                }
-                let facts = SledLog::open(dir, "fatos", Arc::new(SystemClock))?;
+                let facts = SledLog::open_existing(dir, "fatos", Arc::new(SystemClock))?;
                 let decisions = facts.open_sibling("decisoes")?;
                 Ok(Logs::Embedded { facts, decisions })
             }
