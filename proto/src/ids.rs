@@ -28,6 +28,25 @@ pub enum IdError {
     },
 }
 
+/// A CPF's masked form, `***.456.789-**`: the only form of a CPF that an API response, a decision, a log
+/// line or a message meant for people carries (the middle six digits, as the Receita's own receipts show).
+pub fn masked_cpf(number: u64) -> String {
+    let text = format!("{number:011}");
+    format!("***.{}.{}-**", &text[3..6], &text[6..9])
+}
+
+/// What an error message shows of a text that was meant to be a CPF: its digits masked but for the middle
+/// six of eleven, so that a typo can be found in the file without the message carrying the CPF.
+fn masked_input(input: &str) -> String {
+    let digits: Vec<char> = input.chars().filter(char::is_ascii_digit).collect();
+    if digits.len() == 11 && input.is_ascii() {
+        let middle: String = digits[3..9].iter().collect();
+        format!("***.{}.{}-**", &middle[..3], &middle[3..])
+    } else {
+        format!("({} caracteres, ocultados)", input.chars().count())
+    }
+}
+
 /// Parses exactly `len` ASCII digits.
 fn digits(
     kind: &'static str,
@@ -271,14 +290,14 @@ impl Cpf {
         if d.iter().all(|x| *x == d[0]) {
             return Err(IdError::Invalid {
                 kind: "CPF",
-                input: input(),
+                input: masked_input(&input()),
                 reason: "todos os dígitos iguais",
             });
         }
         if cpf_check(&d[..9], 10) != d[9] || cpf_check(&d[..10], 11) != d[10] {
             return Err(IdError::CheckDigit {
                 kind: "CPF",
-                input: input(),
+                input: masked_input(&input()),
             });
         }
         Ok(Cpf(n))
@@ -286,8 +305,7 @@ impl Cpf {
 
     /// Masks all but the middle digits, for logs: personal data is never logged in full.
     pub fn masked(self) -> String {
-        let text = self.to_string();
-        format!("***.{}.{}-**", &text[3..6], &text[6..9])
+        masked_cpf(self.0)
     }
 }
 
@@ -306,11 +324,11 @@ impl FromStr for Cpf {
         let n = digits("CPF", &plain, 11, "11").map_err(|e| match e {
             IdError::NotDigits { kind, .. } => IdError::NotDigits {
                 kind,
-                input: input.to_owned(),
+                input: masked_input(input),
             },
             IdError::WrongLength { kind, expected, .. } => IdError::WrongLength {
                 kind,
-                input: input.to_owned(),
+                input: masked_input(input),
                 expected,
             },
             other => other,
@@ -399,13 +417,18 @@ mod tests {
     }
 
     #[test]
-    fn a_cpf_with_a_wrong_check_digit_is_rejected_naming_it() {
+    fn a_cpf_with_a_wrong_check_digit_is_rejected_masked() {
         let error = "12345678900".parse::<Cpf>().unwrap_err().to_string();
         assert_eq!(
             error,
-            "CPF inválido \"12345678900\": dígito verificador incorreto"
+            "CPF inválido \"***.456.789-**\": dígito verificador incorreto"
         );
-        assert!("11111111111".parse::<Cpf>().is_err());
+        let error = "11111111111".parse::<Cpf>().unwrap_err().to_string();
+        assert!(!error.contains("11111111111"), "{error}");
+        let error = "123.456.789-0x".parse::<Cpf>().unwrap_err().to_string();
+        assert!(!error.contains("123"), "{error}");
+        let error = "1234567890".parse::<Cpf>().unwrap_err().to_string();
+        assert!(!error.contains("1234567890"), "{error}");
     }
 
     #[test]
@@ -503,7 +526,7 @@ mod tests {
         assert_eq!(error, postcard::Error::SerdeDeCustom);
         assert_eq!(
             Cpf::from_number(12_345_678_900).unwrap_err().to_string(),
-            "CPF inválido \"12345678900\": dígito verificador incorreto"
+            "CPF inválido \"***.456.789-**\": dígito verificador incorreto"
         );
         // The 7-digit IBGE form is text only: the binary form is the 6-digit code.
         assert!(matches!(

@@ -45,6 +45,16 @@ fn get(address: &str, target: &str) -> (u16, String) {
     (status, body.to_owned())
 }
 
+/// No run of 11 digits (a CPF in clear) in a response meant for people.
+fn assert_no_cpf_in_clear(body: &str) {
+    let longest = body
+        .split(|c: char| !c.is_ascii_digit())
+        .map(str::len)
+        .max()
+        .unwrap_or(0);
+    assert!(longest < 11, "a run of {longest} digits: {body}");
+}
+
 fn get_json(address: &str, target: &str) -> Value {
     let (status, body) = get(address, target);
     assert_eq!(status, 200, "GET {target}: {body}");
@@ -181,13 +191,29 @@ fn the_api_serves_the_read_models_the_log_alone_reproduces_and_follows_a_rebuild
         lines.as_array().unwrap().len() as u64,
         boa_vista["lines"].as_u64().unwrap()
     );
-    let statuses = get_json(&served.address, "/situacao/2025-03/140010");
+    let (_, body) = get(&served.address, "/situacao/2025-03/140010");
+    assert_no_cpf_in_clear(&body);
+    let statuses: Value = serde_json::from_str(&body).unwrap();
     let statuses = statuses.as_array().unwrap();
+    let agents: Vec<&str> = statuses
+        .iter()
+        .flat_map(|s| s["agents"].as_array().unwrap())
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert!(!agents.is_empty(), "Boa Vista's teams have agents");
+    assert!(
+        agents
+            .iter()
+            .all(|a| a.starts_with("***.") && a.ends_with("-**")),
+        "{agents:?}"
+    );
     assert!(!statuses.is_empty() && statuses.iter().all(|s| s["ibge"] == "140010"));
     // The explanation of a suspended team, if this history has one in 2025-03.
     if let Some(suspended) = statuses.iter().find(|s| s["suspension_pct"] != 0) {
         let ine = suspended["ine"].as_str().unwrap();
-        let explanation = get_json(&served.address, &format!("/explicacoes/2025-03/{ine}"));
+        let (_, body) = get(&served.address, &format!("/explicacoes/2025-03/{ine}"));
+        assert_no_cpf_in_clear(&body);
+        let explanation: Value = serde_json::from_str(&body).unwrap();
         assert_eq!(explanation["status"]["ine"], ine);
     }
 

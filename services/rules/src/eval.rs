@@ -109,8 +109,15 @@ pub struct TeamStatus {
     pub revoked_now: bool,
     /// ACS present in the team (CPF), sorted, and those under SUSP.100.ACS_SISAB.
     /// Shared with the team's status in the competência before when equal (`share_agents`).
+    /// Serialized masked (`***.456.789-**`): a status is what APIs and read models show people.
+    #[serde(serialize_with = "masked_cpfs")]
     pub agents: Arc<[u64]>,
+    #[serde(serialize_with = "masked_cpfs")]
     pub suspended_agents: Box<[u64]>,
+}
+
+fn masked_cpfs<S: serde::Serializer>(cpfs: &[u64], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(cpfs.iter().map(|cpf| repasse_proto::ids::masked_cpf(*cpf)))
 }
 
 /// One rule checked for an explanation.
@@ -1057,6 +1064,5 @@ fn agents(
 }
 
 fn masked(cpf: u64) -> String {
-    let text = format!("{cpf:011}");
-    format!("***.{}.{}-**", &text[3..6], &text[6..9])
+    repasse_proto::ids::masked_cpf(cpf)
 }
