@@ -10,7 +10,7 @@ use repasse_proto::fact::{
 use repasse_proto::{Competencia, CredentialType, Ibge, Ine, Parcela, TeamType};
 
 use crate::calendar::sisab_deadline;
-use crate::ledger::Ledger;
+use crate::engine::ledger::Ledger;
 
 /// Figures of one run.
 #[derive(Debug, serde::Serialize)]

@@ -4,8 +4,8 @@
 use std::fmt::Write;
 
 use crate::catalog;
-use crate::eval::{Check, TeamStatus};
-use crate::pay::Line;
+use crate::law::payment::Line;
+use crate::law::status::{Check, TeamStatus};
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Explanation {

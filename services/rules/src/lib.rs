@@ -1,66 +1,34 @@
-//! The law as code: RULES.md §1–6 and §10 as pure functions over a fold of facts.
+//! The law as code: RULES.md §1–6 and §10 as pure functions, and the engine that applies them to a
+//! national history.
 //!
-//! No I/O, no clock, no floating point: every date comes from a fact, money is `rust_decimal`, and the same
-//! facts in the same order give byte-identical decisions. [`Ledger`] is the fold; its queries compute team
-//! statuses ([`eval`]), amounts and statements ([`pay`]), recomposition ([`recomposition`]), the decisions
-//! published to integrators and explanations ([`explain`]).
+//! - [`law`]: one module per rule family, each rule a pure function over a view of one team (or request)
+//!   citing its id; with [`catalog`] (every rule id, title and citation), [`params`] (the portarias' tables
+//!   as dated data), [`calendar`], [`category`] and [`ied`]. No I/O, no clock, no floating point, no
+//!   caches, and no import of the engine.
+//! - [`engine`]: the machinery that makes the law fast at national scale — the fold's state, the
+//!   evaluations kept between facts and redone only from what a late fact reaches, the link indexes
+//!   across teams, the work ahead while idle, parallel chunks. It depends on the law, never the reverse.
+//!
+//! The same facts in the same order give byte-identical decisions.
 
 #![deny(clippy::float_arithmetic)]
 
-mod ahead;
 pub mod bench;
 pub mod calendar;
 pub mod catalog;
 pub mod category;
-pub mod eval;
+pub mod engine;
 pub mod explain;
 pub mod ied;
 pub mod law;
-pub mod ledger;
 pub mod params;
-pub mod pay;
-mod queries;
-pub mod recomposition;
 
-pub use eval::TeamStatus;
-
-/// Bound on `in_parallel`'s threads, whatever the machine says.
-const MAX_THREADS: usize = 8;
-
-/// `f` over `items`, in their order, split in contiguous chunks over the available cores (on the calling
-/// thread below `from` items, where threads cost more than they save). The items must be independent: the
-/// result is the sequential one.
-pub fn in_parallel<T: Sync, U: Send>(
-    items: &[T],
-    from: usize,
-    f: impl Fn(&T) -> U + Sync,
-) -> Vec<U> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZero::get)
-        .min(MAX_THREADS);
-    if threads < 2 || items.len() < from {
-        return items.iter().map(f).collect();
-    }
-    let size = items.len().div_ceil(threads);
-    let f = &f;
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(size)
-            .map(|chunk| scope.spawn(move || chunk.iter().map(f).collect::<Vec<U>>()))
-            .collect();
-        let mut out = Vec::with_capacity(items.len());
-        for handle in handles {
-            out.extend(
-                handle
-                    .join()
-                    .expect("in_parallel's function does not panic"),
-            );
-        }
-        out
-    })
-}
+pub use engine::ledger::Ledger;
+pub use engine::parallel::in_parallel;
+pub use engine::pay::{ParcelaBasis, ParcelaResult};
+pub use engine::recomposition::Recomposition;
+pub use engine::state::{CredentialingAssessment, Rejection};
 pub use explain::Explanation;
-pub use ledger::{Ledger, Rejection};
+pub use law::payment::{Component, Line, Statement};
+pub use law::status::TeamStatus;
 pub use params::Params;
-pub use pay::{Component, Line, ParcelaBasis, ParcelaResult, Statement};
-pub use recomposition::Recomposition;

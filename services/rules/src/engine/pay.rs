@@ -4,76 +4,15 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use repasse_proto::Fact;
 use repasse_proto::fact::ClassificationTarget;
 use repasse_proto::{Classe, Ibge, Ine, Money, Parcela, Plano, QualityComponent, TeamType};
 
 use crate::calendar::{in_transition, novo_modelo_from};
 use crate::catalog;
-use crate::eval::TeamStatus;
-use crate::ledger::Ledger;
+use crate::engine::ledger::Ledger;
+use crate::law::payment::{Component, Line, Statement, acs_withheld, ladder_pct, withheld};
+use crate::law::status::TeamStatus;
 use crate::params::{self, ParamUse};
-
-/// Ladder of the qualidade component of eSB and eMulti, in % of ótimo (RULES.md §5.2).
-pub const QUALIDADE_LADDER_PCT: [(Classe, u8); 4] = [
-    (Classe::Otimo, 100),
-    (Classe::Bom, 75),
-    (Classe::Suficiente, 50),
-    (Classe::Regular, 25),
-];
-
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Component {
-    Fixo,
-    Vinculo,
-    Qualidade,
-    Implantacao,
-    Acs,
-}
-
-impl Component {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Component::Fixo => "fixo",
-            Component::Vinculo => "vinculo",
-            Component::Qualidade => "qualidade",
-            Component::Implantacao => "implantacao",
-            Component::Acs => "acs",
-        }
-    }
-}
-
-/// One ledger line: a team's component in a parcela.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct Line {
-    pub ibge: Ibge,
-    pub parcela: Parcela,
-    pub ine: Ine,
-    pub team_type: TeamType,
-    pub component: Component,
-    pub plano: Plano,
-    pub integral: Money,
-    pub desconto: Money,
-    pub suspension_pct: u8,
-    pub reasons: Vec<&'static str>,
-    /// The parameter values the line was computed from.
-    pub params: Vec<ParamUse>,
-}
-
-/// A municipality's totals for one plano in a parcela.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct Statement {
-    pub ibge: Ibge,
-    pub parcela: Parcela,
-    pub plano: Plano,
-    pub integral: Money,
-    pub desconto: Money,
-    pub ajuste: Money,
-    pub efetivo: Money,
-}
 
 /// Everything the ledger owes for a parcela.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -84,24 +23,6 @@ pub struct ParcelaResult {
     pub implantacao: BTreeMap<Ibge, Money>,
     /// eSF paid at 100 %, 75 %, 50 % and 25 % per municipality (suspension 0, 25, 50, 75 %).
     pub esf_paid_at: BTreeMap<Ibge, [u32; 4]>,
-}
-
-/// Whether a fact can change a parcela's lines or statements other than through the team statuses: what the
-/// payment reads from the state itself (parameters, strata, homologations, credentials, classifications,
-/// adjustments, municipalities). Every fact not listed as read only through the statuses, or not at all, is.
-pub(crate) fn changes_payment_directly(fact: &Fact) -> bool {
-    !matches!(
-        fact,
-        Fact::ScnesTeam(_)
-            | Fact::ScnesClosed(_)
-            | Fact::SisabProduction(_)
-            | Fact::ControlBodySuspension(_)
-            | Fact::ControlBodyLifted(_)
-            | Fact::HomologationCancelled(_)
-            | Fact::ParcelaClosed(_)
-            | Fact::HistoricalTransfer(_)
-            | Fact::CredentialingRequest(_)
-    ) && !crate::ledger::kept_not_folded(fact)
 }
 
 /// What a parcela's lines and statements follow from: the statuses of the competência it pays on, and every
@@ -242,16 +163,7 @@ impl Ledger {
                 });
             };
         let pct = status.suspension_pct;
-        // Proportional suspensions hit the fixed component; 100 % withholds every monthly component [interp].
-        let withheld = |value: Money, fixed: bool| {
-            if pct == 100 {
-                value
-            } else if fixed {
-                value.percent(pct)
-            } else {
-                Money::ZERO
-            }
-        };
+        let withheld = |value: Money, fixed: bool| withheld(value, pct, fixed);
         let fixo_key = if t.is_esf_or_eap() {
             stratum.map(|s| format!("{t}.{s}"))
         } else {
@@ -304,11 +216,7 @@ impl Ledger {
             return Some((used, value));
         }
         let used = self.params.money(table, &format!("{t}.otimo"), p)?;
-        let pct = QUALIDADE_LADDER_PCT
-            .iter()
-            .find(|(c, _)| *c == class)
-            .map_or(100, |(_, pct)| *pct);
-        let value = used.value.percent(pct);
+        let value = used.value.percent(ladder_pct(class));
         Some((used, value))
     }
 
@@ -347,7 +255,7 @@ impl Ledger {
     /// PAG.IMPLANTACAO: once, with the first payable parcela of a team homologated from 2024-05 on.
     fn implantation(&self, status: &TeamStatus, p: Parcela) -> Option<ParamUse> {
         let entries = self.state.homologations.get(&status.ine)?;
-        let h = crate::eval::homologation_at(entries, p)?;
+        let h = crate::law::record::homologation_at(entries, p)?;
         (h.from >= novo_modelo_from()).then(|| {
             self.params
                 .money(params::IMPLANTACAO, status.team_type.as_str(), p)
@@ -366,7 +274,7 @@ impl Ledger {
         let Some(used) = self.params.acs_value(p) else {
             return;
         };
-        let vacancies = crate::eval::credentialed(
+        let vacancies = crate::law::team::History::credentialed(
             &self.state,
             status.ibge,
             repasse_proto::CredentialType::Acs,
@@ -382,9 +290,7 @@ impl Ledger {
             .iter()
             .filter(|a| status.suspended_agents.contains(a))
             .count();
-        // RULES.md §4: the ACS incentive is a plano of its own, withheld only by SUSP.100.ACS_SISAB, never
-        // by the team's percentage.
-        let desconto = value * rust_decimal::Decimal::from(suspended as u64);
+        let desconto = acs_withheld(value, suspended);
         push(Component::Acs, Some(used), integral, desconto);
     }
 

@@ -7,8 +7,11 @@ use repasse_proto::{Ibge, Money, Parcela, Plano, TeamType};
 use rust_decimal::Decimal;
 
 use crate::calendar::novo_modelo_from;
-use crate::ledger::{Ledger, Position};
-use crate::pay::{Component, Line, ParcelaBasis};
+use crate::engine::ledger::Ledger;
+use crate::engine::pay::ParcelaBasis;
+use crate::law::payment::{Component, Line};
+use crate::law::record::Position;
+use crate::law::status::TeamStatus;
 
 /// Months in the base and in the new-model window.
 pub const WINDOW_MONTHS: i32 = 12;
@@ -42,15 +45,6 @@ pub struct RecompositionParcela {
 /// Per parcela, per municipality: eSF/eAP efetivo and equivalent team count, computed once for the country.
 type NationalSeries =
     std::collections::BTreeMap<Parcela, std::collections::BTreeMap<Ibge, (Money, Decimal)>>;
-
-/// One parcela's entry of the national series and the statuses it was computed from.
-pub(crate) type SeriesCache = std::collections::BTreeMap<
-    Parcela,
-    (
-        Arc<Vec<crate::TeamStatus>>,
-        std::collections::BTreeMap<Ibge, (Money, Decimal)>,
-    ),
->;
 
 /// Municipalities per range when the series computes a parcela's lines.
 const SERIES_MUNICIPALITIES: usize = 512;
@@ -127,7 +121,7 @@ impl Ledger {
     fn series_entry<'l>(
         &self,
         p: Parcela,
-        statuses: Option<&[crate::TeamStatus]>,
+        statuses: Option<&[TeamStatus]>,
         lines: impl IntoIterator<Item = &'l Line>,
     ) -> std::collections::BTreeMap<Ibge, (Money, Decimal)> {
         let mut per_ibge: std::collections::BTreeMap<Ibge, (Money, Decimal)> =

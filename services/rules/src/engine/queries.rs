@@ -4,9 +4,13 @@ use repasse_proto::decision::{CredentialRevoked, Decision, SuspensionDecision};
 use repasse_proto::{Competencia, Ine};
 
 use crate::catalog;
-use crate::eval::{Context, LinkIndexPair, Settings, TeamStatus, evaluate_team};
+use crate::engine::eval::LinkIndexPair;
+use crate::engine::ledger::Ledger;
+use crate::engine::teams::{Context, evaluate_team};
 use crate::explain::Explanation;
-use crate::ledger::Ledger;
+use crate::law::payment::Line;
+use crate::law::settings::Settings;
+use crate::law::status::TeamStatus;
 
 impl Ledger {
     /// Every homologated team known in SCNES by `c`, sorted by INE (empty if `c` is not closed).
@@ -109,7 +113,7 @@ impl Ledger {
         let revoked = self.revocations_before(c);
         let settings = Settings::at(&self.params, c);
         let ctx = Context {
-            ledger: self,
+            state: &self.state,
             c,
             index: &indexes.current,
             previous: &indexes.previous,
@@ -132,13 +136,13 @@ impl Ledger {
     pub fn explain_competencia(
         &self,
         c: Competencia,
-        wanted: impl Fn(&crate::TeamStatus) -> bool,
+        wanted: impl Fn(&TeamStatus) -> bool,
     ) -> Vec<Explanation> {
         let evaluations = self.evaluations();
         let Some(statuses) = evaluations.by_competencia.get(&c) else {
             return Vec::new();
         };
-        let selected: Vec<&crate::TeamStatus> = statuses.iter().filter(|s| wanted(s)).collect();
+        let selected: Vec<&TeamStatus> = statuses.iter().filter(|s| wanted(s)).collect();
         if selected.is_empty() {
             return Vec::new();
         }
@@ -146,7 +150,7 @@ impl Ledger {
         let revoked = self.revocations_before(c);
         let settings = Settings::at(&self.params, c);
         let ctx = Context {
-            ledger: self,
+            state: &self.state,
             c,
             index: &indexes.current,
             previous: &indexes.previous,
@@ -156,7 +160,7 @@ impl Ledger {
         // Lines of the municipalities explained only: a few hundred of 5,570 in a national competência.
         let ibges: std::collections::BTreeSet<repasse_proto::Ibge> =
             selected.iter().map(|s| s.ibge).collect();
-        let mut lines: std::collections::BTreeMap<Ine, Vec<crate::Line>> =
+        let mut lines: std::collections::BTreeMap<Ine, Vec<Line>> =
             std::collections::BTreeMap::new();
         for line in self
             .parcela_where(c.parcela(), &|ibge| ibges.contains(&ibge))

@@ -15,10 +15,13 @@ use std::sync::Arc;
 use repasse_proto::{Competencia, Ine};
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::eval::{
-    Context, LinkIndex, Settings, TeamStatus, evaluate_teams, share_agents, teams_in,
-};
-use crate::ledger::{Ledger, TeamRecord};
+use crate::engine::state::State;
+use crate::engine::teams::{Context, LinkIndex, evaluate_teams, share_agents, teams_in};
+use crate::law::links::read_by_rules;
+use crate::law::record::TeamRecord;
+use crate::law::settings::Settings;
+use crate::law::status::TeamStatus;
+use crate::params::Params;
 
 pub(crate) struct Ahead {
     pub c: Competencia,
@@ -29,7 +32,7 @@ pub(crate) struct Ahead {
     /// The parameters in force for `c` (a new parameter table reaches every competência: it drops this).
     settings: Settings,
     index: LinkIndex,
-    /// Every team of `c`, sorted by INE, before the credential limits (`eval::limit_and_settle`).
+    /// Every team of `c`, sorted by INE, before the credential limits (`teams::limit_and_settle`).
     statuses: Vec<TeamStatus>,
     /// Teams whose record of `c` changed since `statuses`, with the record they had then.
     changed: FxHashMap<Ine, Option<TeamRecord>>,
@@ -38,17 +41,17 @@ pub(crate) struct Ahead {
 impl Ahead {
     /// Evaluates every team of `c` as the records now in the ledger stand.
     pub fn new(
-        ledger: &Ledger,
+        state: &State,
+        params: &Params,
         c: Competencia,
         before: Arc<Vec<TeamStatus>>,
         previous: Arc<LinkIndex>,
         revoked: &FxHashMap<u64, Competencia>,
     ) -> Ahead {
-        let state = &ledger.state;
         let index = LinkIndex::build(state, c);
-        let settings = Settings::at(&ledger.params, c);
+        let settings = Settings::at(params, c);
         let ctx = Context {
-            ledger,
+            state,
             c,
             index: &index,
             previous: &previous,
@@ -56,7 +59,7 @@ impl Ahead {
             settings: &settings,
         };
         let mut statuses = evaluate_teams(&ctx, &teams_in(state, c));
-        // Done here rather than at the close (`eval::share_agents` there then finds them shared).
+        // Done here rather than at the close (`teams::share_agents` there then finds them shared).
         share_agents(&mut statuses, &before);
         Ahead {
             c,
@@ -87,13 +90,12 @@ impl Ahead {
 
     /// Brings the statuses up to the records now in the ledger: the link index by the changed records'
     /// deltas, then the changed teams evaluated again, with the teams of any professional whose sums now
-    /// read differently to the rules (`LinkIndex::read_by_rules`: rarely any). Costs what changed, not the
+    /// read differently to the rules (`law::links::read_by_rules`: rarely any). Costs what changed, not the
     /// competência.
-    pub fn refresh(&mut self, ledger: &Ledger, revoked: &FxHashMap<u64, Competencia>) {
+    pub fn refresh(&mut self, state: &State, revoked: &FxHashMap<u64, Competencia>) {
         if self.changed.is_empty() {
             return;
         }
-        let state = &ledger.state;
         let c = self.c;
         let changed = std::mem::take(&mut self.changed);
         let records = state.scnes.get(&c);
@@ -106,7 +108,7 @@ impl Ahead {
                 for link in record.links.iter() {
                     read_before
                         .entry(link.cpf)
-                        .or_insert_with(|| self.index.read_by_rules(link.cpf, settings));
+                        .or_insert_with(|| read_by_rules(&self.index, link.cpf, settings));
                 }
             }
         }
@@ -125,10 +127,10 @@ impl Ahead {
         }
         let flipped: FxHashSet<u64> = read_before
             .into_iter()
-            .filter(|(cpf, before)| !exact || *before != self.index.read_by_rules(*cpf, settings))
+            .filter(|(cpf, before)| !exact || *before != read_by_rules(&self.index, *cpf, settings))
             .map(|(cpf, _)| cpf)
             .collect();
-        // A team of `c`: homologated and seen in SCNES by `c` (`eval::teams_in`).
+        // A team of `c`: homologated and seen in SCNES by `c` (`teams::teams_in`).
         let team = |ine: Ine| {
             let seen = state
                 .first_scnes
@@ -147,7 +149,7 @@ impl Ahead {
         }
         let again: Vec<_> = again.into_iter().filter_map(team).collect();
         let ctx = Context {
-            ledger,
+            state,
             c,
             index: &self.index,
             previous: &self.previous,
@@ -173,10 +175,10 @@ impl Ahead {
     /// The link index of `c` and the statuses of its teams before the credential limits, current.
     pub fn finish(
         mut self,
-        ledger: &Ledger,
+        state: &State,
         revoked: &FxHashMap<u64, Competencia>,
     ) -> (LinkIndex, Vec<TeamStatus>) {
-        self.refresh(ledger, revoked);
+        self.refresh(state, revoked);
         (self.index, self.statuses)
     }
 }

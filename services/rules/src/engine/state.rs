@@ -1,84 +1,23 @@
-//! THE FOLD: `Ledger::apply` turns facts, in stream order, into state; the queries compute decisions from
-//! that state on demand. The case runner, the projector and the benchmarks all go through here.
+//! The fold's state: what `Ledger::apply` keeps of every fact, shaped for the rules to read
+//! ([`crate::law::record`]) and indexed for national scale. The rules read it through
+//! [`History`](crate::law::team::History) only.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, OnceLock};
-
-use repasse_proto::QualityComponent;
+use std::sync::Arc;
 
 use repasse_proto::fact::{
     Classification, ClassificationTarget, Credentialing, CredentialingRequest, Fact, Municipality,
     ScnesTeam, SisabProduction, SisabStatus,
 };
 use repasse_proto::{
-    Competencia, CredentialType, Estrato, Ibge, Ine, Money, Parcela, Plano, TeamType,
+    Competencia, CredentialType, Estrato, Ibge, Ine, Money, Parcela, Plano, QualityComponent,
 };
 use rustc_hash::FxHashMap;
 
 use crate::catalog;
-use crate::category::{Categories, Category};
-use crate::eval::Evaluations;
-use crate::params::{self, Params};
-
-/// A fact's position in the fact stream.
-pub type Position = u64;
-
-/// A professional link in a team's SCNES record, compact for national scale.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Link {
-    pub cpf: u64,
-    /// The category is resolved at evaluation time, from the CBO table in force (`params::CBO`).
-    pub cbo: u32,
-    pub hours: u8,
-    /// Linked on the competência's last day (no desligamento on or before it).
-    pub present: bool,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TeamRecord {
-    pub ibge: Ibge,
-    pub team_type: TeamType,
-    pub active: bool,
-    /// Shared with the team's record of the competência before when equal: SCNES repeats a stable
-    /// team month after month, and at national scale the repeated lists were most of the fold's memory.
-    pub links: Arc<[Link]>,
-    pub position: Position,
-}
-
-impl TeamRecord {
-    pub fn present_categories(&self, categories: &FxHashMap<u32, Category>) -> Categories {
-        self.links
-            .iter()
-            .filter(|l| l.present)
-            .filter_map(|l| categories.get(&l.cbo).copied())
-            .fold(Categories::default(), Categories::with)
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct HomologationEntry {
-    pub ibge: Ibge,
-    pub team_type: TeamType,
-    pub from: Parcela,
-    pub position: Position,
-}
-
-/// What counts of a competência's SISAB uploads: the earliest approved one (an earlier upload is on time
-/// whenever a later one is) and the first of any status.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Upload {
-    pub approved: Option<(repasse_proto::Date, Position)>,
-    pub first: Position,
-}
-
-impl Upload {
-    /// CAL.SISAB_PRAZO: approved and received by the deadline.
-    pub fn valid_by(&self, deadline: repasse_proto::Date) -> Option<Position> {
-        self.approved
-            .filter(|(received, _)| *received <= deadline)
-            .map(|(_, position)| position)
-    }
-}
+use crate::law::record::{HomologationEntry, Link, Position, TeamRecord, Upload};
+use crate::law::team::History;
+use crate::params::Params;
 
 /// A fact the fold refused, with the rule that refused it.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -136,82 +75,10 @@ pub struct CredentialingAssessment {
     pub credentialed: u32,
 }
 
-/// The folded state of the fact stream and the decisions computed from it.
-#[derive(Default)]
-pub struct Ledger {
-    pub(crate) params: Params,
-    pub(crate) state: State,
-    pub(crate) last_position: Position,
-    cache: OnceLock<Arc<Evaluations>>,
-    /// The last evaluations computed and how far back the facts applied since can reach: the next
-    /// evaluation reuses the competências before that (the projector's decision points then cost one
-    /// competência, not the whole history).
-    stale: Option<(Arc<Evaluations>, crate::eval::Reach)>,
-    /// The national recomposition series per parcela, valid while its competência's statuses are reused.
-    pub(crate) series_cache: std::sync::Mutex<crate::recomposition::SeriesCache>,
-    /// The open competência evaluated ahead of its close (`work_ahead`).
-    ahead: std::sync::Mutex<Option<crate::ahead::Ahead>>,
-    /// Closes whose evaluation started from the one ahead (`evaluated_ahead`).
-    pub(crate) ahead_used: std::sync::atomic::AtomicU64,
-    /// Counts the facts that change a parcela's lines other than through the evaluations (`parcela_basis`).
-    pub(crate) payment_epoch: u64,
-}
-
-impl Ledger {
-    pub fn new(params: Params) -> Ledger {
-        Ledger {
-            params,
-            ..Ledger::default()
-        }
-    }
-
-    pub fn params(&self) -> &Params {
-        &self.params
-    }
-
-    /// The last position applied.
-    pub fn last_position(&self) -> Position {
-        self.last_position
-    }
-
-    /// Facts refused by a rule (a request the ledger cannot assess, malformed parameter tables), in order.
-    pub fn rejections(&self) -> &[Rejection] {
-        &self.state.rejections
-    }
-
-    /// Applies one fact. Cheap: decisions are computed by the queries.
-    pub fn apply(&mut self, position: Position, fact: &Fact) {
-        debug_assert!(
-            position > self.last_position,
-            "facts are applied in stream order"
-        );
-        self.last_position = position;
-        let reach = crate::eval::Reach::of(fact);
-        if let Some(evaluations) = self.cache.take() {
-            self.stale = Some((evaluations, crate::eval::Reach::Nothing));
-        }
-        if let Some((_, dirty)) = self.stale.as_mut() {
-            dirty.widen(reach);
-        }
-        let ahead = self
-            .ahead
-            .get_mut()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(open) = ahead.as_mut() {
-            match fact {
-                Fact::ScnesTeam(f) if f.competencia == open.c => {
-                    let old = self.state.scnes.get(&open.c);
-                    open.record_changes(f.ine, old.and_then(|r| r.get(&f.ine.get())));
-                }
-                Fact::ScnesClosed(f) if f.competencia == open.c => {}
-                _ if reach.reaches(open.c) => *ahead = None,
-                _ => {}
-            }
-        }
-        if crate::pay::changes_payment_directly(fact) {
-            self.payment_epoch += 1;
-        }
-        let s = &mut self.state;
+impl State {
+    /// Folds one fact in (the caller keeps positions increasing).
+    pub(crate) fn apply(&mut self, params: &mut Params, position: Position, fact: &Fact) {
+        let s = self;
         match fact {
             Fact::Municipality(m) => {
                 s.municipalities.insert(m.ibge, (m.clone(), position));
@@ -220,8 +87,8 @@ impl Ledger {
                 s.strata.entry(f.ibge).or_default(),
                 (f.from_parcela, f.stratum, position),
             ),
-            Fact::Credentialing(f) => self.apply_credentialing(f, position),
-            Fact::CredentialingRequest(f) => self.apply_credentialing_request(f, position),
+            Fact::Credentialing(f) => s.apply_credentialing(f, position),
+            Fact::CredentialingRequest(f) => s.apply_credentialing_request(params, f, position),
             Fact::Homologation(f) => {
                 let entry = HomologationEntry {
                     ibge: f.ibge,
@@ -275,13 +142,13 @@ impl Ledger {
                 s.parcelas_closed.entry(f.parcela).or_insert(position);
             }
             Fact::ParameterTable(f) => {
-                if let Err(error) = self.params.publish(f, position) {
+                if let Err(error) = params.publish(f, position) {
                     let rejection = Rejection {
                         position,
                         rule: "PARAMETROS",
                         message: error.to_string(),
                     };
-                    self.state.rejections.push(rejection);
+                    s.rejections.push(rejection);
                 }
             }
             // `kept_not_folded`, listed again so that a new kind of fact fails to compile until placed.
@@ -303,10 +170,7 @@ impl Ledger {
     /// A credenciamento portaria applies as published (RULES.md §2: never trimmed by VAL.TETO).
     fn apply_credentialing(&mut self, f: &Credentialing, position: Position) {
         sorted_insert(
-            self.state
-                .credentials
-                .entry((f.ibge, f.team_type))
-                .or_default(),
+            self.credentials.entry((f.ibge, f.team_type)).or_default(),
             (f.from_parcela, f.quantity, position),
         );
     }
@@ -314,8 +178,13 @@ impl Ledger {
     /// VAL.TETO on a credentialing request, assessed with what the ledger knows at the request: the
     /// municipality's population, the portarias published before it, the divisors in force at its month.
     /// The first fact with an id is the request; a repeated id changes nothing.
-    fn apply_credentialing_request(&mut self, f: &CredentialingRequest, position: Position) {
-        let s = &mut self.state;
+    fn apply_credentialing_request(
+        &mut self,
+        params: &Params,
+        f: &CredentialingRequest,
+        position: Position,
+    ) {
+        let s = self;
         if s.credentialing_requests.contains_key(&f.id) {
             return;
         }
@@ -336,8 +205,8 @@ impl Ledger {
         )
         .expect("a date's month is a valid period");
         let divisor = |key: &str| {
-            self.params
-                .money(params::TETO, key, at)
+            params
+                .money(crate::params::TETO, key, at)
                 .map(|u| u.value.amount())
         };
         let divisors = match (
@@ -377,175 +246,6 @@ impl Ledger {
             credentialed,
         };
         s.credentialing_requests.insert(f.id.clone(), assessment);
-    }
-
-    /// Every credentialing request assessed (VAL.TETO), by id.
-    pub fn credentialing_requests(&self) -> impl Iterator<Item = &CredentialingAssessment> {
-        self.state.credentialing_requests.values()
-    }
-
-    /// The assessment of the request `id`, if the fact at `position` made it.
-    pub fn credentialing_request_at(
-        &self,
-        id: &str,
-        position: Position,
-    ) -> Option<&CredentialingAssessment> {
-        self.state
-            .credentialing_requests
-            .get(id)
-            .filter(|a| a.position == position)
-    }
-
-    /// Computes the evaluations and the national recomposition series now, so that the next query after
-    /// new facts only computes what they reach (the projector does this on start, before following).
-    pub fn prepare(&self) {
-        let _ = self.evaluations();
-        let _ = self.recompositions();
-    }
-
-    /// All evaluations, computed once per state.
-    pub(crate) fn evaluations(&self) -> Arc<Evaluations> {
-        Arc::clone(
-            self.cache
-                .get_or_init(|| Arc::new(crate::eval::evaluate_all(self, self.stale.as_ref()))),
-        )
-    }
-
-    /// Evaluations whose statuses of `c` and of every competência before it are current: the last ones
-    /// computed when no fact applied since reaches `c` (a parcela closing on C − 1 while uploads of C arrive
-    /// does not wait for C to be evaluated again), else all of them, computed now.
-    pub(crate) fn evaluations_through(&self, c: Competencia) -> Arc<Evaluations> {
-        if self.cache.get().is_none()
-            && let Some((evaluations, reach)) = &self.stale
-            && !reach.reaches(c)
-            && evaluations.by_competencia.contains_key(&c)
-        {
-            return Arc::clone(evaluations);
-        }
-        self.evaluations()
-    }
-
-    /// Evaluates the open competência (the one after the last closed, whose SCNES records are arriving) as
-    /// its records stand, or brings that evaluation up to the records applied since; `false` when there was
-    /// nothing to do. Changes no decision: the competência's close evaluates the same, in less time.
-    pub fn work_ahead(&self) -> bool {
-        let Some(&last) = self.state.closed.keys().next_back() else {
-            return false;
-        };
-        let c = last.succ();
-        if !self.state.scnes.contains_key(&c) {
-            return false;
-        }
-        let base = self.evaluations_through(last);
-        let Some((&evaluated, before)) = base.by_competencia.last_key_value() else {
-            return false;
-        };
-        if evaluated != last {
-            return false;
-        }
-        let previous = base.index_of(&self.state, last);
-        let mut ahead = self
-            .ahead
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        match ahead.as_mut() {
-            Some(open) if open.c == c && open.follows(before, &previous) => {
-                if open.is_current() {
-                    return false;
-                }
-                open.refresh(self, base.revoked());
-            }
-            _ => {
-                let open =
-                    crate::ahead::Ahead::new(self, c, Arc::clone(before), previous, base.revoked());
-                *ahead = Some(open);
-            }
-        }
-        true
-    }
-
-    /// How many competências' closes were evaluated from the evaluation ahead (`work_ahead`) rather than
-    /// from scratch.
-    pub fn evaluated_ahead(&self) -> u64 {
-        self.ahead_used.load(std::sync::atomic::Ordering::Relaxed)
-    }
-
-    /// The evaluation ahead of `c`'s close, if there is one (`work_ahead`).
-    pub(crate) fn take_ahead(&self, c: Competencia) -> Option<crate::ahead::Ahead> {
-        let mut ahead = self
-            .ahead
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        ahead.take_if(|a| a.c == c)
-    }
-
-    /// Whether `evaluations_through(c)` would answer without evaluating.
-    pub(crate) fn is_evaluated_through(&self, c: Competencia) -> bool {
-        self.cache.get().is_some()
-            || self.stale.as_ref().is_some_and(|(evaluations, reach)| {
-                !reach.reaches(c) && evaluations.by_competencia.contains_key(&c)
-            })
-    }
-
-    /// Competências whose SCNES data is complete (`scnes_closed`), in order.
-    pub fn closed_competencias(&self) -> Vec<Competencia> {
-        self.state.closed.keys().copied().collect()
-    }
-
-    /// Parcelas the ledger can compute: new model, paying on a closed competência.
-    pub fn parcelas(&self) -> Vec<Parcela> {
-        let from = crate::calendar::novo_modelo_from();
-        self.state
-            .closed
-            .keys()
-            .map(|c| c.parcela())
-            .filter(|p| *p >= from)
-            .collect()
-    }
-
-    /// The position of the first `scnes_closed` of `c` (later ones change nothing).
-    pub fn competencia_closed_at(&self, c: Competencia) -> Option<Position> {
-        self.state.closed.get(&c).copied()
-    }
-
-    pub fn closed_parcelas(&self) -> &BTreeMap<Parcela, Position> {
-        &self.state.parcelas_closed
-    }
-
-    pub fn municipality(&self, ibge: Ibge) -> Option<&Municipality> {
-        self.state.municipalities.get(&ibge).map(|m| &m.0)
-    }
-
-    pub fn municipalities(&self) -> impl Iterator<Item = &Municipality> {
-        self.state.municipalities.values().map(|m| &m.0)
-    }
-
-    /// The IBGE codes split in ranges of `size` known municipalities, `[from, to)` with open ends, in order:
-    /// computing a parcela range by range (`parcela_where`) gives what one pass gives, since each
-    /// municipality is computed whole, with less held at once.
-    pub fn municipality_ranges(&self, size: usize) -> Vec<(Option<Ibge>, Option<Ibge>)> {
-        assert!(size > 0, "a range holds at least one municipality");
-        let mut bounds = vec![None];
-        bounds.extend(
-            self.state
-                .municipalities
-                .keys()
-                .skip(size)
-                .step_by(size)
-                .map(|ibge| Some(*ibge)),
-        );
-        bounds.push(None);
-        bounds.windows(2).map(|w| (w[0], w[1])).collect()
-    }
-
-    /// The IED stratum in force at a parcela (IED.ESTRATO), with the position that established it.
-    pub fn stratum(&self, ibge: Ibge, at: Parcela) -> Option<(Estrato, Position)> {
-        let versions = self.state.strata.get(&ibge)?;
-        versions
-            .iter()
-            .rev()
-            .find(|(from, ..)| *from <= at)
-            .map(|(_, s, p)| (*s, *p))
     }
 }
 
@@ -681,4 +381,66 @@ fn apply_classification(s: &mut State, f: &Classification, position: Position) {
         .entry((f.target, f.component))
         .or_default()
         .push(entry);
+}
+
+/// What the rules read of the other facts ([`crate::law::team::History`]), from the fold's indexes.
+impl History for State {
+    fn credentialed(&self, ibge: Ibge, t: CredentialType, p: Parcela) -> u32 {
+        self.credentials
+            .get(&(ibge, t))
+            .map_or(0, |entries| in_force(entries, p))
+    }
+
+    fn upload(&self, ine: Ine, agent: Option<u64>, m: Competencia) -> Option<Upload> {
+        match agent {
+            Some(cpf) => self.sisab_agent.get(&(ine.get(), cpf, m.index())),
+            None => self.sisab.get(&(ine.get(), m.index())),
+        }
+        .copied()
+    }
+
+    fn control(&self, ine: Ine) -> &[(Competencia, bool, Position)] {
+        self.control.get(&ine).map_or(&[], Vec::as_slice)
+    }
+
+    fn agent_first(&self, ine: Ine, agent: u64) -> Option<Competencia> {
+        self.agent_first.get(&(ine.get(), agent)).copied()
+    }
+
+    fn closed_at(&self, c: Competencia) -> Option<Position> {
+        self.closed.get(&c).copied()
+    }
+}
+
+impl State {
+    /// The team's active SCNES record in a competência, if any.
+    pub(crate) fn active_record(&self, ine: u64, c: Competencia) -> Option<&TeamRecord> {
+        self.scnes
+            .get(&c)
+            .and_then(|m| m.get(&ine))
+            .filter(|r| r.active)
+    }
+}
+
+/// What a municipality's credentialings of one type add up to at `p` (each portaria adds).
+pub(crate) fn in_force(entries: &[Credential], p: Parcela) -> u32 {
+    entries.iter().filter(|e| e.0 <= p).map(|e| e.1).sum()
+}
+
+/// Whether a fact can change a parcela's lines or statements other than through the team statuses: what the
+/// payment reads from the state itself (parameters, strata, homologations, credentials, classifications,
+/// adjustments, municipalities). Every fact not listed as read only through the statuses, or not at all, is.
+pub(crate) fn changes_payment_directly(fact: &Fact) -> bool {
+    !matches!(
+        fact,
+        Fact::ScnesTeam(_)
+            | Fact::ScnesClosed(_)
+            | Fact::SisabProduction(_)
+            | Fact::ControlBodySuspension(_)
+            | Fact::ControlBodyLifted(_)
+            | Fact::HomologationCancelled(_)
+            | Fact::ParcelaClosed(_)
+            | Fact::HistoricalTransfer(_)
+            | Fact::CredentialingRequest(_)
+    ) && !kept_not_folded(fact)
 }

@@ -1,0 +1,43 @@
+//! RULES.md §4 — SUSP.100.ORGAO_CONTROLE: a control body's suspension (PRC 6/2017 art. 12-N) is in force
+//! for the team from its competência until lifted.
+
+use repasse_proto::Competencia;
+
+use crate::catalog;
+use crate::law::record::Position;
+use crate::law::status::{Fire, TeamStatus};
+use crate::law::team::{History, TeamView};
+
+/// The control body's act in force in `c`: the latest suspension or lifting from on or before it.
+pub fn in_force(
+    acts: &[(Competencia, bool, Position)],
+    c: Competencia,
+) -> Option<&(Competencia, bool, Position)> {
+    acts.iter().filter(|e| e.0 <= c).max_by_key(|e| (e.0, e.2))
+}
+
+pub(crate) fn check<H: History>(
+    history: &H,
+    view: &TeamView<'_>,
+    status: &mut TeamStatus,
+    fire: &mut Fire<'_>,
+) {
+    let act = in_force(history.control(view.ine), view.c);
+    let fired = matches!(act, Some((_, true, _)));
+    fire(
+        status,
+        catalog::SUSP_100_ORGAO_CONTROLE,
+        100,
+        fired,
+        &|| match act {
+            Some((from, true, at)) => (
+                format!("suspensão por órgão de controle desde {from}"),
+                vec![*at],
+            ),
+            Some((from, false, at)) => {
+                (format!("suspensão levantada a partir de {from}"), vec![*at])
+            }
+            None => ("nenhuma suspensão por órgão de controle".to_owned(), vec![]),
+        },
+    );
+}

@@ -1,0 +1,111 @@
+//! RULES.md §4 — production in SISAB: SUSP.50.SISAB (the team, eSF and eAP) and SUSP.100.ACS_SISAB (one
+//! agent), with CAL.SISAB_PRAZO deciding what is valid production.
+
+use std::sync::Arc;
+
+use repasse_proto::{Competencia, Ine};
+
+use crate::catalog;
+use crate::category::Category;
+use crate::law::record::{HomologationEntry, Position, TeamRecord};
+use crate::law::settings::Settings;
+use crate::law::status::{AGENT_ONLY, Fire, TeamStatus};
+use crate::law::team::{History, Inputs, Professionals, TeamView};
+
+/// CAL.SISAB_PRAZO: valid production of the team (or of one agent) in `m`, by the deadline in force.
+pub fn produced<H: History>(
+    settings: &Settings,
+    history: &H,
+    ine: Ine,
+    agent: Option<u64>,
+    m: Competencia,
+) -> Option<Position> {
+    let deadline = settings.deadline(m)?;
+    history.upload(ine, agent, m)?.valid_by(deadline)
+}
+
+/// SUSP.50.SISAB: no valid production in the last `sisab_months` competências up to C, counting from the
+/// team's first payable competência (its first in SCNES, or its homologation if later) [interp].
+pub(crate) fn check_team<H: History, P: Professionals>(
+    inputs: &Inputs<'_, H, P>,
+    view: &TeamView<'_>,
+    h: &HomologationEntry,
+    status: &mut TeamStatus,
+    fire: &mut Fire<'_>,
+) {
+    let (c, settings) = (view.c, inputs.settings);
+    let start = view.first_scnes.max(h.from.competencia());
+    let window = settings.sisab_months;
+    let oldest = c.add_months(-(window - 1));
+    let counted = oldest >= start;
+    let valid = || {
+        (0..window)
+            .rev()
+            .filter_map(|k| produced(settings, inputs.history, view.ine, None, c.add_months(-k)))
+    };
+    let fired = counted && valid().next().is_none();
+    fire(status, catalog::SUSP_50_SISAB, 50, fired, &|| {
+        let valid: Vec<Position> = valid().collect();
+        let detail = if counted {
+            format!(
+                "{} de {window} competências ({oldest} a {c}) com produção válida no prazo",
+                valid.len(),
+            )
+        } else {
+            format!("contagem começa em {start}: menos de {window} competências a considerar")
+        };
+        (detail, valid)
+    });
+}
+
+/// SUSP.100.ACS_SISAB: an agent without valid production in `acs_months` consecutive competências, counted
+/// from the agent's first competência in the team. [interp] The team's own upload (without CPF) counts as
+/// its agents' production. Suspends that agent's ACS line only: not a reason of the team's percentage.
+pub(crate) fn check_agents<H: History, P: Professionals>(
+    inputs: &Inputs<'_, H, P>,
+    view: &TeamView<'_>,
+    record: &TeamRecord,
+    status: &mut TeamStatus,
+    fire: &mut Fire<'_>,
+) {
+    let (c, settings, history) = (view.c, inputs.settings, inputs.history);
+    let mut agents: Vec<u64> = record
+        .links
+        .iter()
+        .filter(|l| l.present && settings.categories.get(&l.cbo) == Some(&Category::Acs))
+        .map(|l| l.cpf)
+        .collect();
+    agents.sort_unstable();
+    agents.dedup();
+    let window = settings.acs_months;
+    let from = c.add_months(-(window - 1));
+    let suspended: Vec<u64> = agents
+        .iter()
+        .copied()
+        .filter(|&cpf| {
+            let start = history.agent_first(view.ine, cpf).unwrap_or(c);
+            from >= start
+                && !(0..window).map(|k| c.add_months(-k)).any(|m| {
+                    produced(settings, history, view.ine, Some(cpf), m).is_some()
+                        || produced(settings, history, view.ine, None, m).is_some()
+                })
+        })
+        .collect();
+    let fired = !suspended.is_empty();
+    let count = suspended.len();
+    status.suspended_agents = suspended.into_boxed_slice();
+    fire(
+        status,
+        catalog::SUSP_100_ACS_SISAB,
+        AGENT_ONLY,
+        fired,
+        &|| {
+            let detail = format!(
+                "{count} de {} ACS sem produção válida em {window} competências",
+                agents.len()
+            );
+            (detail, vec![record.position])
+        },
+    );
+    status.agents = Arc::from(agents);
+}
