@@ -239,7 +239,7 @@ fn apply_credential_limits(ctx: &Context<'_>, statuses: &mut [TeamStatus]) {
             .map_or(0, |(_, entries)| crate::engine::state::in_force(entries, p));
         for i in validity::beyond_credentialed(members, quantity) {
             statuses[i].payable = false;
-            statuses[i].not_valid.insert(catalog::VAL_CREDENCIADA.id);
+            statuses[i].not_valid.insert(catalog::VAL_CREDENCIADA.key);
         }
     }
 }

@@ -112,7 +112,7 @@ pub fn evaluate_team<H: History, P: Professionals>(
         |status: &mut TeamStatus, rule: Rule, pct: u8, fired: bool, detail: Detail<'_>| {
             note(rule, fired, detail);
             if fired && pct != AGENT_ONLY {
-                status.reasons.insert(rule.id);
+                status.reasons.insert(rule.key);
                 status.suspension_pct = status.suspension_pct.max(pct);
             }
         };

@@ -58,7 +58,7 @@ fn homologada(
     };
     if !homologated {
         status.payable = false;
-        status.not_valid.insert(catalog::VAL_HOMOLOGADA.id);
+        status.not_valid.insert(catalog::VAL_HOMOLOGADA.key);
     }
 }
 
@@ -80,7 +80,7 @@ fn revogacao(view: &TeamView<'_>, status: &mut TeamStatus, note: &mut Note<'_>) 
     });
     if !renewed {
         status.payable = false;
-        status.not_valid.insert(catalog::SUSP_REVOGACAO.id);
+        status.not_valid.insert(catalog::SUSP_REVOGACAO.key);
     }
 }
 
@@ -102,7 +102,7 @@ fn cadastrada<H: History, P: Professionals>(
                 let detail = format!("sem registro ativo no SCNES em {c} (competência fechada)");
                 (detail, closed())
             });
-            status.reasons.insert(catalog::SUSP_100_SEM_CADASTRO.id);
+            status.reasons.insert(catalog::SUSP_100_SEM_CADASTRO.key);
             status.suspension_pct = 100;
         }
         None => {
@@ -110,7 +110,7 @@ fn cadastrada<H: History, P: Professionals>(
                 (format!("sem registro ativo no SCNES em {c}"), closed())
             });
             status.payable = false;
-            status.not_valid.insert(catalog::VAL_CADASTRADA.id);
+            status.not_valid.insert(catalog::VAL_CADASTRADA.key);
         }
     }
 }
@@ -127,7 +127,7 @@ fn credenciada<H: History>(history: &H, p: Parcela, status: &mut TeamStatus, not
     });
     if quantity == 0 && status.payable {
         status.payable = false;
-        status.not_valid.insert(catalog::VAL_CREDENCIADA.id);
+        status.not_valid.insert(catalog::VAL_CREDENCIADA.key);
     }
 }
 
