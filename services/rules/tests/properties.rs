@@ -243,3 +243,21 @@ fn no_floating_point_type_appears_in_the_law() {
     }
     assert!(files > 10, "the law's sources were found ({files} files)");
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn the_engine_decides_what_the_plain_evaluation_of_the_law_decides(s in scenario()) {
+        let facts = facts(&s);
+        let ledger = fold(&facts);
+        let plain = repasse_rules::law::plain::PlainHistory::new(
+            facts.iter().enumerate().map(|(i, f)| (i as u64 + 1, f)),
+        )
+        .evaluate();
+        prop_assert_eq!(plain.keys().copied().collect::<Vec<_>>(), ledger.closed_competencias());
+        for (c, statuses) in plain {
+            prop_assert_eq!(ledger.evaluate_competencia(c), statuses);
+        }
+    }
+}

@@ -142,3 +142,82 @@ pub(crate) fn check(
         &in_c,
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::category::Categories;
+    use crate::law::given::{self, ACS, AUX, ENFERMEIRO, FULL_ESF, MEDICO, c};
+
+    /// The absences of an eSF in 2025-05 with these categories in C − 1 (`None`: no active record) and C.
+    fn absent(prior: Option<&[u32]>, now: &[u32], first: &str) -> Absences {
+        let homologations = given::homologated_from("2024-01");
+        let record = given::record(now, 3);
+        let prior = prior.map(|cbos| given::record(cbos, 2));
+        let at = c("2025-05");
+        let view = given::view(at, &homologations, Some(&record), prior.as_ref(), c(first));
+        absences(Categories::ESF, &given::settings(at), &view, &record)
+    }
+
+    #[test]
+    fn susp_25_given_the_acs_absent_in_c_minus_1_and_in_c() {
+        let a = absent(
+            Some(&[MEDICO, ENFERMEIRO, AUX]),
+            &[MEDICO, ENFERMEIRO, AUX],
+            "2025-01",
+        );
+        assert!(aux_ou_acs(a) && !aux_e_acs(a) && !duas_categorias(a));
+    }
+
+    #[test]
+    fn susp_25_not_when_the_acs_is_absent_in_c_only() {
+        let a = absent(Some(&FULL_ESF), &[MEDICO, ENFERMEIRO, AUX], "2025-01");
+        assert!(!aux_ou_acs(a));
+    }
+
+    #[test]
+    fn susp_50_aux_e_acs_given_both_absent_in_both_competencias() {
+        let a = absent(
+            Some(&[MEDICO, ENFERMEIRO]),
+            &[MEDICO, ENFERMEIRO],
+            "2025-01",
+        );
+        assert!(aux_e_acs(a) && !aux_ou_acs(a));
+    }
+
+    #[test]
+    fn susp_75_duas_categorias_given_the_nurse_and_the_acs_absent_twice() {
+        let a = absent(Some(&[MEDICO, AUX]), &[MEDICO, AUX], "2025-01");
+        assert!(duas_categorias(a) && !med_ou_enf(a) && !tres_categorias(a));
+    }
+
+    #[test]
+    fn susp_75_med_ou_enf_given_the_doctor_absent_twice() {
+        let a = absent(
+            Some(&[ENFERMEIRO, AUX, ACS]),
+            &[ENFERMEIRO, AUX, ACS],
+            "2025-01",
+        );
+        assert!(med_ou_enf(a) && !med_e_enf(a));
+    }
+
+    #[test]
+    fn susp_100_tres_categorias_and_med_e_enf_are_immediate() {
+        let a = absent(Some(&FULL_ESF), &[ACS], "2025-01");
+        assert!(tres_categorias(a) && med_e_enf(a));
+        assert!(!med_ou_enf(a), "A2 is empty: nobody was absent in C − 1");
+    }
+
+    #[test]
+    fn a_competencia_without_a_record_after_the_first_counts_every_category_absent() {
+        // RULES.md §3: missing from SCNES in C − 1, without the nurse in C.
+        let a = absent(None, &[MEDICO, AUX, ACS], "2025-01");
+        assert!(med_ou_enf(a), "{a:?}");
+    }
+
+    #[test]
+    fn the_month_before_the_first_record_is_never_an_absence() {
+        let a = absent(None, &[MEDICO, AUX, ACS], "2025-05");
+        assert!(!med_ou_enf(a) && a.in_both.is_empty());
+    }
+}

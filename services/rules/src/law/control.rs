@@ -41,3 +41,24 @@ pub(crate) fn check<H: History>(
         },
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::law::given::c;
+
+    #[test]
+    fn susp_100_orgao_controle_is_in_force_from_its_competencia_until_lifted() {
+        let acts = [(c("2025-02"), true, 10), (c("2025-05"), false, 20)];
+        assert_eq!(in_force(&acts, c("2025-01")), None);
+        assert_eq!(in_force(&acts, c("2025-02")).map(|a| a.1), Some(true));
+        assert_eq!(in_force(&acts, c("2025-04")).map(|a| a.1), Some(true));
+        assert_eq!(in_force(&acts, c("2025-05")).map(|a| a.1), Some(false));
+    }
+
+    #[test]
+    fn of_two_acts_for_the_same_competencia_the_later_fact_holds() {
+        let acts = [(c("2025-02"), false, 30), (c("2025-02"), true, 10)];
+        assert_eq!(in_force(&acts, c("2025-03")).map(|a| a.1), Some(false));
+    }
+}

@@ -110,3 +110,48 @@ pub(crate) fn check<H: History, P: Professionals>(
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::law::given::{self, ENFERMEIRO, GivenProfessionals, MEDICO, c};
+
+    fn across(entries: &[(u64, (u16, u8))]) -> GivenProfessionals {
+        GivenProfessionals(entries.iter().copied().collect())
+    }
+
+    #[test]
+    fn susp_50_duplicidade_given_a_40h_doctor_in_another_homologated_team_in_c_minus_1_and_c() {
+        let settings = given::settings(c("2025-05"));
+        let record = given::record(&[MEDICO, ENFERMEIRO], 2);
+        let prior = given::record(&[MEDICO, ENFERMEIRO], 1);
+        let two_teams = across(&[(1, (80, 2)), (2, (40, 1))]);
+        let found = duplicated(&settings, &record, Some(&prior), &two_teams, &two_teams);
+        assert_eq!(found.map(|l| l.cpf), Some(1));
+        // Only in C: not yet two competências.
+        let before = across(&[(1, (40, 1)), (2, (40, 1))]);
+        assert!(duplicated(&settings, &record, Some(&prior), &two_teams, &before).is_none());
+        // Not in the team's record of C − 1.
+        assert!(duplicated(&settings, &record, None, &two_teams, &two_teams).is_none());
+    }
+
+    #[test]
+    fn susp_50_duplicidade_a_flexible_workload_does_not_count() {
+        let settings = given::settings(c("2025-05"));
+        let record = given::record_with(vec![(1, MEDICO, 20), (2, ENFERMEIRO, 40)], 2);
+        let prior = given::record_with(vec![(1, MEDICO, 20), (2, ENFERMEIRO, 40)], 1);
+        let two_teams = across(&[(1, (60, 2))]);
+        assert!(duplicated(&settings, &record, Some(&prior), &two_teams, &two_teams).is_none());
+    }
+
+    #[test]
+    fn susp_100_carga_60h_given_more_than_60_hours_summed_over_every_team() {
+        let settings = given::settings(c("2025-05"));
+        let record = given::record(&[MEDICO, ENFERMEIRO], 2);
+        assert_eq!(
+            over_hours(&settings, &record, &across(&[(2, (61, 1))])).map(|l| l.cpf),
+            Some(2)
+        );
+        assert!(over_hours(&settings, &record, &across(&[(2, (60, 1))])).is_none());
+    }
+}

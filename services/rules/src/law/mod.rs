@@ -1,6 +1,6 @@
 //! The law, apart from the engine: one module per rule family of RULES.md, each rule a pure function over
 //! the inputs it names, its doc line citing its id. Nothing here caches, indexes, reads a clock or imports
-//! the engine; the engine ([`crate::engine`]) makes it fast, and [`plain`] evaluates a whole history the
+//! the engine; the engine (the `engine` module beside this one) makes it fast, and [`plain`] evaluates a whole history the
 //! simple way, for the engine to be tested against.
 //!
 //! | family | module | rule ids |
@@ -17,8 +17,11 @@
 
 pub mod absences;
 pub mod control;
+#[cfg(test)]
+pub(crate) mod given;
 pub mod links;
 pub mod payment;
+pub mod plain;
 pub mod record;
 pub mod revocation;
 pub mod settings;

@@ -109,3 +109,81 @@ pub(crate) fn check_agents<H: History, P: Professionals>(
     );
     status.agents = Arc::from(agents);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::RuleId;
+    use crate::law::given::{self, FULL_ESF, GivenHistory, GivenProfessionals, c};
+    use crate::law::team::{Inputs, evaluate_team};
+
+    fn evaluate(history: &GivenHistory, at: &str) -> TeamStatus {
+        let at = c(at);
+        let homologations = given::homologated_from("2024-01");
+        let record = given::record(&FULL_ESF, 5);
+        let prior = given::record(&FULL_ESF, 4);
+        let view = given::view(
+            at,
+            &homologations,
+            Some(&record),
+            Some(&prior),
+            c("2024-01"),
+        );
+        let nobody = GivenProfessionals::default();
+        let settings = given::settings(at);
+        let inputs = Inputs {
+            history,
+            current: &nobody,
+            previous: &nobody,
+            settings: &settings,
+        };
+        evaluate_team(&inputs, &view, None)
+    }
+
+    fn credentialed() -> GivenHistory {
+        GivenHistory {
+            credentialed: 1,
+            ..GivenHistory::default()
+        }
+    }
+
+    #[test]
+    fn susp_50_sisab_given_no_valid_production_in_three_consecutive_competencias() {
+        let none = credentialed();
+        let s = evaluate(&none, "2025-05");
+        assert!(s.reasons.contains(RuleId::Susp50Sisab) && s.suspension_pct == 50);
+    }
+
+    #[test]
+    fn susp_50_sisab_one_upload_on_the_deadline_within_the_window_is_enough() {
+        let one = credentialed().on_time(c("2025-04"), 9);
+        assert!(
+            !evaluate(&one, "2025-05")
+                .reasons
+                .contains(RuleId::Susp50Sisab)
+        );
+        // Outside the window (C − 3) it no longer counts.
+        let old = credentialed().on_time(c("2025-02"), 9);
+        assert!(
+            evaluate(&old, "2025-05")
+                .reasons
+                .contains(RuleId::Susp50Sisab)
+        );
+    }
+
+    #[test]
+    fn cal_sisab_prazo_an_upload_after_the_deadline_is_not_valid_production() {
+        let mut late = credentialed();
+        let m = c("2025-04");
+        let after = crate::calendar::sisab_deadline(m).add_days(1);
+        late.uploads.insert(
+            (None, m),
+            crate::law::record::Upload {
+                approved: Some((after, 9)),
+                first: 9,
+            },
+        );
+        let settings = given::settings(c("2025-05"));
+        assert_eq!(produced(&settings, &late, given::ine(), None, m), None);
+    }
+}

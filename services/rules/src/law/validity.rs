@@ -154,3 +154,71 @@ pub fn settle(status: &mut TeamStatus) {
         status.suspended_agents = Box::default();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::law::given::{self, FULL_ESF, GivenHistory, GivenProfessionals, c};
+    use crate::law::team::{Inputs, evaluate_team};
+
+    fn evaluate(has_record: bool, at: &str, credentialed: u32) -> TeamStatus {
+        let at = c(at);
+        let homologations = given::homologated_from("2024-01");
+        let record = given::record(&FULL_ESF, 2);
+        let view = given::view(
+            at,
+            &homologations,
+            has_record.then_some(&record),
+            None,
+            c("2024-01"),
+        );
+        let history = GivenHistory {
+            credentialed,
+            ..GivenHistory::default()
+        };
+        let nobody = GivenProfessionals::default();
+        let settings = given::settings(at);
+        let inputs = Inputs {
+            history: &history,
+            current: &nobody,
+            previous: &nobody,
+            settings: &settings,
+        };
+        evaluate_team(&inputs, &view, None)
+    }
+
+    #[test]
+    fn val_cadastrada_before_2025_04_the_missing_record_makes_the_team_not_valid() {
+        let s = evaluate(false, "2025-03", 1);
+        assert!(!s.payable && s.not_valid.contains(crate::catalog::RuleId::ValCadastrada));
+    }
+
+    #[test]
+    fn susp_100_sem_cadastro_from_2025_04_the_missing_record_is_a_100_pct_suspension() {
+        let s = evaluate(false, "2025-04", 1);
+        assert!(s.payable && s.suspension_pct == 100);
+        assert!(
+            s.reasons
+                .contains(crate::catalog::RuleId::Susp100SemCadastro)
+        );
+    }
+
+    #[test]
+    fn val_credenciada_nothing_credentialed_makes_the_team_not_valid() {
+        let s = evaluate(true, "2025-04", 0);
+        assert!(!s.payable && s.not_valid.contains(crate::catalog::RuleId::ValCredenciada));
+        assert!(evaluate(true, "2025-04", 1).payable);
+    }
+
+    #[test]
+    fn val_credenciada_beyond_the_quantity_the_most_recently_homologated_are_not_valid() {
+        let p = |text: &str| text.parse::<Parcela>().unwrap();
+        let members = vec![
+            (p("2024-08"), 30, 'c'),
+            (p("2024-01"), 10, 'a'),
+            (p("2024-08"), 20, 'b'),
+        ];
+        let beyond: Vec<char> = beyond_credentialed(members, 2).collect();
+        assert_eq!(beyond, ['c']);
+    }
+}
