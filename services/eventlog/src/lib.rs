@@ -116,7 +116,7 @@ pub enum Error {
     Storage { stream: String, detail: String },
     /// A command that reads a log was pointed at a place that holds none: it never creates one.
     #[error(
-        "não há log embutido com o stream \"{stream}\" em {path}: confira o caminho (um log é criado por `repasse demo --dir` ou `repasse demo-data --log`)"
+        "não há log embutido com o stream \"{stream}\" em {path}: confira o caminho (um log é criado por `repasse demo --log` ou `repasse demo-data --log`)"
     )]
     Missing { path: String, stream: String },
     #[error("erro de NATS JetStream no stream \"{stream}\": {detail}")]

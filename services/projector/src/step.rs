@@ -1,7 +1,8 @@
 //! What the projector does at a decision point, as a pure function of the ledger right after the fact that
-//! triggered it: the decisions for integrators and the read-model writes. Two kinds of fact are decision
-//! points — the first `scnes_closed` of a competência (team statuses and suspension decisions) and the first
-//! `parcela_closed` of a parcela (lines, statements, recomposition and the seal) — so the sequence of
+//! triggered it: the decisions for integrators and the read-model writes. Three kinds of fact are decision
+//! points — the first `scnes_closed` of a competência (team statuses and suspension decisions), the first
+//! `parcela_closed` of a parcela (lines, statements, recomposition and the seal) and the first
+//! `credentialing_request` with its id (VAL.TETO's recommendation) — so the sequence of
 //! decisions is a function of the fact stream alone: a live projector, one resumed after a crash and a fresh
 //! replay publish the same decisions with the same ids, in the same order.
 
@@ -357,7 +358,7 @@ pub fn decide(
 
 /// The envelopes and log records of drafted statements: about a microsecond each, their JSON in one buffer
 /// (an allocation each would cost more than the copying). Split over both cores it was no faster (decide
-/// 6.0–12.7 against 5.6–8.9 ms for a national parcela in `bench decisoes`): fresh threads start with cold
+/// 6.0–12.7 against 5.6–8.9 ms for a national parcela in `bench decisions`): fresh threads start with cold
 /// caches and allocator state, and the work is moving memory.
 fn wrap(statements: &[Drafted], stamp: &Stamp) -> (Vec<Envelope<Decision>>, Vec<NewRecord>) {
     let mut json = Vec::with_capacity(statements.iter().map(|d| d.statement.json_len(stamp)).sum());

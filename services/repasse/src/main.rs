@@ -8,7 +8,7 @@ mod cmd;
 /// jemalloc, not the system allocator: the projector holds a national Ledger (over a gigabyte of small
 /// allocations) and makes and drops thousands of values at each decision point; on glibc's heap that
 /// churn cost more than the work (a parcela's 5,570 statement envelopes: 9 → 6 ms; a competência's
-/// close: 54–91 → 35–40 ms; `bench decisoes`), for the same or a lower peak RSS.
+/// close: 54–91 → 35–40 ms; `bench decisions`), for the same or a lower peak RSS.
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
@@ -54,7 +54,7 @@ enum Command {
     Case(cmd::case::Command),
     /// Medições de desempenho (imprimem um objeto JSON em stdout).
     #[command(subcommand)]
-    Bench(cmd::bench::Command),
+    Bench(repasse_bench::Command),
 }
 
 fn main() -> std::process::ExitCode {
@@ -72,7 +72,7 @@ fn main() -> std::process::ExitCode {
         Command::Export(args) => cmd::audit::export_cmd(args),
         Command::Verify(args) => cmd::audit::verify_cmd(args),
         Command::Case(command) => cmd::case::run(command),
-        Command::Bench(command) => cmd::bench::run(command),
+        Command::Bench(command) => repasse_bench::run(command),
     };
     match result {
         Ok(code) => code,

@@ -53,12 +53,12 @@ fn corrections_after_a_seal_show_in_diff_and_never_in_the_seal_or_its_as_of_repl
         "project",
         "--log",
         path(&log),
-        "--estado",
+        "--read-models",
         path(&state),
         "--json",
     ]);
     let parcela: Parcela = "2025-04".parse().unwrap();
-    let seal = projected["selos"]
+    let seal = projected["seals"]
         .as_array()
         .unwrap()
         .iter()
@@ -195,11 +195,11 @@ fn corrections_after_a_seal_show_in_diff_and_never_in_the_seal_or_its_as_of_repl
         "project",
         "--log",
         path(&log),
-        "--estado",
+        "--read-models",
         path(&state),
         "--json",
     ]);
-    let kept = after["selos"]
+    let kept = after["seals"]
         .as_array()
         .unwrap()
         .iter()

@@ -13,22 +13,22 @@ fn bench_replay(integrador: &str) -> serde_json::Value {
     json(&[
         "bench",
         "replay",
-        "--nats-url",
+        "--nats",
         &server.url(),
         "--competencias",
         "4",
         "--teams",
         "2000",
-        "--taxa",
+        "--rate",
         "20000",
-        "--integrador",
+        "--integrator",
         integrador,
     ])
 }
 
 #[test]
 fn each_stand_in_integrator_receives_every_decision_of_the_load_once() {
-    for integrador in ["consumidor", "nucleo"] {
+    for integrador in ["durable", "core"] {
         let report = bench_replay(integrador);
         assert!(report["facts"].as_u64().unwrap() > 0, "{report}");
         assert!(report["replay_facts_per_s"].as_u64().unwrap() > 0);

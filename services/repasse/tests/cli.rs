@@ -102,7 +102,7 @@ fn replay_recomputes_a_parcela_from_the_log_alone_and_as_of_an_earlier_position(
         "2000",
         "--competencias",
         "4",
-        "--dir",
+        "--log",
         log.to_str().unwrap(),
         "--json",
     ]);
@@ -181,7 +181,7 @@ fn every_command_that_reads_a_log_refuses_a_missing_one_naming_it_and_creates_no
                 "2025-01",
             ],
             vec!["diff", "--log", dir, "--parcela", "2025-03"],
-            vec!["project", "--log", dir, "--estado", estado],
+            vec!["project", "--log", dir, "--read-models", estado],
             vec!["export", "--log", dir, "--out", "/dev/null"],
         ] {
             let out = repasse(&args);

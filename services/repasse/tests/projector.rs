@@ -76,7 +76,7 @@ fn assert_each_once(ids: &[String]) {
 
 /// The parts of a `project --json` report that must not depend on how the run went.
 fn outcome(report: &Value) -> (Value, Value) {
-    (report["checkpoint"].clone(), report["selos"].clone())
+    (report["checkpoint"].clone(), report["seals"].clone())
 }
 
 #[test]
@@ -88,7 +88,7 @@ fn jetstream_and_the_embedded_log_seal_the_same_parcelas_and_publish_the_same_de
         "project",
         "--log",
         path(&log),
-        "--estado",
+        "--read-models",
         path(&state),
         "--json",
     ]);
@@ -100,13 +100,13 @@ fn jetstream_and_the_embedded_log_seal_the_same_parcelas_and_publish_the_same_de
         "project",
         "--nats",
         &url,
-        "--estado",
+        "--read-models",
         path(&nats_state),
-        "--ate-o-fim",
+        "--until-end",
         "--json",
     ]);
     assert_eq!(outcome(&embedded), outcome(&on_nats));
-    let seals = embedded["selos"].as_array().expect("seals");
+    let seals = embedded["seals"].as_array().expect("seals");
     assert_eq!(seals.len(), 13, "one seal per parcela_closed");
     let published = nats_decision_ids(&url);
     assert_eq!(
@@ -120,12 +120,12 @@ fn jetstream_and_the_embedded_log_seal_the_same_parcelas_and_publish_the_same_de
         "rebuild",
         "--log",
         path(&log),
-        "--estado",
+        "--read-models",
         path(&state),
         "--json",
     ]);
     assert_eq!(outcome(&rebuilt), outcome(&embedded));
-    assert_eq!(rebuilt["geracao"], "g000002");
+    assert_eq!(rebuilt["generation"], "g000002");
     assert!(
         !state.join("g000001").exists(),
         "the old generation is removed"
@@ -148,13 +148,13 @@ fn projector_command(url: &str, state: &Path, name: &str) -> Command {
         "project",
         "--nats",
         url,
-        "--estado",
+        "--read-models",
         path(state),
-        "--ate-o-fim",
+        "--until-end",
         "--json",
-        "--nome",
+        "--name",
         name,
-        "--concessao",
+        "--lease-seconds",
         "2",
     ]);
     command
@@ -198,10 +198,10 @@ fn a_projector_killed_at_random_points_resumes_to_the_clean_replay_and_publishes
         "project",
         "--log",
         path(&log),
-        "--estado",
+        "--read-models",
         path(&dir.path().join("limpo")),
         "--json",
-        "--sem-publicar",
+        "--no-publish",
     ]);
     let server = NatsServer::start().expect("nats-server");
     let url = server.url();
@@ -274,7 +274,7 @@ fn a_projector_whose_stderr_is_closed_goes_on_to_the_clean_result() {
     load_embedded(&log, &HISTORY);
     let run = |name: &str| {
         Command::new(env!("CARGO_BIN_EXE_repasse"))
-            .args(["project", "--log", path(&log), "--estado"])
+            .args(["project", "--log", path(&log), "--read-models"])
             .arg(dir.path().join(name))
             .arg("--json")
             .env("RUST_LOG", "warn,repasse_projector=info")
@@ -294,7 +294,7 @@ fn a_projector_whose_stderr_is_closed_goes_on_to_the_clean_result() {
     drop(stderr);
     let report = finish(child);
     assert_eq!(outcome(&report), outcome(&clean));
-    assert!(clean["pontos_de_decisao"].as_u64().unwrap() > 1, "{clean}");
+    assert!(clean["decision_points"].as_u64().unwrap() > 1, "{clean}");
 }
 
 /// The decisions a clean embedded run publishes, for comparison with the NATS stream.
@@ -303,7 +303,7 @@ fn embedded_decision_ids_of_clean_run(log: &Path, dir: &Path) -> Vec<String> {
         "project",
         "--log",
         path(log),
-        "--estado",
+        "--read-models",
         path(&dir.join("limpo-publicado")),
     ]);
     embedded_decision_ids(log)
@@ -318,10 +318,10 @@ fn two_publishers_started_at_once_one_killed_publish_each_decision_once() {
         "project",
         "--log",
         path(&log),
-        "--estado",
+        "--read-models",
         path(&dir.path().join("limpo")),
         "--json",
-        "--sem-publicar",
+        "--no-publish",
     ]);
     let server = NatsServer::start().expect("nats-server");
     let url = server.url();
@@ -354,7 +354,7 @@ fn export_and_verify_check_the_chain_and_every_seal_without_a_server_and_name_a_
         "project",
         "--log",
         path(&log),
-        "--estado",
+        "--read-models",
         path(&dir.path().join("e")),
     ]);
     let file = dir.path().join("auditoria.bin");
@@ -395,16 +395,16 @@ fn a_rebuild_under_a_running_projector_on_nats_switches_it_to_the_new_generation
     let url = server.url();
     load_nats(&url, &HISTORY);
     let state = dir.path().join("estado");
-    // A projector following the stream (no --ate-o-fim), serving generation g000001,
+    // A projector following the stream (no --until-end), serving generation g000001,
     let running = Command::new(env!("CARGO_BIN_EXE_repasse"))
         .args([
             "project",
             "--nats",
             &url,
-            "--estado",
+            "--read-models",
             path(&state),
             "--json",
-            "--concessao",
+            "--lease-seconds",
             "2",
         ])
         .stdout(Stdio::piped())
@@ -427,11 +427,11 @@ fn a_rebuild_under_a_running_projector_on_nats_switches_it_to_the_new_generation
         "rebuild",
         "--nats",
         &url,
-        "--estado",
+        "--read-models",
         path(&state),
         "--json",
     ]);
-    assert_eq!(rebuilt["geracao"], "g000002");
+    assert_eq!(rebuilt["generation"], "g000002");
     assert_eq!(generation().trim(), "g000002");
     // it moves to the new generation and removes the old one, then stops cleanly on SIGTERM.
     assert!(
@@ -454,6 +454,6 @@ fn a_rebuild_under_a_running_projector_on_nats_switches_it_to_the_new_generation
         .map(|l| serde_json::from_str(l).expect("JSON report"))
         .collect();
     let last = reports.last().expect("a report");
-    assert_eq!(last["geracao"], "g000002");
+    assert_eq!(last["generation"], "g000002");
     assert_eq!(outcome(last), outcome(&rebuilt));
 }

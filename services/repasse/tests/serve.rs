@@ -79,9 +79,9 @@ fn serve(url: &str, state: &Path) -> Served {
             "serve",
             "--nats",
             url,
-            "--estado",
+            "--read-models",
             path(state),
-            "--endereco",
+            "--listen",
             "127.0.0.1:0",
         ])
         .stdout(Stdio::piped())
@@ -109,9 +109,7 @@ fn wait_until(address: &str, generation: &str, position: u64) -> Value {
         let (status, body) = get(address, "/saude");
         if status == 200 {
             let health: Value = serde_json::from_str(&body).expect("JSON");
-            if health["geracao"] == generation
-                && health["ponto_de_controle"]["position"] == position
-            {
+            if health["generation"] == generation && health["checkpoint"]["position"] == position {
                 return health;
             }
         }
@@ -143,7 +141,7 @@ fn the_api_serves_the_read_models_the_log_alone_reproduces_and_follows_a_rebuild
 
     let served = serve(&url, &state);
     let health = wait_until(&served.address, "g000001", facts);
-    assert!(health["ponto_de_controle"]["decisions"].as_u64().unwrap() > 0);
+    assert!(health["checkpoint"]["decisions"].as_u64().unwrap() > 0);
 
     // Every seal served is what the log alone gives for that parcela.
     let seals = get_json(&served.address, "/selos");
@@ -238,7 +236,7 @@ fn the_api_serves_the_read_models_the_log_alone_reproduces_and_follows_a_rebuild
 
     // A rebuild while it serves: the API answers from the old generation until the projector moves, then
     // from the new one, with the same seals.
-    ok(&["rebuild", "--nats", &url, "--estado", path(&state)]);
+    ok(&["rebuild", "--nats", &url, "--read-models", path(&state)]);
     wait_until(&served.address, "g000002", facts);
     assert_eq!(
         get_json(&served.address, "/selos").as_array().unwrap(),

@@ -13,7 +13,6 @@
 
 #![deny(clippy::float_arithmetic)]
 
-pub mod bench;
 pub mod calendar;
 pub mod catalog;
 pub mod category;

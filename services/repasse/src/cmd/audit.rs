@@ -88,10 +88,10 @@ pub struct ExportArgs {
     pub out: PathBuf,
     /// Primeira posição do stream de fatos (padrão: 1).
     #[arg(long, default_value_t = 1)]
-    pub de: u64,
-    /// Última posição (padrão: o fim do stream).
+    pub from_position: u64,
+    /// Última posição, inclusive (padrão: o fim do stream).
     #[arg(long)]
-    pub ate: Option<u64>,
+    pub to_position: Option<u64>,
 }
 
 pub fn export_cmd(args: ExportArgs) -> anyhow::Result<ExitCode> {
@@ -100,8 +100,8 @@ pub fn export_cmd(args: ExportArgs) -> anyhow::Result<ExitCode> {
         let exported = with_logs!(logs, |facts, decisions| export(
             &facts,
             Some(&decisions),
-            Position(args.de),
-            args.ate.map(Position),
+            Position(args.from_position),
+            args.to_position.map(Position),
             &args.out
         )
         .await?);

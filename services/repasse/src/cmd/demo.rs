@@ -55,7 +55,7 @@ pub struct Args {
     pub history: HistoryArgs,
     /// Diretório do log embutido (padrão: um diretório temporário apagado ao final).
     #[arg(long)]
-    pub dir: Option<PathBuf>,
+    pub log: Option<PathBuf>,
     /// Imprime o resumo em JSON.
     #[arg(long)]
     pub json: bool,
@@ -73,7 +73,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         seed
     );
     let temp = tempfile::tempdir()?;
-    let dir = args.dir.clone().unwrap_or_else(|| temp.path().to_owned());
+    let dir = args.log.clone().unwrap_or_else(|| temp.path().to_owned());
     let log = SledLog::open(&dir, "fatos", Arc::new(SystemClock))?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -24,13 +24,13 @@ pub struct Args {
     /// Publica no stream de fatos de um NATS JetStream (REPASSE_FATOS) em vez de JSON lines.
     #[arg(long)]
     pub nats: Option<String>,
-    /// Com --log ou --nats: grava só as primeiras N competências do histórico (o restante pode ser gravado
-    /// depois com --a-partir-de N).
+    /// Com --log ou --nats: grava só os pedaços do histórico antes do pedaço K (o pedaço 0 são os fatos
+    /// cadastrais, o pedaço k a k-ésima competência); o restante pode ser gravado depois com --from-chunk K.
     #[arg(long)]
-    pub ate: Option<usize>,
-    /// Com --log ou --nats: começa na competência N (0 são os fatos iniciais).
+    pub to_chunk: Option<usize>,
+    /// Com --log ou --nats: começa no pedaço K (0 são os fatos cadastrais).
     #[arg(long, default_value_t = 0)]
-    pub a_partir_de: usize,
+    pub from_chunk: usize,
 }
 
 /// Writes chunks `from..to` of the history through ingest into `log`.
@@ -60,7 +60,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
-        let summary = runtime.block_on(write_chunks(&log, &demo, args.a_partir_de, args.ate))?;
+        let summary =
+            runtime.block_on(write_chunks(&log, &demo, args.from_chunk, args.to_chunk))?;
         eprintln!(
             "{} fatos gravados em {} ({} já existiam)",
             summary.appended,
@@ -79,7 +80,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 repasse_eventlog::nats::NatsConfig::facts(),
             )
             .await?;
-            write_chunks(&log, &demo, args.a_partir_de, args.ate).await
+            write_chunks(&log, &demo, args.from_chunk, args.to_chunk).await
         })?;
         eprintln!(
             "{} fatos publicados em {url} ({} já existiam)",

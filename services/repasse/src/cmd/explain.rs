@@ -19,7 +19,7 @@ pub struct Args {
     /// Competência (AAAA-MM ou AAAAMM).
     #[arg(long)]
     pub competencia: Competencia,
-    /// Log embutido (diretório) de onde recalcular, por exemplo o de `repasse demo --dir`.
+    /// Log embutido (diretório) de onde recalcular, por exemplo o de `repasse demo --log`.
     #[arg(long, required_unless_present = "case", conflicts_with = "case")]
     pub log: Option<PathBuf>,
     /// Ou um arquivo de caso (os fatos passam pela ingestão para um log embutido novo).

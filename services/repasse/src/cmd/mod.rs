@@ -2,9 +2,6 @@
 //! exit code.
 
 pub mod audit;
-pub mod bench;
-pub mod bench_fechamento;
-pub mod bench_replay;
 pub mod case;
 pub mod demo;
 pub mod demo_data;
@@ -37,15 +34,4 @@ macro_rules! say {
 }
 pub(crate) use say;
 
-/// 1234567 → "1.234.567", as people read counts.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push('.');
-        }
-        out.push(ch);
-    }
-    out
-}
+pub use repasse_proto::money::thousands;

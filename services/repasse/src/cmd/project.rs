@@ -1,6 +1,6 @@
 //! `repasse project` and `repasse rebuild`: the projector as a service. On the embedded log it catches up
 //! and stops (nothing else can write to the log while it holds it); on NATS it holds the publisher lease,
-//! catches up and follows the fact stream until stopped (Ctrl-C, SIGTERM) or until `--ate-o-fim`.
+//! catches up and follows the fact stream until stopped (Ctrl-C, SIGTERM) or until `--until-end`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -20,19 +20,19 @@ pub struct Args {
     pub source: Source,
     /// Diretório dos modelos de leitura e do ponto de controle deste projetor.
     #[arg(long)]
-    pub estado: PathBuf,
+    pub read_models: PathBuf,
     /// Só atualiza os modelos de leitura; não publica decisões.
     #[arg(long)]
-    pub sem_publicar: bool,
+    pub no_publish: bool,
     /// NATS: para ao alcançar o fim do stream de fatos em vez de segui-lo.
     #[arg(long)]
-    pub ate_o_fim: bool,
+    pub until_end: bool,
     /// NATS: nome deste projetor na concessão de publicador (padrão: máquina e processo).
     #[arg(long)]
-    pub nome: Option<String>,
+    pub name: Option<String>,
     /// NATS: duração da concessão de publicador, em segundos.
     #[arg(long, default_value_t = 10)]
-    pub concessao: u64,
+    pub lease_seconds: u64,
     /// Imprime o resultado em JSON.
     #[arg(long)]
     pub json: bool,
@@ -45,7 +45,7 @@ pub struct RebuildArgs {
     /// Diretório dos modelos de leitura: a nova geração é construída ao lado da atual, que segue em uso
     /// até a troca.
     #[arg(long)]
-    pub estado: PathBuf,
+    pub read_models: PathBuf,
     #[arg(long)]
     pub json: bool,
 }
@@ -55,7 +55,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 async fn project(args: Args) -> anyhow::Result<ExitCode> {
-    let follow = args.source.nats.is_some() && !args.ate_o_fim;
+    let follow = args.source.nats.is_some() && !args.until_end;
     // Listen for SIGTERM/Ctrl-C from the start: one arriving while the log is folded again (after a
     // rebuild) stops the projector at the next point where it can stop cleanly, instead of killing it.
     // (Only when following: a run to the end keeps the default, immediate Ctrl-C.)
@@ -78,24 +78,24 @@ pub async fn run_projector(
 ) -> anyhow::Result<ExitCode> {
     let logs = args.source.open().await?;
     let holder = args
-        .nome
+        .name
         .clone()
         .unwrap_or_else(|| format!("projetor-{}", std::process::id()));
     let lease = match &logs {
-        Logs::Nats { client, .. } if !args.sem_publicar => {
-            let ttl = Duration::from_secs(args.concessao.max(1));
+        Logs::Nats { client, .. } if !args.no_publish => {
+            let ttl = Duration::from_secs(args.lease_seconds.max(1));
             let replicas = usize::from(args.source.nats_replicas);
             Some(lease::acquire(client, &holder, ttl, replicas).await?)
         }
         _ => None,
     };
-    let follow = matches!(logs, Logs::Nats { .. }) && !args.ate_o_fim;
-    let publish = !args.sem_publicar;
+    let follow = matches!(logs, Logs::Nats { .. }) && !args.until_end;
+    let publish = !args.no_publish;
     with_logs!(logs, |facts, decisions| {
         let decisions = publish.then_some(&decisions);
         let mut replaced: Option<PathBuf> = None;
         loop {
-            let store = open_store(&args.estado).await?;
+            let store = open_store(&args.read_models).await?;
             if let Some(served) = served {
                 // The read models are consistent up to their checkpoint: serve them while the log is
                 // folded again.
@@ -122,7 +122,7 @@ pub async fn run_projector(
                     }
                 };
                 projector
-                    .follow(&args.estado, stop, Duration::from_secs(1))
+                    .follow(&args.read_models, stop, Duration::from_secs(1))
                     .await?
             } else {
                 let last = facts.last_position().await?;
@@ -182,13 +182,13 @@ fn report<F: EventLog, D: EventLog>(
     let seals = projector.store().scan(tree::SELOS, "")?;
     if json {
         let out = serde_json::json!({
-            "geracao": projector.store().generation(),
+            "generation": projector.store().generation(),
             "checkpoint": checkpoint,
-            "fatos_processados": projector.progress.facts,
-            "pontos_de_decisao": projector.progress.steps,
-            "decisoes_publicadas": projector.progress.published.appended,
-            "decisoes_ja_publicadas": projector.progress.published.found,
-            "selos": seals.into_iter().map(|(_, v)| v).collect::<Vec<_>>(),
+            "facts_folded": projector.progress.facts,
+            "decision_points": projector.progress.steps,
+            "decisions_published": projector.progress.published.appended,
+            "decisions_already_published": projector.progress.published.found,
+            "seals": seals.into_iter().map(|(_, v)| v).collect::<Vec<_>>(),
         });
         println!("{}", serde_json::to_string(&out)?);
         return Ok(());
@@ -203,7 +203,7 @@ fn report<F: EventLog, D: EventLog>(
         super::thousands(projector.progress.published.appended),
         super::thousands(projector.progress.published.found)
     );
-    println!("Hash do estado: {}", checkpoint.state_hash);
+    println!("Hash do read_models: {}", checkpoint.state_hash);
     for (parcela, seal) in seals {
         println!(
             "Selo da parcela {parcela}: {} linhas, posição {}, hash {}",
@@ -217,14 +217,14 @@ pub fn rebuild(args: RebuildArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
         let logs = args.source.open().await?;
         let embedded = matches!(logs, Logs::Embedded { .. });
-        let previous = store::current_generation(&args.estado)?;
-        let generation = store::next_generation(&args.estado)?;
-        let path = args.estado.join(&generation);
+        let previous = store::current_generation(&args.read_models)?;
+        let generation = store::next_generation(&args.read_models)?;
+        let path = args.read_models.join(&generation);
         if path.exists() {
             // A rebuild interrupted before its switch: start it again from empty.
             std::fs::remove_dir_all(&path)?;
         }
-        let store = Store::open_generation(&args.estado, &generation)?;
+        let store = Store::open_generation(&args.read_models, &generation)?;
         with_logs!(logs, |facts, decisions| {
             let mut projector = Projector::open(&facts, without(&decisions), store).await?;
             let last = facts.last_position().await?;
@@ -239,12 +239,12 @@ pub fn rebuild(args: RebuildArgs) -> anyhow::Result<ExitCode> {
             }
             report(&projector, args.json)?;
             drop(projector);
-            store::set_current(&args.estado, &generation)?;
+            store::set_current(&args.read_models, &generation)?;
             super::say!("Geração {generation} em uso");
             // On NATS a running projector switches and removes the old generation itself; on the embedded
             // log none can be running (it would hold the log).
             if let Some(previous) = previous.filter(|_| embedded) {
-                std::fs::remove_dir_all(args.estado.join(previous))?;
+                std::fs::remove_dir_all(args.read_models.join(previous))?;
             }
             Ok(ExitCode::SUCCESS)
         })

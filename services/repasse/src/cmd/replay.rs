@@ -21,7 +21,7 @@ pub struct Args {
     /// Somente este município.
     #[arg(long)]
     pub ibge: Option<Ibge>,
-    /// Log embutido (diretório), por exemplo o de `repasse demo --dir`.
+    /// Log embutido (diretório), por exemplo o de `repasse demo --log`.
     #[arg(long)]
     pub log: PathBuf,
     #[arg(long)]

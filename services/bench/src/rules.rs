@@ -9,8 +9,8 @@ use repasse_proto::fact::{
 };
 use repasse_proto::{Competencia, CredentialType, Ibge, Ine, Parcela, TeamType};
 
-use crate::calendar::sisab_deadline;
-use crate::engine::ledger::Ledger;
+use repasse_rules::Ledger;
+use repasse_rules::calendar::sisab_deadline;
 
 /// Figures of one run.
 #[derive(Debug, serde::Serialize)]

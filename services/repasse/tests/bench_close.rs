@@ -1,4 +1,4 @@
-//! `repasse bench fechamento` against a real nats-server: each round's close reaches the stand-in
+//! `repasse bench close` against a real nats-server: each round's close reaches the stand-in
 //! integrator whole and in order (the bench fails otherwise), both variants are timed every round, and the
 //! scratch stream is gone afterwards — the bench leaves nothing on a production server.
 
@@ -24,17 +24,17 @@ fn streams(url: &str) -> Vec<String> {
 #[test]
 fn every_round_of_each_variant_is_delivered_and_the_scratch_stream_removed() {
     let server = NatsServer::start().expect("nats-server (scripts/test.sh installs it)");
-    for integrador in ["consumidor", "nucleo"] {
+    for integrador in ["durable", "core"] {
         let report = json(&[
             "bench",
-            "fechamento",
-            "--nats-url",
+            "close",
+            "--nats",
             &server.url(),
             "--municipios",
             "40",
-            "--rodadas",
+            "--rounds",
             "2",
-            "--integrador",
+            "--integrator",
             integrador,
         ]);
         assert_eq!(report["integrator"], integrador);
@@ -61,12 +61,12 @@ fn every_round_of_each_variant_is_delivered_and_the_scratch_stream_removed() {
 
 #[test]
 fn no_round_or_no_server_is_refused_with_what_was_expected() {
-    let out = repasse(&["bench", "fechamento", "--rodadas", "0"]);
+    let out = repasse(&["bench", "close", "--rounds", "0"]);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("--rodadas"), "{stderr}");
+    assert!(stderr.contains("--rounds"), "{stderr}");
 
-    let out = repasse(&["bench", "fechamento", "--nats-url", "nats://127.0.0.1:1"]);
+    let out = repasse(&["bench", "close", "--nats", "nats://127.0.0.1:1"]);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("127.0.0.1:1"), "{stderr}");

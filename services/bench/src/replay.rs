@@ -2,9 +2,9 @@
 //! stream: the raw ordered-consumer read (async-nats alone), the replay (read + decode + fold into the
 //! Ledger), the peak RSS, and, under a steady load of facts published at a fixed rate, the latency from a
 //! fact's publish to its being folded and to each decision it causes reaching an integrator: a durable
-//! consumer of the decision stream, as integrators run (`--integrador consumidor`), or a core subscription
-//! of the decision subjects, which sees a decision before it is stored (`nucleo`). Last, on the same server,
-//! what the server alone takes to hand a national close to the same integrator (`bench fechamento`): the
+//! consumer of the decision stream, as integrators run (`--integrator durable`), or a core subscription
+//! of the decision subjects, which sees a decision before it is stored (`core`). Last, on the same server,
+//! what the server alone takes to hand a national close to the same integrator (`bench close`): the
 //! floor under the close's latency.
 
 // Timings and ratios are measurements, not money: floats are right here.
@@ -34,33 +34,33 @@ pub struct Args {
     #[arg(long, default_value_t = 100_000)]
     pub teams: u32,
     /// Servidor NATS já em execução; sem ele, um nats-server é iniciado para a medição.
-    #[arg(long, env = "NATS_URL")]
-    pub nats_url: Option<String>,
+    #[arg(long, env = "REPASSE_NATS")]
+    pub nats: Option<String>,
     /// Fatos por segundo na fase de latência: a competência seguinte inteira, na ordem em que os fatos
     /// chegam (≈ 200 mil fatos; ≈ 200 s a 1.000 fatos/s).
     #[arg(long, default_value_t = 1_000)]
-    pub taxa: u64,
-    /// Quem representa os integradores na fase de latência: `consumidor`, um consumidor durável do stream
+    pub rate: u64,
+    /// Quem representa os integradores na fase de latência: `durable`, um consumidor durável do stream
     /// de decisões com confirmação explícita, como o exemplo `assinante` (recebe cada decisão depois de
-    /// gravada); `nucleo`, uma assinatura simples de `decisoes.>` (recebe cada decisão quando o servidor a
+    /// gravada); `core`, uma assinatura simples de `decisoes.>` (recebe cada decisão quando o servidor a
     /// roteia, antes de gravada: o limite inferior do que um integrador pode ver).
-    #[arg(long, value_enum, default_value_t = Integrador::Consumidor)]
-    pub integrador: Integrador,
+    #[arg(long, value_enum, default_value_t = Integrator::Durable)]
+    pub integrator: Integrator,
     /// Interno: só a fase de latência (o processo filho que a mede), com o stream já carregado.
-    #[arg(long, hide = true, requires = "nats_url")]
+    #[arg(long, hide = true, requires = "nats")]
     pub so_latencia: bool,
 }
 
 /// The stand-in for integrators in the latency phase.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Integrador {
+pub enum Integrator {
     /// A durable consumer of the decision stream with explicit acks, as `examples/assinante.rs`: each
     /// decision arrives once stored, as integrators receive it.
-    Consumidor,
+    Durable,
     /// A core subscription of `decisoes.>`: each decision arrives as the server routes its publish,
     /// before the stream has stored it — the earliest any subscriber could see it.
-    Nucleo,
+    Core,
 }
 
 #[derive(Debug, Serialize)]
@@ -75,8 +75,8 @@ struct Report {
     peak_rss_mib_replay: u64,
     latency: Latency,
     /// What the server alone takes to store a national close and hand it to the same kind of integrator,
-    /// in the same run (`bench fechamento`): the floor under the latency of the close above.
-    close_floor: super::bench_fechamento::Report,
+    /// in the same run (`bench close`): the floor under the latency of the close above.
+    close_floor: crate::close::Report,
 }
 
 /// Closes published by the floor measurement after the latency phase.
@@ -84,8 +84,8 @@ const CLOSE_FLOOR_ROUNDS: u32 = 5;
 
 #[derive(Debug, Serialize, serde::Deserialize)]
 struct Latency {
-    /// Who timed the decisions (`--integrador`).
-    integrator: Integrador,
+    /// Who timed the decisions (`--integrator`).
+    integrator: Integrator,
     rate_facts_per_s: u64,
     facts_published: u64,
     fact_to_fold_p50_ms: f64,
@@ -123,8 +123,8 @@ struct DecisionPoint {
 
 pub fn run(args: Args) -> anyhow::Result<std::process::ExitCode> {
     if args.so_latencia {
-        let url = args.nats_url.clone().expect("clap requires it");
-        let latency = super::source::runtime()?.block_on(async {
+        let url = args.nats.clone().expect("clap requires it");
+        let latency = crate::runtime()?.block_on(async {
             let client = async_nats::connect(&url).await?;
             let facts = NatsLog::open(client.clone(), NatsConfig::facts()).await?;
             let end = facts.last_position().await?;
@@ -133,9 +133,9 @@ pub fn run(args: Args) -> anyhow::Result<std::process::ExitCode> {
         println!("{}", serde_json::to_string(&latency)?);
         return Ok(std::process::ExitCode::SUCCESS);
     }
-    let (_server, url) = repasse_eventlog::testing::given_or_started(args.nats_url.as_deref())?;
+    let (_server, url) = repasse_eventlog::testing::given_or_started(args.nats.as_deref())?;
     // Loading runs in a child process, so that this one's peak RSS is the replay's alone.
-    let facts_now = super::source::runtime()?.block_on(async {
+    let facts_now = crate::runtime()?.block_on(async {
         let log = NatsLog::connect(&url, NatsConfig::facts()).await?;
         anyhow::Ok(log.last_position().await?.0)
     })?;
@@ -154,13 +154,13 @@ pub fn run(args: Args) -> anyhow::Result<std::process::ExitCode> {
                 "--competencias",
                 &args.competencias.to_string(),
                 // The last competência is kept for the latency phase.
-                "--ate",
+                "--to-chunk",
                 &args.competencias.to_string(),
             ])
             .status()?;
         anyhow::ensure!(status.success(), "demo-data falhou");
     }
-    let runtime = super::source::runtime()?;
+    let runtime = crate::runtime()?;
     let report = runtime.block_on(measure(&args, &url))?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(std::process::ExitCode::SUCCESS)
@@ -172,7 +172,7 @@ async fn measure(args: &Args, url: &str) -> anyhow::Result<Report> {
     let end = facts.last_position().await?;
     eprintln!(
         "Leitura crua de {} fatos (consumidor ordenado)…",
-        super::thousands(end.0)
+        repasse_proto::money::thousands(end.0)
     );
     let (raw_rate, bytes) = raw_read(&client, end.0).await?;
     eprintln!("Replay (leitura, decodificação e dobra no razão)…");
@@ -181,7 +181,7 @@ async fn measure(args: &Args, url: &str) -> anyhow::Result<Report> {
     folder.fold(&facts, Position(1), Some(end), |_| {}).await?;
     let replay_seconds = started.elapsed().as_secs_f64();
     let replay_rate = (end.0 as f64 / replay_seconds) as u64;
-    let rss_after_replay = super::bench::peak_mib();
+    let rss_after_replay = crate::peak_mib();
     drop(folder);
     // The projector runs in a child process: its peak RSS is its own, not the replay's high-water mark.
     eprintln!("Fase de latência num processo à parte…");
@@ -190,16 +190,16 @@ async fn measure(args: &Args, url: &str) -> anyhow::Result<Report> {
             "bench",
             "replay",
             "--so-latencia",
-            "--nats-url",
+            "--nats",
             url,
             "--competencias",
             &args.competencias.to_string(),
             "--teams",
             &args.teams.to_string(),
-            "--taxa",
-            &args.taxa.to_string(),
-            "--integrador",
-            clap::ValueEnum::to_possible_value(&args.integrador)
+            "--rate",
+            &args.rate.to_string(),
+            "--integrator",
+            clap::ValueEnum::to_possible_value(&args.integrator)
                 .expect("every stand-in has a name")
                 .get_name(),
         ])
@@ -208,13 +208,13 @@ async fn measure(args: &Args, url: &str) -> anyhow::Result<Report> {
         .await?;
     anyhow::ensure!(output.status.success(), "a fase de latência falhou");
     let latency: Latency = serde_json::from_slice(&output.stdout)?;
-    eprintln!("Piso do servidor para um fechamento (`bench fechamento`)…");
-    let close_floor = super::bench_fechamento::measure(
-        &super::bench_fechamento::Args {
-            nats_url: Some(url.to_owned()),
-            rodadas: CLOSE_FLOOR_ROUNDS,
+    eprintln!("Piso do servidor para um fechamento (`bench close`)…");
+    let close_floor = crate::close::measure(
+        &crate::close::Args {
+            nats: Some(url.to_owned()),
+            rounds: CLOSE_FLOOR_ROUNDS,
             municipios: 0,
-            integrador: args.integrador,
+            integrator: args.integrator,
         },
         url,
     )
@@ -258,7 +258,7 @@ async fn raw_read(client: &async_nats::Client, count: u64) -> anyhow::Result<(u6
 /// Publishes the next competência's facts, in the order the sources deliver them, at `taxa` per second
 /// while a projector follows the stream; its read models start at the end of the loaded history (a fresh
 /// generation whose checkpoint is set there), its Ledger is folded from the log as on any start. A
-/// consumer of `decisoes.>` (`--integrador`) stands for the integrators: each decision's latency runs from
+/// consumer of `decisoes.>` (`--integrator`) stands for the integrators: each decision's latency runs from
 /// the publish of the fact that caused it (its `source.document`, `fatos@POSITION`) to its arrival there.
 async fn steady_load(
     args: &Args,
@@ -277,7 +277,7 @@ async fn steady_load(
     eprintln!("Projetor: dobrando o histórico até a posição {end}…");
     let published: Arc<Mutex<HashMap<u64, Instant>>> = Arc::default();
     let mut projector = Projector::open(facts, Some(&decisions), store).await?;
-    let peak_open = super::bench::peak_mib();
+    let peak_open = crate::peak_mib();
     let applied: Arc<Mutex<Vec<(u64, Instant)>>> = Arc::default();
     let applied_in = Arc::clone(&applied);
     let steps: Arc<Mutex<HashMap<u64, StepTimes>>> = Arc::default();
@@ -295,10 +295,10 @@ async fn steady_load(
             .push((position, Instant::now()));
     });
     // The integrator and the source are other processes: each on its own connection, as they would be.
-    let url = args.nats_url.as_deref().expect("clap requires it");
+    let url = args.nats.as_deref().expect("clap requires it");
     let integrator = StandIn::start(
         url,
-        args.integrador,
+        args.integrator,
         Listen {
             stream: NatsConfig::decisions().stream,
             subjects: format!("{}.>", repasse_proto::subject::DECISIONS_PREFIX),
@@ -321,7 +321,7 @@ async fn steady_load(
     );
     let producer_log = NatsLog::open(async_nats::connect(url).await?, NatsConfig::facts()).await?;
     let published_in = Arc::clone(&published);
-    let rate = args.taxa;
+    let rate = args.rate;
     let producer = tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / rate.max(1)));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
@@ -344,7 +344,7 @@ async fn steady_load(
     };
     eprintln!(
         "Carga constante de {} fatos/s: a competência seguinte inteira…",
-        args.taxa
+        args.rate
     );
     projector
         .follow(state.path(), stop, Duration::from_secs(3600))
@@ -352,7 +352,7 @@ async fn steady_load(
     // What was published after the producer stopped.
     let last = facts.last_position().await?;
     projector.run_to(last).await?;
-    let peak = super::bench::peak_mib();
+    let peak = crate::peak_mib();
     let decisions_published = projector.progress.published.appended;
     drop(projector);
     // The last decisions reach the subscriber; then it is closed.
@@ -392,8 +392,8 @@ async fn steady_load(
             .map_or(f64::NAN, round)
     };
     Ok(Latency {
-        integrator: args.integrador,
-        rate_facts_per_s: args.taxa,
+        integrator: args.integrator,
+        rate_facts_per_s: args.rate,
         facts_published: published.len() as u64,
         fact_to_fold_p50_ms: percentile(&fold_ms, 0.50),
         fact_to_fold_p99_ms: percentile(&fold_ms, 0.99),
@@ -437,7 +437,7 @@ impl StandIn {
     /// Starts it; it follows `listen` once this returns.
     pub(super) async fn start(
         url: &str,
-        kind: Integrador,
+        kind: Integrator,
         listen: Listen,
     ) -> anyhow::Result<StandIn> {
         let (ready, connected) = tokio::sync::oneshot::channel::<()>();
@@ -480,7 +480,7 @@ impl StandIn {
 /// acknowledges it); which fact it came from is read after the run. `ready` is sent once it follows.
 fn integrator(
     url: &str,
-    kind: Integrador,
+    kind: Integrator,
     listen: Listen,
     ready: tokio::sync::oneshot::Sender<()>,
     mut finished: tokio::sync::oneshot::Receiver<()>,
@@ -502,14 +502,14 @@ fn integrator(
         // The consumer's stream, to remove it at the end.
         let mut durable = None;
         let mut decisions: futures::stream::BoxStream<'static, Delivered> = match kind {
-            Integrador::Nucleo => {
+            Integrator::Core => {
                 let subscriber = client.subscribe(subjects).await?;
                 client.flush().await?;
                 subscriber
                     .map(|message| Ok((message.payload, None)))
                     .boxed()
             }
-            Integrador::Consumidor => {
+            Integrator::Durable => {
                 let stream = jetstream::new(client.clone()).get_stream(stream).await?;
                 // Durable and acknowledged, as `examples/assinante.rs`; from the next decision on.
                 let _ = stream.delete_consumer(DURABLE).await;

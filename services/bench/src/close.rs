@@ -1,4 +1,4 @@
-//! `repasse bench fechamento`: what the NATS server alone takes to store a national parcela close and to
+//! `repasse bench close`: what the NATS server alone takes to store a national parcela close and to
 //! deliver it to an integrator. The close is a statement per municipality of the Anexo VI and the seal,
 //! encoded as the projector encodes them and published as it publishes them (one chain, `append_after`),
 //! to a scratch stream of the same server, with no projector and no load running. No projector can hand
@@ -20,7 +20,7 @@ use repasse_proto::decision::{Decision, ParcelaSealed, PlanoTotals, StatementIss
 use repasse_proto::{Envelope, Money, Parcela, Plano, SourceRef, Timestamp};
 use serde::Serialize;
 
-use super::bench_replay::{Integrador, Listen, StandIn, percentile};
+use crate::replay::{Integrator, Listen, StandIn, percentile};
 
 /// The scratch stream, removed at the end of the run (and at its start, if a run was cut short).
 const STREAM: &str = "REPASSE_BENCH_FECHAMENTO";
@@ -35,23 +35,23 @@ const DELIVERY_TIMEOUT: Duration = Duration::from_secs(60);
 pub struct Args {
     /// Servidor NATS já em execução (o stream de rascunho é criado e apagado nele); sem ele, um
     /// nats-server é iniciado para a medição.
-    #[arg(long, env = "NATS_URL")]
-    pub nats_url: Option<String>,
+    #[arg(long, env = "REPASSE_NATS")]
+    pub nats: Option<String>,
     /// Fechamentos publicados em cada variante (com a cadeia do projetor; sem cabeçalhos).
     #[arg(long, default_value_t = 10)]
-    pub rodadas: u32,
+    pub rounds: u32,
     /// Municípios do fechamento: os primeiros do Anexo VI (0: todos, 5.570).
     #[arg(long, default_value_t = 0)]
     pub municipios: usize,
-    /// Quem recebe o fechamento: `consumidor` (durável, confirmação explícita, como o exemplo
-    /// `assinante`) ou `nucleo` (assinatura simples, antes da gravação).
-    #[arg(long, value_enum, default_value_t = Integrador::Consumidor)]
-    pub integrador: Integrador,
+    /// Quem recebe o fechamento: `durable` (consumidor durável, confirmação explícita, como o exemplo
+    /// `assinante`) ou `core` (assinatura simples, antes da gravação).
+    #[arg(long, value_enum, default_value_t = Integrator::Durable)]
+    pub integrator: Integrator,
 }
 
 #[derive(Debug, Serialize)]
 pub(super) struct Report {
-    integrator: Integrador,
+    integrator: Integrator,
     /// Statements and the seal, per close.
     messages: usize,
     payload_bytes_avg: usize,
@@ -90,9 +90,9 @@ impl Variant {
 }
 
 pub fn run(args: Args) -> anyhow::Result<std::process::ExitCode> {
-    anyhow::ensure!(args.rodadas > 0, "--rodadas: ao menos um fechamento");
-    let (_server, url) = given_or_started(args.nats_url.as_deref())?;
-    let report = super::source::runtime()?.block_on(measure(&args, &url))?;
+    anyhow::ensure!(args.rounds > 0, "--rounds: ao menos uma rodada");
+    let (_server, url) = given_or_started(args.nats.as_deref())?;
+    let report = crate::runtime()?.block_on(measure(&args, &url))?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(std::process::ExitCode::SUCCESS)
 }
@@ -116,21 +116,21 @@ pub(super) async fn measure(args: &Args, url: &str) -> anyhow::Result<Report> {
         rows.truncate(args.municipios);
     }
     let mut report = Report {
-        integrator: args.integrador,
+        integrator: args.integrator,
         messages: rows.len() + 1,
         payload_bytes_avg: 0,
-        rounds: args.rodadas,
+        rounds: args.rounds,
         chain: Variant::default(),
         bare: Variant::default(),
     };
     eprintln!(
         "Fechamento de {} mensagens no servidor {url}, {} rodada{}…",
         report.messages,
-        args.rodadas,
-        if args.rodadas == 1 { "" } else { "s" }
+        args.rounds,
+        if args.rounds == 1 { "" } else { "s" }
     );
     let measured = async {
-        for round in 0..args.rodadas {
+        for round in 0..args.rounds {
             // Each round's ids differ (a repeated id would be dropped as a duplicate).
             let records = close(&rows, round);
             report.payload_bytes_avg =
@@ -180,7 +180,7 @@ async fn publish_close(
 ) -> anyhow::Result<(Duration, Duration)> {
     let integrator = StandIn::start(
         url,
-        args.integrador,
+        args.integrator,
         Listen {
             stream: STREAM.to_owned(),
             subjects: format!("{PREFIX}.>"),

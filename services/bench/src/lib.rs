@@ -1,4 +1,10 @@
-//! `repasse bench …`: performance figures as one JSON object on stdout.
+//! `repasse bench …`: performance figures as one JSON object on stdout, each target set beside its floor
+//! (the raw tool on the same data, in the same run). Only the binary imports this crate; the clocks the
+//! measurements read are here, never in the law or the engine.
+
+pub mod close;
+pub mod replay;
+pub mod rules;
 
 use std::process::ExitCode;
 
@@ -13,35 +19,37 @@ pub enum Command {
         #[arg(long, default_value_t = 1_000_000)]
         events: u64,
         /// Servidor NATS já em execução; sem ele, um nats-server é iniciado para a medição.
-        #[arg(long, env = "NATS_URL")]
-        nats_url: Option<String>,
+        #[arg(long, env = "REPASSE_NATS")]
+        nats: Option<String>,
         /// Publicações aguardando confirmação ao mesmo tempo.
         #[arg(long, default_value_t = 4_096)]
         max_in_flight: usize,
     },
     /// Replay do histórico nacional no JetStream: leitura crua × replay, pico de memória e latência sob
     /// carga constante.
-    Replay(super::bench_replay::Args),
+    Replay(crate::replay::Args),
     /// O piso do servidor NATS para a latência de um fechamento: publica N vezes o fechamento nacional de
     /// uma parcela (um demonstrativo por município do Anexo VI e o selo, como o projetor os publica) num
     /// stream de rascunho, sem projetor nem carga, e mede quando o stream gravou a última mensagem e
     /// quando um integrador a recebeu; as mesmas mensagens sem cabeçalhos dão o piso do próprio servidor.
-    Fechamento(super::bench_fechamento::Args),
+    #[command(alias = "fechamento")]
+    Close(crate::close::Args),
     /// Pontos de decisão do histórico nacional sintético, sem servidor: dobra as primeiras competências na
     /// memória, avalia-as, e mede cada ponto de decisão das seguintes (decidir; modelos de leitura).
-    Decisoes {
+    #[command(alias = "decisoes")]
+    Decisions {
         /// Competências dobradas antes da medição.
         #[arg(long, default_value_t = 8)]
         competencias: u32,
-        /// Competências medidas depois delas (dois pontos de decisão cada).
+        /// Competências measurements depois delas (dois pontos de decisão cada).
         #[arg(long, default_value_t = 2)]
-        medidas: u32,
+        measurements: u32,
         #[arg(long, default_value_t = 100_000)]
         teams: u32,
         /// Um passo de trabalho adiantado (o do projetor ocioso) a cada tantos fatos: 100 é o ritmo de
         /// 1.000 fatos/s com um passo a cada 100 ms; 0 não adianta nada.
         #[arg(long, default_value_t = 100)]
-        adiantar_a_cada: u64,
+        ahead_every: u64,
     },
     /// Avalia uma competência nacional sintética (equipes, vínculos, duplicidade e 60 h) e imprime os tempos.
     Rules {
@@ -61,12 +69,12 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Log {
             events,
-            nats_url,
+            nats,
             max_in_flight,
         } => {
             let config = repasse_eventlog::bench::LogBenchConfig {
                 events,
-                nats_url,
+                nats_url: nats,
                 sled_dir: None,
                 max_in_flight,
             };
@@ -77,15 +85,15 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             ))?;
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
-        Command::Replay(args) => return super::bench_replay::run(args),
-        Command::Fechamento(args) => return super::bench_fechamento::run(args),
-        Command::Decisoes {
+        Command::Replay(args) => return crate::replay::run(args),
+        Command::Close(args) => return crate::close::run(args),
+        Command::Decisions {
             competencias,
-            medidas,
+            measurements,
             teams,
-            adiantar_a_cada,
+            ahead_every,
         } => {
-            let report = decision_points(competencias, medidas, teams, adiantar_a_cada);
+            let report = decision_points(competencias, measurements, teams, ahead_every);
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
         Command::Rules {
@@ -93,7 +101,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             links_per_team,
             seed,
         } => {
-            let report = repasse_rules::bench::run(teams, links_per_team, seed);
+            let report = crate::rules::run(teams, links_per_team, seed);
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
     }
@@ -173,7 +181,7 @@ struct DecisionPointFigures {
 #[allow(clippy::float_arithmetic)]
 fn decision_points(
     competencias: u32,
-    medidas: u32,
+    measurements: u32,
     teams: u32,
     ahead_every: u64,
 ) -> DecisionPointsReport {
@@ -181,7 +189,7 @@ fn decision_points(
     use std::time::Instant;
     let demo = Demo::new(DemoConfig {
         teams,
-        competencias: competencias + medidas,
+        competencias: competencias + measurements,
         ..DemoConfig::default()
     });
     let mut chunks = history(&demo);
@@ -272,4 +280,12 @@ pub(crate) fn peak_mib() -> u64 {
                 .and_then(|kb| kb.parse::<u64>().ok())
         })
         .map_or(0, |kb| kb / 1024)
+}
+
+/// The Tokio runtime of a measurement: two workers, as the projector runs.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?)
 }
