@@ -3,6 +3,7 @@
 //! measurements read are here, never in the law or the engine.
 
 pub mod close;
+mod integrator;
 pub mod replay;
 pub mod rules;
 

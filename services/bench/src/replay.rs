@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use futures::{StreamExt, TryStreamExt};
+use futures::TryStreamExt;
 use repasse_eventlog::nats::{NatsConfig, NatsLog};
 use repasse_eventlog::{EventLog, Position, SystemClock};
 use repasse_ingest::demo::{Demo, DemoConfig, history};
@@ -24,6 +24,8 @@ use repasse_projector::project::{Projector, StepTimes};
 use repasse_projector::store::{Checkpoint, Store};
 use repasse_proto::Fact;
 use serde::Serialize;
+
+pub(crate) use crate::integrator::{Listen, StandIn};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -306,37 +308,7 @@ async fn steady_load(
         },
     )
     .await?;
-    let demo = Demo::new(DemoConfig {
-        teams: args.teams,
-        competencias: args.competencias,
-        ..DemoConfig::default()
-    });
-    let load = history(&demo)
-        .nth(args.competencias as usize)
-        .unwrap_or_default();
-    anyhow::ensure!(
-        load.iter()
-            .any(|(f, _)| matches!(f, Fact::ParcelaClosed(_))),
-        "a competência da carga não fecha uma parcela"
-    );
-    let producer_log = NatsLog::open(async_nats::connect(url).await?, NatsConfig::facts()).await?;
-    let published_in = Arc::clone(&published);
-    let rate = args.rate;
-    let producer = tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / rate.max(1)));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-        for (i, (fact, source)) in load.into_iter().enumerate() {
-            tick.tick().await;
-            let record = encode_record(fact, source, &SystemClock, i as u64)?;
-            let sent = Instant::now();
-            let appended = producer_log.append(record, None).await?;
-            published_in
-                .lock()
-                .expect("latency lock")
-                .insert(appended.position.0, sent);
-        }
-        anyhow::Ok(())
-    });
+    let producer = spawn_producer(args, url, Arc::clone(&published)).await?;
     let stop = async {
         while !producer.is_finished() {
             tokio::time::sleep(Duration::from_millis(200)).await;
@@ -363,20 +335,83 @@ async fn steady_load(
         .map(|(payload, at)| Ok((fact_position(&payload)?, at)))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let published = published.lock().expect("latency lock").clone();
+    let applied = applied.lock().expect("latency lock").clone();
+    let steps = steps.lock().expect("latency lock").clone();
+    Ok(summarize(
+        args,
+        &published,
+        &applied,
+        &received,
+        &steps,
+        decisions_published,
+        (peak_open, peak),
+    ))
+}
+
+/// The next competência's facts, published by a producer of their own at `--rate` facts per second;
+/// each publish's instant is kept in `published`, by position.
+async fn spawn_producer(
+    args: &Args,
+    url: &str,
+    published: Arc<Mutex<HashMap<u64, Instant>>>,
+) -> anyhow::Result<tokio::task::JoinHandle<anyhow::Result<()>>> {
+    let demo = Demo::new(DemoConfig {
+        teams: args.teams,
+        competencias: args.competencias,
+        ..DemoConfig::default()
+    });
+    let load = history(&demo)
+        .nth(args.competencias as usize)
+        .unwrap_or_default();
+    anyhow::ensure!(
+        load.iter()
+            .any(|(f, _)| matches!(f, Fact::ParcelaClosed(_))),
+        "a competência da carga não fecha uma parcela"
+    );
+    let producer_log = NatsLog::open(async_nats::connect(url).await?, NatsConfig::facts()).await?;
+    let published_in = published;
+    let rate = args.rate;
+    let producer = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / rate.max(1)));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+        for (i, (fact, source)) in load.into_iter().enumerate() {
+            tick.tick().await;
+            let record = encode_record(fact, source, &SystemClock, i as u64)?;
+            let sent = Instant::now();
+            let appended = producer_log.append(record, None).await?;
+            published_in
+                .lock()
+                .expect("latency lock")
+                .insert(appended.position.0, sent);
+        }
+        anyhow::Ok(())
+    });
+    Ok(producer)
+}
+
+/// The latencies from each fact's publish: to its fold, to each decision it caused reaching the
+/// integrator, and the phases of each decision point.
+fn summarize(
+    args: &Args,
+    published: &HashMap<u64, Instant>,
+    applied: &[(u64, Instant)],
+    received: &[(u64, Instant)],
+    steps: &HashMap<u64, StepTimes>,
+    decisions_published: u64,
+    (peak_open, peak): (u64, u64),
+) -> Latency {
     let since = |position: &u64, at: &Instant| {
         published
             .get(position)
             .map(|sent| at.duration_since(*sent).as_secs_f64() * 1000.0)
     };
     let mut fold_ms: Vec<f64> = applied
-        .lock()
-        .expect("latency lock")
         .iter()
         .filter_map(|(position, at)| since(position, at))
         .collect();
     fold_ms.sort_by(f64::total_cmp);
     let mut points: std::collections::BTreeMap<u64, Vec<f64>> = Default::default();
-    for (position, at) in &received {
+    for (position, at) in received {
         if let Some(ms) = since(position, at) {
             points.entry(*position).or_default().push(ms);
         }
@@ -384,14 +419,13 @@ async fn steady_load(
     let mut decision_ms: Vec<f64> = points.values().flatten().copied().collect();
     decision_ms.sort_by(f64::total_cmp);
     let round = |ms: f64| (ms * 10.0).round() / 10.0;
-    let steps = steps.lock().expect("latency lock").clone();
     let phase = |position: u64, at: fn(&StepTimes) -> Instant| {
         steps
             .get(&position)
             .and_then(|times| since(&position, &at(times)))
             .map_or(f64::NAN, round)
     };
-    Ok(Latency {
+    Latency {
         integrator: args.integrator,
         rate_facts_per_s: args.rate,
         facts_published: published.len() as u64,
@@ -417,145 +451,7 @@ async fn steady_load(
             .collect(),
         projector_peak_rss_mib_open: peak_open,
         projector_peak_rss_mib: peak,
-    })
-}
-
-/// What the stand-in integrator follows: a stream's subjects, until `finished` or `until` decisions.
-pub(super) struct Listen {
-    pub stream: String,
-    pub subjects: String,
-    pub until: Option<usize>,
-}
-
-/// A running stand-in integrator (`integrator`), on its own thread.
-pub(super) struct StandIn {
-    thread: std::thread::JoinHandle<anyhow::Result<Vec<(bytes::Bytes, Instant)>>>,
-    done: tokio::sync::oneshot::Sender<()>,
-}
-
-impl StandIn {
-    /// Starts it; it follows `listen` once this returns.
-    pub(super) async fn start(
-        url: &str,
-        kind: Integrator,
-        listen: Listen,
-    ) -> anyhow::Result<StandIn> {
-        let (ready, connected) = tokio::sync::oneshot::channel::<()>();
-        let (done, finished) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn({
-            let url = url.to_owned();
-            move || integrator(&url, kind, listen, ready, finished)
-        });
-        if connected.await.is_err() {
-            let error = thread.join().expect("the integrator thread does not panic");
-            return Err(error
-                .err()
-                .unwrap_or_else(|| anyhow::anyhow!("o integrador parou")));
-        }
-        Ok(StandIn { thread, done })
     }
-
-    /// What it received and when, once it stopped: by itself (`Listen::until`) or, at the latest, told to
-    /// stop `within` from now.
-    pub(super) async fn received(
-        self,
-        within: Duration,
-    ) -> anyhow::Result<Vec<(bytes::Bytes, Instant)>> {
-        let StandIn { thread, done } = self;
-        let mut joined = tokio::task::spawn_blocking(move || thread.join());
-        let result = match tokio::time::timeout(within, &mut joined).await {
-            Ok(result) => result,
-            Err(_) => {
-                let _ = done.send(());
-                joined.await
-            }
-        };
-        result?.expect("the integrator thread does not panic")
-    }
-}
-
-/// The stand-in for integrators, on its own connection, thread and runtime, as if in another process —
-/// sharing the projector's runtime, its timestamps waited for the projector's tasks. Integrators run on
-/// other machines: here, on the server's two cores, it only timestamps each decision (and, as a consumer,
-/// acknowledges it); which fact it came from is read after the run. `ready` is sent once it follows.
-fn integrator(
-    url: &str,
-    kind: Integrator,
-    listen: Listen,
-    ready: tokio::sync::oneshot::Sender<()>,
-    mut finished: tokio::sync::oneshot::Receiver<()>,
-) -> anyhow::Result<Vec<(bytes::Bytes, Instant)>> {
-    use async_nats::jetstream::{self, consumer};
-    /// What arrives: the decision's JSON, and the message to acknowledge when it came from a consumer.
-    type Delivered = anyhow::Result<(bytes::Bytes, Option<jetstream::Message>)>;
-    const DURABLE: &str = "bench-latencia";
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async move {
-        let client = async_nats::connect(url).await?;
-        let Listen {
-            stream,
-            subjects,
-            until,
-        } = listen;
-        // The consumer's stream, to remove it at the end.
-        let mut durable = None;
-        let mut decisions: futures::stream::BoxStream<'static, Delivered> = match kind {
-            Integrator::Core => {
-                let subscriber = client.subscribe(subjects).await?;
-                client.flush().await?;
-                subscriber
-                    .map(|message| Ok((message.payload, None)))
-                    .boxed()
-            }
-            Integrator::Durable => {
-                let stream = jetstream::new(client.clone()).get_stream(stream).await?;
-                // Durable and acknowledged, as `examples/assinante.rs`; from the next decision on.
-                let _ = stream.delete_consumer(DURABLE).await;
-                let consumer = stream
-                    .create_consumer(consumer::pull::Config {
-                        durable_name: Some(DURABLE.to_owned()),
-                        filter_subject: subjects,
-                        deliver_policy: consumer::DeliverPolicy::New,
-                        ack_policy: consumer::AckPolicy::Explicit,
-                        ..Default::default()
-                    })
-                    .await?;
-                let messages = consumer.messages().await?;
-                durable = Some(stream);
-                messages
-                    .map(|message| {
-                        let message = message.map_err(|e| anyhow::anyhow!("consumidor: {e}"))?;
-                        Ok((message.payload.clone(), Some(message)))
-                    })
-                    .boxed()
-            }
-        };
-        let _ = ready.send(());
-        let mut received = Vec::new();
-        loop {
-            tokio::select! {
-                _ = &mut finished => break,
-                next = decisions.next() => {
-                    let Some(next) = next else { break };
-                    let (payload, message) = next?;
-                    received.push((payload, Instant::now()));
-                    if let Some(message) = message {
-                        message.ack().await.map_err(|e| anyhow::anyhow!("confirmação: {e}"))?;
-                    }
-                    if until == Some(received.len()) {
-                        break;
-                    }
-                }
-            }
-        }
-        drop(decisions);
-        if let Some(stream) = durable {
-            stream.delete_consumer(DURABLE).await?;
-        }
-        Ok(received)
-    })
 }
 
 /// The position of the fact a decision came from: its envelope's `source.document` is `fatos@POSITION`.

@@ -25,99 +25,10 @@ use crate::{
     follow_by_polling, validate,
 };
 
-const CHECKSUM_BYTES: usize = 16;
-type Checksum = [u8; CHECKSUM_BYTES];
-
-/// What the control file says, and what the appender keeps in memory.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Head {
-    position: Position,
-    stamp: Timestamp,
-    checksum: Checksum,
-    chain: [u8; 32],
-}
-
-impl Head {
-    const EMPTY: Head = Head {
-        position: Position(0),
-        stamp: Timestamp(i64::MIN),
-        checksum: [0; 16],
-        chain: [0; 32],
-    };
-
-    fn extend(self, position: Position, stamp: Timestamp, checksum: Checksum) -> Head {
-        let mut hasher = blake3::Hasher::new();
-        hasher.update(&self.chain);
-        hasher.update(&checksum);
-        Head {
-            position,
-            stamp,
-            checksum,
-            chain: *hasher.finalize().as_bytes(),
-        }
-    }
-
-    fn to_text(self) -> String {
-        format!(
-            "{} {} {} {}\n",
-            self.position.0,
-            self.stamp.0,
-            hex(&self.checksum),
-            hex(&self.chain)
-        )
-    }
-
-    fn parse(text: &str) -> Option<Head> {
-        let mut words = text.split_whitespace();
-        let position = Position(words.next()?.parse().ok()?);
-        let stamp = Timestamp(words.next()?.parse().ok()?);
-        let mut checksum = [0u8; CHECKSUM_BYTES];
-        unhex(words.next()?, &mut checksum)?;
-        let mut chain = [0u8; 32];
-        unhex(words.next()?, &mut chain)?;
-        Some(Head {
-            position,
-            stamp,
-            checksum,
-            chain,
-        })
-    }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(text: &str, out: &mut [u8]) -> Option<()> {
-    if text.len() != out.len() * 2 {
-        return None;
-    }
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(())
-}
-
-fn checksum(body: &[u8]) -> Checksum {
-    let mut sum = [0u8; CHECKSUM_BYTES];
-    sum.copy_from_slice(&blake3::hash(body).as_bytes()[..CHECKSUM_BYTES]);
-    sum
-}
-
-/// Record value: stamp (8, LE) | subject length (2) | subject | id length (2) | id | payload | checksum (16).
-fn encode_value(stamp: Timestamp, record: &NewRecord) -> (Vec<u8>, Checksum) {
-    let mut value =
-        Vec::with_capacity(12 + record.subject.len() + record.id.len() + record.payload.len() + 16);
-    value.extend_from_slice(&stamp.0.to_le_bytes());
-    value.extend_from_slice(&(record.subject.len() as u16).to_le_bytes());
-    value.extend_from_slice(record.subject.as_bytes());
-    value.extend_from_slice(&(record.id.len() as u16).to_le_bytes());
-    value.extend_from_slice(record.id.as_bytes());
-    value.extend_from_slice(&record.payload);
-    let sum = checksum(&value);
-    value.extend_from_slice(&sum);
-    (value, sum)
-}
+mod head;
+mod record;
+use head::{CHECKSUM_BYTES, Checksum, Head, checksum};
+use record::{encode_value, id_hash, page_key, parse_ids};
 
 /// Records per page: one sled entry holds up to this many consecutive records.
 pub const PAGE_RECORDS: usize = 4_096;
@@ -146,17 +57,6 @@ struct State {
     collisions: FxHashMap<u64, Vec<Position>>,
     /// The last page of ids read to confirm a hash hit (re-imports hit the same page again and again).
     ids_page: Option<(Position, Vec<String>)>,
-}
-
-fn id_hash(id: &str) -> u64 {
-    let bytes: [u8; 8] = blake3::hash(id.as_bytes()).as_bytes()[..8]
-        .try_into()
-        .expect("8 bytes");
-    u64::from_le_bytes(bytes)
-}
-
-fn page_key(position: Position) -> [u8; 8] {
-    position.0.to_be_bytes()
 }
 
 /// sled's page cache. Records are read in pages, once, in order (the id index is kept apart, in
@@ -629,17 +529,6 @@ fn index_id(state: &mut State, id: &str, position: Position) {
             state.collisions.entry(hash).or_default().push(position)
         }
     }
-}
-
-/// An id page: (u16 length, id bytes) repeated.
-fn parse_ids(mut bytes: &[u8]) -> Option<Vec<String>> {
-    let mut ids = Vec::new();
-    while !bytes.is_empty() {
-        let len = usize::from(u16::from_le_bytes(bytes.get(..2)?.try_into().ok()?));
-        ids.push(std::str::from_utf8(bytes.get(2..2 + len)?).ok()?.to_owned());
-        bytes = &bytes[2 + len..];
-    }
-    Some(ids)
 }
 
 impl EventLog for SledLog {

@@ -230,32 +230,7 @@ pub async fn verify(path: &Path, work: &Path, clock: Arc<dyn Clock>) -> Result<V
     let mut ended = false;
     while !ended {
         n += 1;
-        let mut len = [0u8; 4];
-        input
-            .read_exact(&mut len)
-            .map_err(|_| format(n, "arquivo termina sem a entrada final (truncado)".into()))?;
-        let len = u32::from_le_bytes(len) as usize;
-        if len > MAX_ENTRY_BYTES {
-            return Err(format(n, format!("tamanho {len} acima do limite")));
-        }
-        let mut bytes = vec![0u8; len];
-        let mut stored = [0u8; 32];
-        input
-            .read_exact(&mut bytes)
-            .and_then(|()| input.read_exact(&mut stored))
-            .map_err(|_| format(n, "entrada truncada".into()))?;
-        let mut hasher = blake3::Hasher::new();
-        hasher.update(chain.as_bytes());
-        hasher.update(&bytes);
-        chain = hasher.finalize();
-        if chain.as_bytes() != &stored {
-            return Err(format(
-                n,
-                "hash encadeado não confere: a entrada ou alguma anterior foi alterada".into(),
-            ));
-        }
-        let entry: Entry = postcard::from_bytes(&bytes)
-            .map_err(|e| format(n, format!("entrada ilegível: {e}")))?;
+        let entry = next_entry(&mut input, &mut chain, n, &format)?;
         match entry {
             Entry::Fact {
                 position,
@@ -318,9 +293,59 @@ pub async fn verify(path: &Path, work: &Path, clock: Arc<dyn Clock>) -> Result<V
     if !verified.replayed {
         return Ok(verified);
     }
+    verified.seals = recompute_seals(&facts, work, verified.last, seals, &|detail| {
+        format(n, detail)
+    })
+    .await?;
+    Ok(verified)
+}
+
+/// Reads entry `n`: its length, its bytes and its chained hash, checked against the chain so far.
+fn next_entry(
+    input: &mut impl Read,
+    chain: &mut blake3::Hash,
+    n: u64,
+    format: &dyn Fn(u64, String) -> Error,
+) -> Result<Entry, Error> {
+    let mut len = [0u8; 4];
+    input
+        .read_exact(&mut len)
+        .map_err(|_| format(n, "arquivo termina sem a entrada final (truncado)".into()))?;
+    let len = u32::from_le_bytes(len) as usize;
+    if len > MAX_ENTRY_BYTES {
+        return Err(format(n, format!("tamanho {len} acima do limite")));
+    }
+    let mut bytes = vec![0u8; len];
+    let mut stored = [0u8; 32];
+    input
+        .read_exact(&mut bytes)
+        .and_then(|()| input.read_exact(&mut stored))
+        .map_err(|_| format(n, "entrada truncada".into()))?;
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(chain.as_bytes());
+    hasher.update(&bytes);
+    *chain = hasher.finalize();
+    if chain.as_bytes() != &stored {
+        return Err(format(
+            n,
+            "hash encadeado não confere: a entrada ou alguma anterior foi alterada".into(),
+        ));
+    }
+    postcard::from_bytes(&bytes).map_err(|e| format(n, format!("entrada ilegível: {e}")))
+}
+
+/// Replays the stored facts into fresh read models and sets each exported seal beside the recomputed one.
+async fn recompute_seals(
+    facts: &SledLog,
+    work: &Path,
+    last: u64,
+    seals: Vec<ParcelaSealed>,
+    unreadable: &dyn Fn(String) -> Error,
+) -> Result<Vec<SealCheck>, Error> {
     let store = Store::open(&work.join("modelos"))?;
-    let mut projector = Projector::<SledLog, SledLog>::open(&facts, None, store).await?;
-    projector.run_to(Position(verified.last)).await?;
+    let mut projector = Projector::<SledLog, SledLog>::open(facts, None, store).await?;
+    projector.run_to(Position(last)).await?;
+    let mut checks = Vec::with_capacity(seals.len());
     for exported in seals {
         let recomputed = match projector
             .store()
@@ -328,18 +353,18 @@ pub async fn verify(path: &Path, work: &Path, clock: Arc<dyn Clock>) -> Result<V
         {
             Some(value) => Some(
                 serde_json::from_value::<ParcelaSealed>(value)
-                    .map_err(|e| format(n, format!("selo recalculado ilegível: {e}")))?,
+                    .map_err(|e| unreadable(format!("selo recalculado ilegível: {e}")))?,
             ),
             None => None,
         };
         let ok = recomputed.as_ref() == Some(&exported);
-        verified.seals.push(SealCheck {
+        checks.push(SealCheck {
             exported,
             recomputed,
             ok,
         });
     }
-    Ok(verified)
+    Ok(checks)
 }
 
 async fn store_facts(

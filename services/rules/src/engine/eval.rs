@@ -155,6 +155,57 @@ pub(crate) struct AheadSlot<'a> {
     pub used: &'a dyn Fn(),
 }
 
+/// What an evaluation takes as it was from the stale evaluations, and where it resumes.
+#[derive(Default)]
+struct Start {
+    by_competencia: BTreeMap<Competencia, Arc<Vec<TeamStatus>>>,
+    carried: Carried,
+    /// What `carried` was cloned from, while it is unchanged: shared rather than cloned again.
+    unchanged_from: Option<Arc<Carried>>,
+    carried_before_last: Arc<Carried>,
+    resume_after: Option<Competencia>,
+    indexes: Option<(Competencia, LinkIndexPair)>,
+    previous: Option<(Competencia, Arc<LinkIndex>)>,
+}
+
+/// The usual decision point: a competência closes after every one evaluated, and nothing since reaches
+/// back: take them all as they were, with what the last one carries. Or only the last is reached: take
+/// everything before it, with what it carried to the last.
+fn start_from(stale: Option<&(Arc<Evaluations>, Reach)>) -> Start {
+    let mut start = Start::default();
+    let Some((old, reach)) = stale else {
+        return start;
+    };
+    let Some((&last, _)) = old.by_competencia.last_key_value() else {
+        return start;
+    };
+    if !reach.reaches(last) {
+        start.by_competencia.clone_from(&old.by_competencia);
+        start.carried = (*old.carried).clone();
+        start.unchanged_from = Some(Arc::clone(&old.carried));
+        start.carried_before_last = Arc::clone(&old.carried_before_last);
+        start.resume_after = Some(last);
+        // Nothing applied since reaches `last`: its records, hence its index, are as they were.
+        start.indexes = old.indexes.clone().filter(|(kept, _)| *kept == last);
+        start.previous = start
+            .indexes
+            .as_ref()
+            .map(|(kept, pair)| (*kept, Arc::clone(&pair.current)));
+    } else if !reach.reaches(last.pred()) {
+        start.by_competencia.clone_from(&old.by_competencia);
+        start.by_competencia.remove(&last);
+        start.carried = (*old.carried_before_last).clone();
+        start.unchanged_from = Some(Arc::clone(&old.carried_before_last));
+        start.resume_after = Some(last.pred());
+        start.previous = old
+            .indexes
+            .as_ref()
+            .filter(|(kept, _)| *kept == last)
+            .map(|(_, pair)| (last.pred(), Arc::clone(&pair.previous)));
+    }
+    start
+}
+
 /// Every closed competência, in order. With `stale` (the previous evaluations and how far back the facts
 /// applied since reach), the competências before the first one reached are taken as they were and only
 /// the rest is evaluated again; the result is the same as from scratch (tested against it).
@@ -164,46 +215,17 @@ pub(crate) fn evaluate_all(
     stale: Option<&(Arc<Evaluations>, Reach)>,
     slot: &AheadSlot<'_>,
 ) -> Evaluations {
-    let mut by_competencia = BTreeMap::new();
-    let mut carried = Carried::default();
-    let mut previous: Option<(Competencia, Arc<LinkIndex>)> = None;
-    let mut indexes = None;
+    let Start {
+        mut by_competencia,
+        mut carried,
+        mut unchanged_from,
+        mut carried_before_last,
+        resume_after,
+        mut indexes,
+        mut previous,
+    } = start_from(stale);
     let mut reusing = stale.is_some();
-    // The usual decision point: a competência closes after every one evaluated, and nothing since reaches
-    // back. Take them all as they were, with what the last one carries.
     let last_closed = state.closed.keys().next_back().copied();
-    let mut resume_after = None;
-    let mut carried_before_last = Arc::default();
-    // What `carried` was cloned from, while it is unchanged: shared rather than cloned again.
-    let mut unchanged_from: Option<Arc<Carried>> = None;
-    if let Some((old, reach)) = stale
-        && let Some((&last, _)) = old.by_competencia.last_key_value()
-    {
-        if !reach.reaches(last) {
-            by_competencia.clone_from(&old.by_competencia);
-            carried = (*old.carried).clone();
-            unchanged_from = Some(Arc::clone(&old.carried));
-            carried_before_last = Arc::clone(&old.carried_before_last);
-            resume_after = Some(last);
-            // Nothing applied since reaches `last`: its records, hence its index, are as they were.
-            indexes = old.indexes.clone().filter(|(kept, _)| *kept == last);
-            previous = indexes
-                .as_ref()
-                .map(|(kept, pair)| (*kept, Arc::clone(&pair.current)));
-        } else if !reach.reaches(last.pred()) {
-            // Only the last is reached: everything before it as it was, and what it carried to the last.
-            by_competencia.clone_from(&old.by_competencia);
-            by_competencia.remove(&last);
-            carried = (*old.carried_before_last).clone();
-            unchanged_from = Some(Arc::clone(&old.carried_before_last));
-            resume_after = Some(last.pred());
-            previous = old
-                .indexes
-                .as_ref()
-                .filter(|(kept, _)| *kept == last)
-                .map(|(_, pair)| (last.pred(), Arc::clone(&pair.previous)));
-        }
-    }
     for &c in state.closed.keys() {
         if resume_after.is_some_and(|after| c <= after) {
             continue;
@@ -213,7 +235,6 @@ pub(crate) fn evaluate_all(
                 .clone()
                 .unwrap_or_else(|| Arc::new(carried.clone()));
         }
-        let settings = Settings::at(params, c);
         if reusing
             && let Some((old, reach)) = stale
             && !reach.reaches(c)
@@ -230,41 +251,15 @@ pub(crate) fn evaluate_all(
             continue;
         }
         reusing = false;
+        unchanged_from = None;
         let prior = match previous.take() {
             Some((pc, idx)) if pc == c.pred() => idx,
             _ => Arc::new(LinkIndex::build(state, c.pred())),
         };
-        // The competência evaluated ahead of its close, if it was after what the ones before carry now.
-        let ahead = (slot.take)(c).filter(|a| {
-            by_competencia
-                .get(&c.pred())
-                .is_some_and(|b| a.follows(b, &prior))
-        });
-        let (index, teams) = match ahead {
-            Some(open) => {
-                (slot.used)();
-                open.finish(state, &carried.revoked)
-            }
-            None => {
-                let index = LinkIndex::build(state, c);
-                let ctx = Context::of(state, c, (&index, &prior), &carried.revoked, &settings);
-                let teams = evaluate_teams(&ctx, &teams_in(state, c));
-                (index, teams)
-            }
-        };
-        let index = Arc::new(index);
-        let ctx = Context::of(state, c, (&index, &prior), &carried.revoked, &settings);
-        let mut statuses = limit_and_settle(&ctx, teams);
-        unchanged_from = None;
-        for status in &mut statuses {
-            if revocation::revokes(carried.advance(c, status), settings.revocation_months) {
-                status.revoked_now = true;
-                carried.revoke(c, status.ine.get());
-            }
-        }
-        if let Some(before) = by_competencia.values().next_back() {
-            share_agents(&mut statuses, before);
-        }
+        let settings = Settings::at(params, c);
+        let before = by_competencia.get(&c.pred());
+        let (index, statuses) =
+            evaluate_one(state, c, &settings, &prior, &mut carried, before, slot);
         by_competencia.insert(c, Arc::new(statuses));
         let pair = LinkIndexPair {
             current: Arc::clone(&index),
@@ -279,4 +274,44 @@ pub(crate) fn evaluate_all(
         carried_before_last,
         indexes,
     }
+}
+
+/// One competência evaluated again: from the evaluation ahead of its close when it followed `before` (the
+/// statuses of C − 1) and `prior` (its link index), else every team; then the credential limits and what
+/// it carries to the next (revocations).
+fn evaluate_one(
+    state: &State,
+    c: Competencia,
+    settings: &Settings,
+    prior: &Arc<LinkIndex>,
+    carried: &mut Carried,
+    before: Option<&Arc<Vec<TeamStatus>>>,
+    slot: &AheadSlot<'_>,
+) -> (Arc<LinkIndex>, Vec<TeamStatus>) {
+    let ahead = (slot.take)(c).filter(|a| before.is_some_and(|b| a.follows(b, prior)));
+    let (index, teams) = match ahead {
+        Some(open) => {
+            (slot.used)();
+            open.finish(state, &carried.revoked)
+        }
+        None => {
+            let index = LinkIndex::build(state, c);
+            let ctx = Context::of(state, c, (&index, prior), &carried.revoked, settings);
+            let teams = evaluate_teams(&ctx, &teams_in(state, c));
+            (index, teams)
+        }
+    };
+    let index = Arc::new(index);
+    let ctx = Context::of(state, c, (&index, prior), &carried.revoked, settings);
+    let mut statuses = limit_and_settle(&ctx, teams);
+    for status in &mut statuses {
+        if revocation::revokes(carried.advance(c, status), settings.revocation_months) {
+            status.revoked_now = true;
+            carried.revoke(c, status.ine.get());
+        }
+    }
+    if let Some(before) = before {
+        share_agents(&mut statuses, before);
+    }
+    (index, statuses)
 }
