@@ -224,7 +224,10 @@ pub fn parse_case(file: &str, text: &str) -> Result<Case, ReadError> {
 type PathError = (String, String);
 
 /// Deserializes with the JSON path of the first problem below `prefix`.
-fn typed<T: for<'de> Deserialize<'de>>(value: Option<Value>, prefix: &str) -> Result<T, PathError> {
+pub(crate) fn typed<T: for<'de> Deserialize<'de>>(
+    value: Option<Value>,
+    prefix: &str,
+) -> Result<T, PathError> {
     let Some(value) = value else {
         return Err((prefix.to_owned(), "campo obrigatório ausente".to_owned()));
     };
@@ -242,37 +245,47 @@ fn typed<T: for<'de> Deserialize<'de>>(value: Option<Value>, prefix: &str) -> Re
 fn parse_facts(items: Vec<Value>) -> Result<Vec<(Fact, usize)>, PathError> {
     let mut facts = Vec::with_capacity(items.len());
     for (index, item) in items.into_iter().enumerate() {
-        let path = format!("facts[{index}]");
-        let Value::Object(object) = item else {
-            return Err((path, "esperado um objeto com \"type\"".to_owned()));
-        };
-        let event_type = match object.get("type") {
-            Some(Value::String(t)) if Fact::TYPES.contains(&t.as_str()) => t.clone(),
-            Some(Value::String(t)) => {
-                return Err((
-                    format!("{path}.type"),
-                    format!(
-                        "tipo de fato desconhecido \"{t}\"; esperado um de: {}",
-                        Fact::TYPES.join(", ")
-                    ),
-                ));
-            }
-            _ => {
-                return Err((
-                    format!("{path}.type"),
-                    "campo \"type\" ausente ou não textual".to_owned(),
-                ));
-            }
-        };
-        for expanded in expand(&event_type, object, &path)? {
-            let fact = typed::<Fact>(Some(Value::Object(expanded)), &path)?;
-            facts.push((fact, index));
-            if facts.len() > MAX_CASE_FACTS {
-                return Err((path, format!("o caso passa de {MAX_CASE_FACTS} fatos")));
-            }
+        facts.extend(parse_fact(index, item)?);
+        if facts.len() > MAX_CASE_FACTS {
+            return Err((
+                format!("facts[{index}]"),
+                format!(
+                    "o caso passa de {MAX_CASE_FACTS} fatos: leia-o com `repasse case run`, que o lê em fluxo"
+                ),
+            ));
         }
     }
     Ok(facts)
+}
+
+/// The facts one item of `facts` stands for (a range of competências stands for one per month).
+pub(crate) fn parse_fact(index: usize, item: Value) -> Result<Vec<(Fact, usize)>, PathError> {
+    let path = format!("facts[{index}]");
+    let Value::Object(object) = item else {
+        return Err((path, "esperado um objeto com \"type\"".to_owned()));
+    };
+    let event_type = match object.get("type") {
+        Some(Value::String(t)) if Fact::TYPES.contains(&t.as_str()) => t.clone(),
+        Some(Value::String(t)) => {
+            return Err((
+                format!("{path}.type"),
+                format!(
+                    "tipo de fato desconhecido \"{t}\"; esperado um de: {}",
+                    Fact::TYPES.join(", ")
+                ),
+            ));
+        }
+        _ => {
+            return Err((
+                format!("{path}.type"),
+                "campo \"type\" ausente ou não textual".to_owned(),
+            ));
+        }
+    };
+    expand(&event_type, object, &path)?
+        .into_iter()
+        .map(|expanded| Ok((typed::<Fact>(Some(Value::Object(expanded)), &path)?, index)))
+        .collect()
 }
 
 /// The case format's shorthand: a competência range `"2024-03..2025-02"` in `scnes_team` and

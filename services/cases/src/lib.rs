@@ -7,6 +7,7 @@
 pub mod format;
 pub mod report;
 pub mod run;
+pub mod stream;
 
 pub use format::{Case, Expect, ReadError, read_case};
-pub use run::{Mismatch, Outcome, ledger_for, run_case};
+pub use run::{FileError, Mismatch, Outcome, ledger_for, run_case, run_case_file};

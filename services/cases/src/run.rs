@@ -6,7 +6,7 @@ use repasse_eventlog::sled_log::SledLog;
 use repasse_eventlog::{ManualClock, Position};
 use repasse_ingest::FactWriter;
 use repasse_proto::decision::{Decision, SuspensionDecision};
-use repasse_proto::{Money, SourceRef, Timestamp};
+use repasse_proto::{Fact, Money, SourceRef, Timestamp};
 use repasse_rules::Ledger;
 use serde::Serialize;
 
@@ -63,6 +63,78 @@ pub async fn ledger_for(case: &Case) -> Result<Ledger, Error> {
     let mut ledger = Ledger::default();
     repasse_projector::fold_log(&log, &mut ledger, Position(1), None, |_| {}).await?;
     Ok(ledger)
+}
+
+/// Runs the case file at `path` as a stream: a thread reads it and hands its facts on, two chunks at most in
+/// flight, to the real ingest path, so that a case of a whole country is never held whole; then the fold
+/// replays the log and every expectation is checked.
+pub async fn run_case_file(path: &std::path::Path) -> Result<Outcome, FileError> {
+    let dir = tempfile::tempdir().map_err(Error::from)?;
+    let clock = Arc::new(ManualClock::new(RECORDED_AT));
+    let log = SledLog::open(dir.path(), "fatos", clock.clone()).map_err(Error::from)?;
+    let (sender, mut chunks) = tokio::sync::mpsc::channel::<(String, Vec<(Fact, usize)>)>(2);
+    let owned = path.to_owned();
+    let reader = std::thread::spawn(move || {
+        let mut sink = |document: &str, chunk: Vec<(Fact, usize)>| {
+            sender
+                .blocking_send((document.to_owned(), chunk))
+                .map_err(|_| "a gravação no log parou".to_owned())
+        };
+        crate::stream::stream_case(&owned, &mut sink)
+    });
+    let mut writer = FactWriter::new(&log, clock.as_ref());
+    let mut written = Ok(());
+    while let Some((document, chunk)) = chunks.recv().await {
+        for (fact, index) in chunk {
+            let source = SourceRef {
+                document: document.clone(),
+                digest: None,
+                line: Some(index as u32),
+            };
+            if let Err(e) = writer.push(fact, source).await {
+                written = Err(e);
+                break;
+            }
+        }
+        if written.is_err() {
+            break;
+        }
+    }
+    // Dropping the receiver stops a reader still sending.
+    drop(chunks);
+    let head = reader
+        .join()
+        .map_err(|_| FileError::Read("a leitura do caso falhou".to_owned()))?
+        .map_err(|e| FileError::Read(e.to_string()))?;
+    written.map_err(Error::from)?;
+    writer.finish().await.map_err(Error::from)?;
+    let mut ledger = Ledger::default();
+    repasse_projector::fold_log(&log, &mut ledger, Position(1), None, |_| {})
+        .await
+        .map_err(Error::from)?;
+    let mut checker = Checker {
+        ledger: &ledger,
+        checks: 0,
+        mismatches: Vec::new(),
+    };
+    checker.check(&head.expect);
+    Ok(Outcome {
+        name: head.name,
+        file: head.file,
+        facts: head.facts,
+        checks: checker.checks,
+        mismatches: checker.mismatches,
+    })
+}
+
+/// Why a case file could not be run.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    /// The file is not a case: its message names the file and the JSON path.
+    #[error("{0}")]
+    Read(String),
+    #[error(transparent)]
+    Run(#[from] Error),
 }
 
 /// Replays the case through the real ingest path into a fresh embedded log and checks every expectation.

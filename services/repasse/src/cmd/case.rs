@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use repasse_cases::{Outcome, read_case, report, run_case};
+use repasse_cases::{Outcome, report, run_case_file};
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -27,12 +27,10 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         .build()?;
     let (mut passed, mut failed) = (0usize, 0usize);
     for file in &files {
-        let outcome = match read_case(file) {
-            Ok(case) => runtime
-                .block_on(run_case(&case))
-                .map_err(|e| format!("{}: {e}", file.display())),
-            Err(error) => Err(error.to_string()),
-        };
+        let outcome = runtime.block_on(run_case_file(file)).map_err(|e| match e {
+            repasse_cases::FileError::Read(message) => message,
+            other => format!("{}: {other}", file.display()),
+        });
         match &outcome {
             Ok(outcome) if outcome.mismatches.is_empty() => passed += 1,
             _ => failed += 1,
