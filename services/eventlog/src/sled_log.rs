@@ -63,17 +63,22 @@ struct State {
 /// memory): a large cache only holds pages already folded; sled's default is 1 GiB.
 const CACHE_BYTES: u64 = 128 << 20;
 
+/// The sled database in `path` (created when missing).
+fn open_db(path: &Path) -> Result<sled::Db> {
+    sled::Config::new()
+        .path(path)
+        .cache_capacity(CACHE_BYTES)
+        .open()
+        .map_err(|e| Error::Corrupt {
+            path: path.display().to_string(),
+            detail: format!("sled não abriu o banco: {e}"),
+        })
+}
+
 impl SledLog {
     /// Opens (or creates) the stream `stream` of the embedded log in directory `path`.
     pub fn open(path: &Path, stream: &str, clock: Arc<dyn Clock>) -> Result<SledLog> {
-        let db = sled::Config::new()
-            .path(path)
-            .cache_capacity(CACHE_BYTES)
-            .open()
-            .map_err(|e| Error::Corrupt {
-                path: path.display().to_string(),
-                detail: format!("sled não abriu o banco: {e}"),
-            })?;
+        let db = open_db(path)?;
         SledLog::open_in(&db, path, stream, clock)
     }
 
@@ -88,14 +93,7 @@ impl SledLog {
         if !path.join("db").is_file() {
             return Err(missing());
         }
-        let db = sled::Config::new()
-            .path(path)
-            .cache_capacity(CACHE_BYTES)
-            .open()
-            .map_err(|e| Error::Corrupt {
-                path: path.display().to_string(),
-                detail: format!("sled não abriu o banco: {e}"),
-            })?;
+        let db = open_db(path)?;
         let pages = format!("{stream}.pages");
         if !db.tree_names().iter().any(|name| name == pages.as_bytes()) {
             return Err(missing());

@@ -307,12 +307,7 @@ fn apply_scnes(s: &mut State, f: &ScnesTeam, position: Position) {
     let links = f
         .professionals
         .iter()
-        .map(|p| Link {
-            cpf: p.cpf.get(),
-            cbo: p.cbo.get(),
-            hours: p.hours,
-            present: p.left_on.is_none_or(|left| left > last_day),
-        })
+        .map(|p| Link::of(p, last_day))
         .collect::<Vec<_>>();
     let ine = f.ine.get();
     let first = s.first_scnes.entry(ine).or_insert(f.competencia);

@@ -68,12 +68,7 @@ impl PlainHistory {
                 let links: Vec<Link> = f
                     .professionals
                     .iter()
-                    .map(|p| Link {
-                        cpf: p.cpf.get(),
-                        cbo: p.cbo.get(),
-                        hours: p.hours,
-                        present: p.left_on.is_none_or(|left| left > last_day),
-                    })
+                    .map(|p| Link::of(p, last_day))
                     .collect();
                 for link in &links {
                     let first = self

@@ -23,6 +23,18 @@ pub struct Link {
     pub present: bool,
 }
 
+impl Link {
+    /// A professional of a `scnes_team` fact of a competência whose last day is `last_day`.
+    pub fn of(p: &repasse_proto::fact::Professional, last_day: Date) -> Link {
+        Link {
+            cpf: p.cpf.get(),
+            cbo: p.cbo.get(),
+            hours: p.hours,
+            present: p.left_on.is_none_or(|left| left > last_day),
+        }
+    }
+}
+
 /// A team's SCNES record of one competência.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TeamRecord {
