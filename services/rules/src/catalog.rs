@@ -84,6 +84,17 @@ pub fn find(id: &str) -> Option<Rule> {
     ALL.iter().copied().find(|r| r.id == id)
 }
 
+impl Rule {
+    /// The percentage this rule suspends a team by when it holds: its own, except SUSP.100.ACS_SISAB,
+    /// which suspends one agent's line and is no reason of the team's percentage (RULES.md §4).
+    pub fn team_pct(&self) -> Option<u8> {
+        match self.key {
+            RuleId::Susp100AcsSisab => None,
+            _ => self.pct,
+        }
+    }
+}
+
 impl RuleId {
     /// The rule's entry in the catalog.
     pub fn rule(self) -> Rule {

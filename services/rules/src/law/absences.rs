@@ -98,49 +98,23 @@ pub(crate) fn check(
     };
     let in_c = || (format!("ausentes em C: {}", a.in_c.labels()), pos());
     if t.is_esf() {
-        fire(
-            status,
-            catalog::SUSP_25_AUX_OU_ACS,
-            25,
-            aux_ou_acs(a),
-            &in_both,
-        );
-        fire(
-            status,
-            catalog::SUSP_50_AUX_E_ACS,
-            50,
-            aux_e_acs(a),
-            &in_both,
-        );
+        fire(status, catalog::SUSP_25_AUX_OU_ACS, aux_ou_acs(a), &in_both);
+        fire(status, catalog::SUSP_50_AUX_E_ACS, aux_e_acs(a), &in_both);
         fire(
             status,
             catalog::SUSP_75_DUAS_CATEGORIAS,
-            75,
             duas_categorias(a),
             &in_both,
         );
         fire(
             status,
             catalog::SUSP_100_TRES_CATEGORIAS,
-            100,
             tres_categorias(a),
             &in_c,
         );
     }
-    fire(
-        status,
-        catalog::SUSP_75_MED_OU_ENF,
-        75,
-        med_ou_enf(a),
-        &in_both,
-    );
-    fire(
-        status,
-        catalog::SUSP_100_MED_E_ENF,
-        100,
-        med_e_enf(a),
-        &in_c,
-    );
+    fire(status, catalog::SUSP_75_MED_OU_ENF, med_ou_enf(a), &in_both);
+    fire(status, catalog::SUSP_100_MED_E_ENF, med_e_enf(a), &in_c);
 }
 
 #[cfg(test)]

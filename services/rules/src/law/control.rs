@@ -27,7 +27,6 @@ pub(crate) fn check<H: History>(
     fire(
         status,
         catalog::SUSP_100_ORGAO_CONTROLE,
-        100,
         fired,
         &|| match act {
             Some((from, true, at)) => (

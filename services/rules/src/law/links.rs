@@ -71,7 +71,6 @@ pub(crate) fn check<H: History, P: Professionals>(
         fire(
             status,
             catalog::SUSP_50_DUPLICIDADE,
-            50,
             found.is_some(),
             &|| {
                 let detail = match found {
@@ -88,26 +87,20 @@ pub(crate) fn check<H: History, P: Professionals>(
     }
     if t.is_esf_or_eap() {
         let over = over_hours(settings, record, inputs.current);
-        fire(
-            status,
-            catalog::SUSP_100_CARGA_60H,
-            100,
-            over.is_some(),
-            &|| {
-                let detail = match over {
-                    Some(l) => format!(
-                        "CPF {} soma {} h semanais em todas as equipes",
-                        masked_cpf(l.cpf),
-                        inputs.current.weekly_hours(l.cpf)
-                    ),
-                    None => format!(
-                        "nenhum profissional acima de {} h semanais somadas",
-                        settings.max_weekly_hours
-                    ),
-                };
-                (detail, vec![record.position])
-            },
-        );
+        fire(status, catalog::SUSP_100_CARGA_60H, over.is_some(), &|| {
+            let detail = match over {
+                Some(l) => format!(
+                    "CPF {} soma {} h semanais em todas as equipes",
+                    masked_cpf(l.cpf),
+                    inputs.current.weekly_hours(l.cpf)
+                ),
+                None => format!(
+                    "nenhum profissional acima de {} h semanais somadas",
+                    settings.max_weekly_hours
+                ),
+            };
+            (detail, vec![record.position])
+        });
     }
 }
 

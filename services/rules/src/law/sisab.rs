@@ -9,7 +9,7 @@ use crate::catalog;
 use crate::category::Category;
 use crate::law::record::{HomologationEntry, Position, TeamRecord};
 use crate::law::settings::Settings;
-use crate::law::status::{AGENT_ONLY, Fire, TeamStatus};
+use crate::law::status::{Fire, TeamStatus};
 use crate::law::team::{History, Inputs, Professionals, TeamView};
 
 /// CAL.SISAB_PRAZO: valid production of the team (or of one agent) in `m`, by the deadline in force.
@@ -44,7 +44,7 @@ pub(crate) fn check_team<H: History, P: Professionals>(
             .filter_map(|k| produced(settings, inputs.history, view.ine, None, c.add_months(-k)))
     };
     let fired = counted && valid().next().is_none();
-    fire(status, catalog::SUSP_50_SISAB, 50, fired, &|| {
+    fire(status, catalog::SUSP_50_SISAB, fired, &|| {
         let valid: Vec<Position> = valid().collect();
         let detail = if counted {
             format!(
@@ -94,19 +94,13 @@ pub(crate) fn check_agents<H: History, P: Professionals>(
     let fired = !suspended.is_empty();
     let count = suspended.len();
     status.suspended_agents = suspended.into_boxed_slice();
-    fire(
-        status,
-        catalog::SUSP_100_ACS_SISAB,
-        AGENT_ONLY,
-        fired,
-        &|| {
-            let detail = format!(
-                "{count} de {} ACS sem produção válida em {window} competências",
-                agents.len()
-            );
-            (detail, vec![record.position])
-        },
-    );
+    fire(status, catalog::SUSP_100_ACS_SISAB, fired, &|| {
+        let detail = format!(
+            "{count} de {} ACS sem produção válida em {window} competências",
+            agents.len()
+        );
+        (detail, vec![record.position])
+    });
     status.agents = Arc::from(agents);
 }
 

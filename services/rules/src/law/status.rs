@@ -52,9 +52,6 @@ pub type Detail<'d> = &'d dyn Fn() -> (String, Vec<Position>);
 /// Records one rule checked: `(rule, fired, detail)`.
 pub type Note<'n> = dyn FnMut(Rule, bool, Detail<'_>) + 'n;
 
-/// Records one suspension rule checked, adding it to the status when it holds: `(status, rule, pct, fired,
-/// detail)`. A pct of `AGENT_ONLY` suspends one agent's line, not the team.
-pub type Fire<'f> = dyn FnMut(&mut TeamStatus, Rule, u8, bool, Detail<'_>) + 'f;
-
-/// Marks a rule that suspends one agent's line, not the team: traced, but not a reason of the team.
-pub const AGENT_ONLY: u8 = 0;
+/// Records one suspension rule checked, adding it to the status when it holds, with the percentage the
+/// catalog gives it (`Rule::team_pct`): `(status, rule, fired, detail)`.
+pub type Fire<'f> = dyn FnMut(&mut TeamStatus, Rule, bool, Detail<'_>) + 'f;

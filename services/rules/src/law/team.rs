@@ -9,7 +9,7 @@ use repasse_proto::{Competencia, CredentialType, Ibge, Ine, Parcela};
 use crate::catalog::{Rule, RuleSet};
 use crate::law::record::{HomologationEntry, Position, TeamRecord, Upload, homologation_at};
 use crate::law::settings::Settings;
-use crate::law::status::{AGENT_ONLY, Check, Detail, TeamStatus};
+use crate::law::status::{Check, Detail, TeamStatus};
 use crate::law::{absences, control, links, sisab, validity};
 
 /// What the rules read of one team in one competência C.
@@ -108,14 +108,14 @@ pub fn evaluate_team<H: History, P: Professionals>(
     }
     let h = h.expect("payable teams are homologated");
     // The percentage applied is the largest of the rules that hold; they never add up.
-    let mut fire =
-        |status: &mut TeamStatus, rule: Rule, pct: u8, fired: bool, detail: Detail<'_>| {
-            note(rule, fired, detail);
-            if fired && pct != AGENT_ONLY {
-                status.reasons.insert(rule.key);
-                status.suspension_pct = status.suspension_pct.max(pct);
-            }
-        };
+    // Each rule's percentage is the catalog's (`Rule::team_pct`).
+    let mut fire = |status: &mut TeamStatus, rule: Rule, fired: bool, detail: Detail<'_>| {
+        note(rule, fired, detail);
+        if fired && let Some(pct) = rule.team_pct() {
+            status.reasons.insert(rule.key);
+            status.suspension_pct = status.suspension_pct.max(pct);
+        }
+    };
     if let Some(record) = view.record {
         absences::check(inputs.settings, view, record, &mut status, &mut fire);
         links::check(inputs, view, record, &mut status, &mut fire);

@@ -103,7 +103,7 @@ fn cadastrada<H: History, P: Professionals>(
                 (detail, closed())
             });
             status.reasons.insert(catalog::SUSP_100_SEM_CADASTRO.key);
-            status.suspension_pct = 100;
+            status.suspension_pct = catalog::SUSP_100_SEM_CADASTRO.pct.unwrap_or(100);
         }
         None => {
             note(catalog::VAL_CADASTRADA, true, &|| {
