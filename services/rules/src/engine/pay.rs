@@ -5,12 +5,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use repasse_proto::fact::ClassificationTarget;
-use repasse_proto::{Classe, Ibge, Ine, Money, Parcela, Plano, QualityComponent, TeamType};
+use repasse_proto::{Classe, Ibge, Ine, Money, Parcela, Plano, QualityComponent};
 
-use crate::calendar::{in_transition, novo_modelo_from};
+use crate::calendar::novo_modelo_from;
 use crate::catalog;
 use crate::engine::ledger::Ledger;
-use crate::law::payment::{Component, Line, Statement, acs_withheld, ladder_pct, withheld};
+use crate::law::payment::{self, Component, Line, Statement, withheld};
 use crate::law::status::TeamStatus;
 use crate::params::{self, ParamUse};
 
@@ -164,12 +164,7 @@ impl Ledger {
             };
         let pct = status.suspension_pct;
         let withheld = |value: Money, fixed: bool| withheld(value, pct, fixed);
-        let fixo_key = if t.is_esf_or_eap() {
-            stratum.map(|s| format!("{t}.{s}"))
-        } else {
-            Some(t.to_string())
-        };
-        if let Some(used) = fixo_key.and_then(|k| self.params.money(params::FIXO, &k, p)) {
+        if let Some(used) = payment::fixo(&self.params, t, stratum, p) {
             let v = used.value;
             push(Component::Fixo, Some(used), v, withheld(v, true));
         }
@@ -189,7 +184,7 @@ impl Ledger {
                 continue;
             }
             let class = self.class_of(status.ine, status.ibge, qc, p);
-            if let Some((used, value)) = self.class_value(t, table, class, p) {
+            if let Some((used, value)) = payment::class_value(&self.params, t, table, class, p) {
                 push(component, Some(used), value, withheld(value, false));
             }
         }
@@ -202,26 +197,7 @@ impl Ledger {
         }
     }
 
-    /// PAG.VINCULO / PAG.QUALIDADE value for a class; eSB and eMulti use the ladder over ótimo.
-    fn class_value(
-        &self,
-        t: TeamType,
-        table: &'static str,
-        class: Classe,
-        p: Parcela,
-    ) -> Option<(ParamUse, Money)> {
-        if t.is_esf_or_eap() {
-            let used = self.params.money(table, &format!("{t}.{class}"), p)?;
-            let value = used.value;
-            return Some((used, value));
-        }
-        let used = self.params.money(table, &format!("{t}.otimo"), p)?;
-        let value = used.value.percent(ladder_pct(class));
-        Some((used, value))
-    }
-
-    /// PAG.TRANSICAO: "bom" in the transition; then the team's classification, else the municipality's, else
-    /// the default.
+    /// PAG.TRANSICAO over the classifications published for the team and for its municipality.
     pub fn class_of(
         &self,
         ine: Ine,
@@ -229,9 +205,6 @@ impl Ledger {
         component: QualityComponent,
         p: Parcela,
     ) -> Classe {
-        if in_transition(p) {
-            return Classe::Bom;
-        }
         let in_force = |target: ClassificationTarget| {
             self.state
                 .classifications
@@ -241,29 +214,22 @@ impl Ledger {
                 .max_by_key(|(from, _, _, position)| (*from, *position))
                 .map(|(_, _, class, _)| *class)
         };
-        in_force(ClassificationTarget::Ine(ine))
-            .or_else(|| in_force(ClassificationTarget::Ibge(ibge)))
-            .unwrap_or_else(|| {
-                // PAG.TRANSICAO [interp]: where no classification is published, the default class (`bom`).
-                self.params
-                    .text(params::PADRAO, "classe", p)
-                    .parse()
-                    .expect("validated on publish")
-            })
+        payment::class(
+            &self.params,
+            p,
+            in_force(ClassificationTarget::Ine(ine)),
+            in_force(ClassificationTarget::Ibge(ibge)),
+        )
     }
 
-    /// PAG.IMPLANTACAO: once, with the first payable parcela of a team homologated from 2024-05 on.
+    /// PAG.IMPLANTACAO for the team's homologation in force.
     fn implantation(&self, status: &TeamStatus, p: Parcela) -> Option<ParamUse> {
         let entries = self.state.homologations.get(&status.ine)?;
-        let h = crate::law::record::homologation_at(entries, p)?;
-        (h.from >= novo_modelo_from()).then(|| {
-            self.params
-                .money(params::IMPLANTACAO, status.team_type.as_str(), p)
-        })?
+        let h = crate::law::record::homologation_at(entries, p);
+        payment::implantacao(&self.params, status.team_type, h, p)
     }
 
-    /// PAG.ACS: per agent up to the credentialed vacancies of the municipality (agents ordered by INE and CPF
-    /// [interp]); agents under SUSP.100.ACS_SISAB are withheld, whatever the team's own suspension.
+    /// PAG.ACS over the municipality's credentialed vacancies (agents ordered by INE and CPF [interp]).
     fn acs_line(
         &self,
         p: Parcela,
@@ -271,27 +237,23 @@ impl Ledger {
         before: u32,
         push: &mut dyn FnMut(Component, Option<ParamUse>, Money, Money),
     ) {
-        let Some(used) = self.params.acs_value(p) else {
-            return;
-        };
         let vacancies = crate::law::team::History::credentialed(
             &self.state,
             status.ibge,
             repasse_proto::CredentialType::Acs,
             p,
         );
-        let paid = (vacancies.saturating_sub(before) as usize).min(status.agents.len());
-        if paid == 0 {
-            return;
+        let paid = payment::acs(
+            &self.params,
+            p,
+            vacancies,
+            before,
+            &status.agents,
+            &status.suspended_agents,
+        );
+        if let Some((used, integral, desconto)) = paid {
+            push(Component::Acs, Some(used), integral, desconto);
         }
-        let value = used.value;
-        let integral = value * rust_decimal::Decimal::from(paid as u64);
-        let suspended = status.agents[..paid]
-            .iter()
-            .filter(|a| status.suspended_agents.contains(a))
-            .count();
-        let desconto = acs_withheld(value, suspended);
-        push(Component::Acs, Some(used), integral, desconto);
     }
 
     fn statements(&self, p: Parcela, keep: &dyn Fn(Ibge) -> bool, result: &mut ParcelaResult) {
