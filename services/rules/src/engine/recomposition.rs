@@ -3,44 +3,17 @@
 
 use std::sync::Arc;
 
-use repasse_proto::{Ibge, Money, Parcela, Plano, TeamType};
+use repasse_proto::{Ibge, Money, Parcela, Plano};
 use rust_decimal::Decimal;
 
 use crate::calendar::novo_modelo_from;
 use crate::engine::ledger::Ledger;
 use crate::engine::pay::ParcelaBasis;
 use crate::law::payment::{Component, Line};
-use crate::law::record::Position;
+use crate::law::recomposition::{
+    self, Recomposition, RecompositionParcela, WINDOW_MONTHS, equivalence,
+};
 use crate::law::status::TeamStatus;
-
-/// Months in the base and in the new-model window.
-pub const WINDOW_MONTHS: i32 = 12;
-
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct Recomposition {
-    pub ibge: Ibge,
-    /// RECOMP.BASE: historical eSF/eAP transfers of 2023-05 … 2024-04.
-    pub base: Money,
-    pub base_positions: Vec<Position>,
-    /// RECOMP.NOVO: replayed efetivo of eSF/eAP in 2024-05 … 2025-04.
-    pub novo: Money,
-    /// RECOMP.VALOR: (B − N) ÷ 12, zero when N ≥ B.
-    pub monthly_value: Money,
-    pub compensation: Money,
-    /// Equivalent team count in parcela 2024-05.
-    pub reference_count: Decimal,
-    pub parcelas: Vec<RecompositionParcela>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct RecompositionParcela {
-    pub parcela: Parcela,
-    pub paid: bool,
-    pub amount: Money,
-    pub equivalent_count: Decimal,
-    /// Why it was not paid (pt-BR), or why it was.
-    pub reason: String,
-}
 
 /// Per parcela, per municipality: eSF/eAP efetivo and equivalent team count, computed once for the country.
 type NationalSeries =
@@ -206,21 +179,12 @@ impl Ledger {
         let novo: Money = Parcela::range_inclusive(start, start.add_months(WINDOW_MONTHS - 1))
             .map(efetivo)
             .sum();
-        let (monthly_value, compensation) = if novo < base {
-            let exact = (base - novo).amount() / Decimal::from(WINDOW_MONTHS);
-            // RECOMP.VALOR: the monthly compensation is R × 1.10 (table RECOMP.FATORES).
-            let factor = self.params.number(
-                crate::params::RECOMP,
-                "compensacao",
-                start.add_months(WINDOW_MONTHS),
-            );
-            (
-                Money::new(exact).round_centavo(),
-                Money::new(exact * factor).round_centavo(),
-            )
-        } else {
-            (Money::ZERO, Money::ZERO)
-        };
+        let factor = self.params.number(
+            crate::params::RECOMP,
+            "compensacao",
+            start.add_months(WINDOW_MONTHS),
+        );
+        let (monthly_value, compensation) = recomposition::value(base, novo, factor);
         let reference_count = count(start);
         let parcelas = if compensation.is_zero() {
             Vec::new()
@@ -256,32 +220,9 @@ impl Ledger {
             let trailing: Money = Parcela::range_inclusive(p.add_months(-WINDOW_MONTHS), p.pred())
                 .map(efetivo)
                 .sum();
-            // "Until the situation changes" [interp]: stops for good once the trailing 12 parcelas reach B.
-            stopped = stopped || trailing >= base;
-            let (paid, reason) = if stopped {
-                (
-                    false,
-                    format!(
-                        "efetivo eSF/eAP das 12 parcelas anteriores ({}) alcançou a base ({})",
-                        trailing.to_brl(),
-                        base.to_brl()
-                    ),
-                )
-            } else if count < reference {
-                (
-                    false,
-                    format!(
-                        "quantidade equivalente de equipes {count} abaixo da de 2024-05 ({reference})"
-                    ),
-                )
-            } else {
-                (
-                    true,
-                    format!(
-                        "quantidade equivalente de equipes {count} mantida (2024-05: {reference})"
-                    ),
-                )
-            };
+            stopped = stopped || recomposition::reached(trailing, base);
+            let (paid, reason) =
+                recomposition::condition(stopped, trailing, base, count, reference);
             let amount = if paid { compensation } else { Money::ZERO };
             out.push(RecompositionParcela {
                 parcela: p,
@@ -292,16 +233,5 @@ impl Ledger {
             });
         }
         out
-    }
-}
-
-/// RECOMP.CONDICAO [interp]: eSF count 1, eAP 30 h and 20 h their coverage ratios (table RECOMP.FATORES).
-fn equivalence(params: &crate::Params, team_type: TeamType, p: Parcela) -> Decimal {
-    match team_type {
-        TeamType::Esf => Decimal::ONE,
-        TeamType::Eap30 | TeamType::Eap20 => {
-            params.number(crate::params::RECOMP, team_type.as_str(), p)
-        }
-        _ => Decimal::ZERO,
     }
 }

@@ -13,6 +13,7 @@
 //! | §4 control bodies | [`control`] | SUSP.100.ORGAO_CONTROLE |
 //! | §4 revocation | [`revocation`], [`validity`] | SUSP.REVOGACAO |
 //! | §5 amounts | [`payment`] | PAG.* |
+//! | §6 recomposition | [`recomposition`] | RECOMP.* |
 //! | calendar, categories, IED, parameters | [`crate::calendar`], [`crate::category`], [`crate::ied`], [`crate::params`] | CAL.*, IED.ESTRATO |
 
 pub mod absences;
@@ -22,6 +23,7 @@ pub(crate) mod given;
 pub mod links;
 pub mod payment;
 pub mod plain;
+pub mod recomposition;
 pub mod record;
 pub mod revocation;
 pub mod settings;
