@@ -1,5 +1,5 @@
-//! The law imports nothing of the engine, and the engine's modules import only those before them in its
-//! layering (`engine/mod.rs`): no import circle in the crate.
+//! The law imports nothing of the engine, and the law's and the engine's modules import only those before
+//! them in their layering: no import circle in the crate.
 
 use std::path::{Path, PathBuf};
 
@@ -16,6 +16,27 @@ const ENGINE_LAYERS: &[&str] = &[
     "queries",
     "pay",
     "recomposition",
+];
+
+/// The law's modules, each allowed to import only those before it: what the rules read, then the rule
+/// families (which import none of each other), then the order of §2 and §4, then the plain evaluator.
+const LAW_LAYERS: &[&[&str]] = &[
+    &["record"],
+    &["settings", "status"],
+    &["view"],
+    &[
+        "absences",
+        "control",
+        "links",
+        "payment",
+        "recomposition",
+        "revocation",
+        "sisab",
+        "teto",
+        "validity",
+    ],
+    &["team"],
+    &["plain"],
 ];
 
 fn sources(dir: &Path) -> Vec<PathBuf> {
@@ -90,6 +111,36 @@ fn the_engine_modules_import_only_the_layers_before_them() {
                 at < level,
                 "engine::{module} imports engine::{target}, a layer after it"
             );
+        }
+    }
+}
+
+#[test]
+fn the_law_modules_import_only_the_layers_before_them() {
+    let level = |module: &str| LAW_LAYERS.iter().position(|layer| layer.contains(&module));
+    for (at, layer) in LAW_LAYERS.iter().enumerate() {
+        for module in *layer {
+            let path = Path::new(SRC).join("law").join(format!("{module}.rs"));
+            let text = std::fs::read_to_string(&path).unwrap();
+            for import in imports(&text) {
+                let Some(target) = import.strip_prefix("law::") else {
+                    continue;
+                };
+                // `crate::law::{absences, control, …}`: every name listed counts.
+                let names: Vec<&str> = target
+                    .trim_start_matches('{')
+                    .split([',', ':', '{', '}', ' '])
+                    .filter(|n| !n.is_empty())
+                    .collect();
+                for name in names {
+                    if let Some(target_level) = level(name) {
+                        assert!(
+                            target_level < at,
+                            "law::{module} imports law::{name}, which is not in a layer before it"
+                        );
+                    }
+                }
+            }
         }
     }
 }

@@ -7,7 +7,7 @@ use crate::category::{Categories, Category, minimum_team};
 use crate::law::record::TeamRecord;
 use crate::law::settings::Settings;
 use crate::law::status::{Fire, TeamStatus};
-use crate::law::team::TeamView;
+use crate::law::view::TeamView;
 
 /// The absent categories of a team's minimum team.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

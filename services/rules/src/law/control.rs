@@ -6,7 +6,7 @@ use repasse_proto::Competencia;
 use crate::catalog;
 use crate::law::record::Position;
 use crate::law::status::{Fire, TeamStatus};
-use crate::law::team::{History, TeamView};
+use crate::law::view::{History, TeamView};
 
 /// The control body's act in force in `c`: the latest suspension or lifting from on or before it.
 pub fn in_force(

@@ -8,7 +8,7 @@ use repasse_proto::{Competencia, CredentialType, Ibge, Ine, Parcela, TeamType};
 
 use crate::law::record::{HomologationEntry, Link, Position, TeamRecord, Upload};
 use crate::law::settings::Settings;
-use crate::law::team::{History, Professionals, TeamView};
+use crate::law::view::{History, Professionals, TeamView};
 use crate::params::Params;
 
 pub const MEDICO: u32 = 225142;

@@ -7,7 +7,7 @@ use crate::catalog;
 use crate::law::record::{Link, TeamRecord};
 use crate::law::settings::Settings;
 use crate::law::status::{Fire, TeamStatus};
-use crate::law::team::{History, Inputs, Professionals, TeamView};
+use crate::law::view::{History, Inputs, Professionals, TeamView};
 
 /// All that a team's evaluation reads of one professional across teams: over the weekly hours
 /// (SUSP.100.CARGA_60H) and linked to two homologated teams or more (SUSP.50.DUPLICIDADE). A team whose

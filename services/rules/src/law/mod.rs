@@ -5,7 +5,8 @@
 //!
 //! | family | module | rule ids |
 //! |---|---|---|
-//! | what the rules read | [`record`], [`team`], [`settings`] | |
+//! | what the rules read | [`record`], [`view`], [`settings`], [`status`] | |
+//! | the order of §2 and §4 for a team | [`team`] | |
 //! | §2 validity | [`validity`], [`teto`] | VAL.HOMOLOGADA, VAL.CADASTRADA, VAL.CREDENCIADA, VAL.TETO |
 //! | §3–4 absences | [`absences`] | SUSP.25.*, SUSP.50.AUX_E_ACS, SUSP.75.*, SUSP.100.TRES_CATEGORIAS, SUSP.100.MED_E_ENF |
 //! | §4 other teams | [`links`] | SUSP.50.DUPLICIDADE, SUSP.100.CARGA_60H |
@@ -32,3 +33,4 @@ pub mod status;
 pub mod team;
 pub mod teto;
 pub mod validity;
+pub mod view;

@@ -1,6 +1,6 @@
 //! RULES.md §4 — SUSP.REVOGACAO: irregularities in `revocation_months` consecutive competências revoke the
 //! credenciamento automatically; the team is no longer payable until a new homologation
-//! ([`crate::law::validity`] checks that side).
+//! (the validity module checks that side).
 
 use repasse_proto::Competencia;
 

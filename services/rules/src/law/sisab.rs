@@ -10,7 +10,7 @@ use crate::category::Category;
 use crate::law::record::{HomologationEntry, Position, TeamRecord};
 use crate::law::settings::Settings;
 use crate::law::status::{Fire, TeamStatus};
-use crate::law::team::{History, Inputs, Professionals, TeamView};
+use crate::law::view::{History, Inputs, Professionals, TeamView};
 
 /// CAL.SISAB_PRAZO: valid production of the team (or of one agent) in `m`, by the deadline in force.
 pub fn produced<H: History>(
@@ -109,7 +109,8 @@ mod tests {
     use super::*;
     use crate::catalog::RuleId;
     use crate::law::given::{self, FULL_ESF, GivenHistory, GivenProfessionals, c};
-    use crate::law::team::{Inputs, evaluate_team};
+    use crate::law::team::evaluate_team;
+    use crate::law::view::Inputs;
 
     fn evaluate(history: &GivenHistory, at: &str) -> TeamStatus {
         let at = c(at);

@@ -7,7 +7,7 @@ use repasse_proto::{CredentialType, Parcela};
 use crate::catalog;
 use crate::law::record::{HomologationEntry, Position};
 use crate::law::status::{Note, TeamStatus};
-use crate::law::team::{History, Inputs, Professionals, TeamView};
+use crate::law::view::{History, Inputs, Professionals, TeamView};
 
 pub(crate) fn check<H: History, P: Professionals>(
     inputs: &Inputs<'_, H, P>,
@@ -159,7 +159,8 @@ pub fn settle(status: &mut TeamStatus) {
 mod tests {
     use super::*;
     use crate::law::given::{self, FULL_ESF, GivenHistory, GivenProfessionals, c};
-    use crate::law::team::{Inputs, evaluate_team};
+    use crate::law::team::evaluate_team;
+    use crate::law::view::Inputs;
 
     fn evaluate(has_record: bool, at: &str, credentialed: u32) -> TeamStatus {
         let at = c(at);
