@@ -105,3 +105,74 @@ fn the_toolchain_is_pinned_to_the_declared_rust_version() {
     );
     assert!(pinned.contains("clippy") && pinned.contains("rustfmt"));
 }
+
+/// Every source file of the workspace outside `tests/` and `target/`, with its text before `#[cfg(test)]`.
+fn code_files() -> Vec<(PathBuf, String)> {
+    fn walk(dir: &Path, out: &mut Vec<(PathBuf, String)>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if path.is_dir() {
+                if !["target", "tests", ".git"].contains(&name.as_str()) {
+                    walk(&path, out);
+                }
+            } else if name.ends_with(".rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                let code = text
+                    .split("#[cfg(test)]")
+                    .next()
+                    .unwrap_or(&text)
+                    .to_owned();
+                out.push((path, code));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for top in ["proto", "services"] {
+        walk(&root().join(top), &mut out);
+    }
+    out
+}
+
+/// Data tables are exempt: the portarias' compiled-in parameters.
+const DATA_TABLES: &[&str] = &["services/rules/src/params.rs"];
+
+#[test]
+fn no_source_file_over_600_lines_and_no_function_over_100_outside_tests_and_data_tables() {
+    let files = code_files();
+    assert!(files.len() > 50, "{} files", files.len());
+    for (path, code) in files {
+        let shown = path
+            .strip_prefix(root())
+            .unwrap_or(&path)
+            .display()
+            .to_string();
+        let shown = shown.trim_start_matches("./").to_owned();
+        if DATA_TABLES.iter().any(|t| shown.ends_with(t)) {
+            continue;
+        }
+        let lines: Vec<&str> = code.lines().collect();
+        assert!(lines.len() <= 600, "{shown} has {} lines", lines.len());
+        // A function runs from its `fn` line to the closing brace at the same indentation.
+        for (i, line) in lines.iter().enumerate() {
+            let trimmed = line.trim_start();
+            let is_fn = [
+                "fn ",
+                "pub fn ",
+                "pub(crate) fn ",
+                "async fn ",
+                "pub async fn ",
+            ]
+            .iter()
+            .any(|p| trimmed.starts_with(p));
+            if !is_fn || trimmed.ends_with(';') {
+                continue;
+            }
+            let indent = &line[..line.len() - trimmed.len()];
+            let close = format!("{indent}}}");
+            if let Some(end) = lines[i + 1..].iter().position(|l| *l == close) {
+                assert!(end < 100, "{shown}:{} is a function of {end} lines", i + 1);
+            }
+        }
+    }
+}
