@@ -49,6 +49,25 @@ macro_rules! facts {
                 match self { $(Fact::$variant(p) => postcard::to_stdvec(p),)+ }
             }
 
+            /// A fact of the JSON case format, or the path of the first field at fault (`professionals[0].cpf`)
+            /// and why: each type's payload is read on its own, so the path survives the `type` tag.
+            pub fn from_json_value(mut value: serde_json::Value) -> Result<Fact, (String, String)> {
+                let event_type = match value.as_object_mut().and_then(|o| o.remove("type")) {
+                    Some(serde_json::Value::String(t)) => t,
+                    _ => return Err(("type".to_owned(), "campo \"type\" ausente ou não textual".to_owned())),
+                };
+                let at = |e: serde_path_to_error::Error<serde_json::Error>| {
+                    (e.path().to_string(), e.into_inner().to_string())
+                };
+                match event_type.as_str() {
+                    $($word => serde_path_to_error::deserialize::<_, $payload>(value).map(Fact::$variant).map_err(at),)+
+                    other => Err((
+                        "type".to_owned(),
+                        format!("tipo de fato desconhecido \"{other}\"; esperado um de: {}", Fact::TYPES.join(", ")),
+                    )),
+                }
+            }
+
             /// Decodes a payload written at the current version of its type.
             pub(crate) fn decode_current(
                 event_type: &str,

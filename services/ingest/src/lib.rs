@@ -1,10 +1,12 @@
 //! Ingest: turning source files into validated facts and writing them to the fact stream.
 //!
-//! Every source (the Anexo VI CSV, the synthetic national history, case files through `repasse-cases`)
+//! Every source (the Anexo VI CSV, facts as JSON lines, the synthetic national history, case files through
+//! `repasse-cases`)
 //! ends in [`writer::FactWriter`], the one path from a fact to the log.
 
 pub mod anexo_vi;
 pub mod demo;
+pub mod jsonl;
 pub mod writer;
 
 pub use writer::{FactWriter, WriteSummary};

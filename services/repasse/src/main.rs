@@ -31,6 +31,10 @@ enum Command {
     Demo(cmd::demo::Args),
     /// Gera o histórico nacional sintético (determinístico pela semente) em JSON lines ou num log embutido.
     DemoData(cmd::demo_data::Args),
+    /// Lê arquivos de uma fonte e grava seus fatos no stream de fatos; cada arquivo é conferido inteiro
+    /// antes de gravar, e as linhas inutilizáveis vão para a quarentena.
+    #[command(subcommand)]
+    Ingest(cmd::ingest::Command),
     /// Explica a situação de uma equipe numa competência: regras aplicadas e verificadas, citações, fatos e
     /// parâmetros.
     Explain(cmd::explain::Args),
@@ -63,6 +67,7 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Demo(args) => cmd::demo::run(args),
         Command::DemoData(args) => cmd::demo_data::run(args),
+        Command::Ingest(command) => cmd::ingest::run(command),
         Command::Explain(args) => cmd::explain::run(args),
         Command::Replay(args) => cmd::replay::run(args),
         Command::Project(args) => cmd::project::run(args),

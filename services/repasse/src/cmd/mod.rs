@@ -6,6 +6,7 @@ pub mod case;
 pub mod demo;
 pub mod demo_data;
 pub mod explain;
+pub mod ingest;
 pub mod project;
 pub mod replay;
 pub mod serve;

@@ -1,0 +1,149 @@
+//! `repasse ingest fatos`: facts as JSON lines into the log; the lines it cannot use set aside with their
+//! line, field, value and reason; a file it cannot read refused whole with the log unchanged; the same file
+//! twice adds nothing.
+
+use std::process::Command;
+use std::sync::Arc;
+
+use repasse_eventlog::sled_log::SledLog;
+use repasse_eventlog::{EventLog, SystemClock};
+
+fn repasse(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_repasse"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+const GOOD: [&str; 2] = [
+    r#"{"type":"municipality","ibge":"261180","name":"Ribeirão","uf":"PE","population":33507}"#,
+    r#"{"type":"credentialing","ibge":"261180","team_type":"eSF","quantity":2,"from_parcela":"2024-01","portaria":"Portaria 1"}"#,
+];
+
+fn last_position(log: &std::path::Path) -> u64 {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let log = SledLog::open_existing(log, "fatos", Arc::new(SystemClock)).unwrap();
+    runtime.block_on(log.last_position()).unwrap().0
+}
+
+#[test]
+fn usable_lines_are_written_the_others_quarantined_and_a_second_import_adds_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    let file = dir.path().join("fatos.jsonl");
+    let bad_cpf = r#"{"type":"scnes_team","competencia":"2025-01","ine":"0001234561","cnes":"2000001","ibge":"261180","team_type":"eSF","active":true,"professionals":[{"cpf":"12345678900","cbo":"225142","hours":40}]}"#;
+    let lines = [
+        GOOD[0],
+        "",
+        r#"{"type":"scnes_clossed","competencia":"2025-01"}"#,
+        bad_cpf,
+        "{not json",
+        GOOD[1],
+    ];
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let args = [
+        "ingest",
+        "fatos",
+        file.to_str().unwrap(),
+        "--log",
+        log.to_str().unwrap(),
+        "--json",
+    ];
+    let out = repasse(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (
+            summary["read"].as_u64(),
+            summary["new"].as_u64(),
+            summary["rejected"].as_u64()
+        ),
+        (Some(5), Some(2), Some(3)),
+        "{summary}"
+    );
+    let quarantine = std::fs::read_to_string(summary["quarantine"].as_str().unwrap()).unwrap();
+    let entries: Vec<serde_json::Value> = quarantine
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let at = |line: u64| {
+        entries
+            .iter()
+            .find(|e| e["line"] == line)
+            .expect("quarantined")
+    };
+    assert_eq!(at(3)["field"], "$.type");
+    assert_eq!(at(3)["value"], "scnes_clossed");
+    assert_eq!(at(4)["field"], "$.professionals[0].cpf");
+    assert!(
+        at(4)["reason"]
+            .as_str()
+            .unwrap()
+            .contains("dígito verificador")
+    );
+    assert!(
+        !quarantine.contains("12345678900"),
+        "a CPF in clear: {quarantine}"
+    );
+    assert_eq!(at(5)["field"], "$");
+    assert_eq!(last_position(&log), 2);
+
+    let again = repasse(&args);
+    assert!(again.status.success());
+    let summary: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(
+        (summary["new"].as_u64(), summary["already_present"].as_u64()),
+        (Some(0), Some(2))
+    );
+    assert_eq!(last_position(&log), 2);
+}
+
+#[test]
+fn a_file_that_is_not_utf8_or_has_no_fact_at_all_is_refused_whole_and_the_log_is_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    let good = dir.path().join("bons.jsonl");
+    std::fs::write(&good, GOOD.join("\n")).unwrap();
+    let first = repasse(&[
+        "ingest",
+        "fatos",
+        good.to_str().unwrap(),
+        "--log",
+        log.to_str().unwrap(),
+    ]);
+    assert!(first.status.success());
+    assert_eq!(last_position(&log), 2);
+
+    // Latin-1 where UTF-8 was expected, after a good line: nothing of the file is written.
+    let latin1 = dir.path().join("latin1.jsonl");
+    let mut bytes = format!("{}\n", GOOD[1].replace("Portaria 1", "Portaria 2")).into_bytes();
+    bytes.extend(b"{\"type\":\"municipality\",\"ibge\":\"261180\",\"name\":\"Ribeir\xe3o\",\"uf\":\"PE\",\"population\":1}\n");
+    std::fs::write(&latin1, bytes).unwrap();
+    // A CSV where JSON lines were expected: no line is a fact.
+    let csv = dir.path().join("planilha.jsonl");
+    std::fs::write(&csv, "ibge;nome\n261180;Ribeirão\n").unwrap();
+    for (file, expected) in [
+        (&latin1, "linha 2: não é UTF-8"),
+        (&csv, "nenhuma linha é um fato"),
+    ] {
+        let out = repasse(&[
+            "ingest",
+            "fatos",
+            file.to_str().unwrap(),
+            "--log",
+            log.to_str().unwrap(),
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{stderr}");
+        assert!(
+            stderr.contains(expected) && stderr.contains("nada foi gravado"),
+            "{stderr}"
+        );
+        assert!(stderr.contains(file.to_str().unwrap()), "{stderr}");
+    }
+    assert_eq!(last_position(&log), 2, "the refused files wrote nothing");
+}
