@@ -65,8 +65,8 @@ pub async fn ledger_for(case: &Case) -> Result<Ledger, Error> {
     Ok(ledger)
 }
 
-/// Runs the case file at `path` as a stream: a thread reads it and hands its facts on, two chunks at most in
-/// flight, to the real ingest path, so that a case of a whole country is never held whole; then the fold
+/// Runs the case file at `path` as a stream: a thread reads it and hands its facts on through a channel of two
+/// chunks, to the real ingest path, so that a case of a whole country is never held whole; then the fold
 /// replays the log and every expectation is checked.
 pub async fn run_case_file(path: &std::path::Path) -> Result<Outcome, FileError> {
     let dir = tempfile::tempdir().map_err(Error::from)?;
@@ -100,13 +100,16 @@ pub async fn run_case_file(path: &std::path::Path) -> Result<Outcome, FileError>
             break;
         }
     }
-    // Dropping the receiver stops a reader still sending.
+    // Dropping the receiver stops a reader still sending; a failed write is the cause to report, not the
+    // reader's "stopped" that follows from it.
     drop(chunks);
-    let head = reader
-        .join()
+    let read = tokio::task::spawn_blocking(move || reader.join())
+        .await
+        .map_err(|e| FileError::Read(format!("a leitura do caso falhou: {e}")))?;
+    written.map_err(Error::from)?;
+    let head = read
         .map_err(|_| FileError::Read("a leitura do caso falhou".to_owned()))?
         .map_err(|e| FileError::Read(e.to_string()))?;
-    written.map_err(Error::from)?;
     writer.finish().await.map_err(Error::from)?;
     let mut ledger = Ledger::default();
     repasse_projector::fold_log(&log, &mut ledger, Position(1), None, |_| {})

@@ -115,6 +115,9 @@ impl<'de> Visitor<'de> for CaseVisitor<'_, '_> {
                 "name" => read.name = Some(map.next_value()?),
                 "rules" => read.rules = Some(map.next_value()?),
                 "expect" => read.expect = Some(map.next_value()?),
+                "facts" if read.facts_seen => {
+                    return Err(at_path("facts", "campo repetido"));
+                }
                 "facts" => {
                     let document = match &read.name {
                         Some(Value::String(name)) => name.clone(),

@@ -91,6 +91,24 @@ fn parse_version(text: &str) -> Option<(u64, u64, u64)> {
     parts.next().is_none().then_some(version)
 }
 
+/// Whether the subject filter `have` already takes every subject of `want` (`>` and `fatos.>` take
+/// `fatos.>`): adding a subject a wider one covers would be refused by the server as an overlap.
+fn covers(have: &str, want: &str) -> bool {
+    if have == want || have == ">" {
+        return true;
+    }
+    let (mut have, mut want) = (have.split('.'), want.split('.'));
+    loop {
+        match (have.next(), want.next()) {
+            (Some(">"), Some(_)) => return true,
+            (Some("*"), Some(w)) if w != ">" => {}
+            (Some(h), Some(w)) if h == w => {}
+            (None, None) => return true,
+            _ => return false,
+        }
+    }
+}
+
 fn is_stream_not_found(error: &jetstream::context::GetStreamError) -> bool {
     matches!(
         error.kind(),
@@ -144,7 +162,7 @@ impl NatsLog {
                 // What is missing is added; nothing the operator set is taken away.
                 let mut wanted = existing.clone();
                 for subject in &config.subjects {
-                    if !wanted.subjects.contains(subject) {
+                    if !wanted.subjects.iter().any(|have| covers(have, subject)) {
                         wanted.subjects.push(subject.clone());
                     }
                 }
@@ -489,6 +507,18 @@ impl EventLog for NatsLog {
 #[cfg(test)]
 mod tests {
     use super::supported;
+
+    #[test]
+    fn a_wider_subject_filter_covers_a_narrower_one() {
+        use super::covers;
+        assert!(covers(">", "fatos.>"));
+        assert!(covers("fatos.>", "fatos.>"));
+        assert!(covers("fatos.>", "fatos.scnes.>"));
+        assert!(covers("fatos.*.PE.>", "fatos.scnes.PE.>"));
+        assert!(!covers("fatos.scnes.>", "fatos.>"));
+        assert!(!covers("decisoes.>", "fatos.>"));
+        assert!(!covers("fatos.*", "fatos.>"));
+    }
 
     #[test]
     fn servers_older_than_the_minimum_are_refused_naming_the_version_needed() {

@@ -4,8 +4,9 @@
 //! The file is read twice. The first pass checks every line and sets aside those it cannot use, with their
 //! line, field, value and reason (the quarantine); a file with a fatal problem — unreadable, not UTF-8, no
 //! usable line at all — is refused whole before anything is written. The second pass writes the usable
-//! facts through the one ingest path, each with the file's name, BLAKE3 digest and line as its source, so
-//! that importing the same file again adds nothing.
+//! facts through the one ingest path, each with the file's name, BLAKE3 digest and line as its source; a
+//! fact's id derives from the file's name and the fact itself, so importing the same file again adds
+//! nothing. Nothing shown of a line (quarantine, messages) carries a CPF in clear.
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
@@ -61,14 +62,13 @@ pub fn check(path: &Path) -> Result<(u64, Vec<Quarantined>, String), Error> {
         digest(path).map_err(|e| refused(format!("não foi possível ler o arquivo: {e}")))?;
     let mut facts = 0u64;
     let mut quarantine = Vec::new();
-    for_each_line(path, &mut |number, line| {
-        match parse(&file, number, line) {
+    let mut lines = Lines::open(path).map_err(refused)?;
+    while let Some((number, line)) = lines.next_line().map_err(refused)? {
+        match parse(&file, number, &line) {
             Ok(_) => facts += 1,
             Err(q) => quarantine.push(q),
         }
-        Ok(())
-    })
-    .map_err(refused)?;
+    }
     if facts == 0 && !quarantine.is_empty() {
         let first = &quarantine[0];
         return Err(refused(format!(
@@ -90,20 +90,19 @@ pub async fn import<L: EventLog>(
     let document = path
         .file_name()
         .map_or_else(|| file.clone(), |n| n.to_string_lossy().into_owned());
-    // Parsed again line by line: the file is never held whole.
-    let mut parsed = Vec::new();
-    for_each_line(path, &mut |number, line| {
-        if let Ok(fact) = parse(&file, number, line) {
-            parsed.push((fact, number));
-        }
-        Ok(())
-    })
-    .map_err(|reason| Error::Refused {
+    // Parsed again line by line and written as it goes: the file is never held whole.
+    let mut writer = FactWriter::new(log, clock);
+    let mut lines = Lines::open(path).map_err(|reason| Error::Refused {
         file: file.clone(),
         reason,
     })?;
-    let mut writer = FactWriter::new(log, clock);
-    for (fact, number) in parsed {
+    while let Some((number, line)) = lines.next_line().map_err(|reason| Error::Refused {
+        file: file.clone(),
+        reason,
+    })? {
+        let Ok(fact) = parse(&file, number, &line) else {
+            continue;
+        };
         let source = SourceRef {
             document: document.clone(),
             digest: Some(digest.clone()),
@@ -136,40 +135,57 @@ fn digest(path: &Path) -> std::io::Result<String> {
     Ok(hasher.finalize().to_hex().to_string())
 }
 
-/// Calls `f` with each non-blank line and its number (from 1); a line that is not UTF-8 or too long is
-/// fatal, naming it.
-fn for_each_line(
-    path: &Path,
-    f: &mut dyn FnMut(u64, &str) -> Result<(), String>,
-) -> Result<(), String> {
-    let input =
-        std::fs::File::open(path).map_err(|e| format!("não foi possível ler o arquivo: {e}"))?;
-    let mut reader = BufReader::new(input);
-    let mut bytes = Vec::new();
-    let mut number = 0u64;
-    loop {
-        bytes.clear();
-        let n = reader
-            .by_ref()
-            .take(MAX_LINE_BYTES as u64 + 1)
-            .read_until(b'\n', &mut bytes)
-            .map_err(|e| format!("leitura interrompida na linha {}: {e}", number + 1))?;
-        if n == 0 {
-            return Ok(());
-        }
-        number += 1;
-        if bytes.len() > MAX_LINE_BYTES {
-            return Err(format!("linha {number}: mais de {MAX_LINE_BYTES} bytes"));
-        }
-        let line = std::str::from_utf8(&bytes).map_err(|e| {
-            format!(
-                "linha {number}: não é UTF-8 (byte {}); esperado JSON em UTF-8",
-                e.valid_up_to() + 1
-            )
-        })?;
-        let line = line.trim();
-        if !line.is_empty() {
-            f(number, line)?;
+/// The non-blank lines of a file with their numbers (from 1), without their terminators and a leading BOM;
+/// a line that is not UTF-8 or longer than `MAX_LINE_BYTES` is fatal, naming it.
+struct Lines {
+    reader: BufReader<std::fs::File>,
+    number: u64,
+    bytes: Vec<u8>,
+}
+
+impl Lines {
+    fn open(path: &Path) -> Result<Lines, String> {
+        let input = std::fs::File::open(path)
+            .map_err(|e| format!("não foi possível ler o arquivo: {e}"))?;
+        Ok(Lines {
+            reader: BufReader::new(input),
+            number: 0,
+            bytes: Vec::new(),
+        })
+    }
+
+    fn next_line(&mut self) -> Result<Option<(u64, String)>, String> {
+        loop {
+            self.bytes.clear();
+            // The terminator (`\n` or `\r\n`) does not count towards the bound.
+            let n = (&mut self.reader)
+                .take(MAX_LINE_BYTES as u64 + 2)
+                .read_until(b'\n', &mut self.bytes)
+                .map_err(|e| format!("leitura interrompida na linha {}: {e}", self.number + 1))?;
+            if n == 0 {
+                return Ok(None);
+            }
+            self.number += 1;
+            let number = self.number;
+            let mut body = self.bytes.as_slice();
+            body = body.strip_suffix(b"\n").unwrap_or(body);
+            body = body.strip_suffix(b"\r").unwrap_or(body);
+            if number == 1 {
+                body = body.strip_prefix("\u{feff}".as_bytes()).unwrap_or(body);
+            }
+            if body.len() > MAX_LINE_BYTES {
+                return Err(format!("linha {number}: mais de {MAX_LINE_BYTES} bytes"));
+            }
+            let line = std::str::from_utf8(body).map_err(|e| {
+                format!(
+                    "linha {number}: não é UTF-8 (byte {}); esperado JSON em UTF-8",
+                    e.valid_up_to() + 1
+                )
+            })?;
+            let line = line.trim();
+            if !line.is_empty() {
+                return Ok(Some((number, line.to_owned())));
+            }
         }
     }
 }
@@ -180,8 +196,8 @@ fn parse(file: &str, line: u64, text: &str) -> Result<Fact, Quarantined> {
         file: file.to_owned(),
         line,
         field,
-        value,
-        reason,
+        value: hide_cpfs(&value),
+        reason: hide_cpfs(&reason),
     };
     let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
         let shown: String = text.chars().take(80).collect();
@@ -242,10 +258,45 @@ fn pointer(value: &serde_json::Value, path: &str) -> String {
             }
         }
     }
-    let shown = current.to_string();
-    if path.ends_with("cpf") {
-        let digits: String = shown.chars().filter(char::is_ascii_digit).collect();
-        return format!("({} dígitos, ocultados)", digits.len());
+    current.to_string()
+}
+
+/// Text shown of a line, with every run of 11 digits or more (a CPF, in any field) hidden but for its
+/// length: a quarantine file or a message never carries a CPF in clear.
+fn hide_cpfs(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut digits = String::new();
+    let flush = |digits: &mut String, out: &mut String| {
+        if digits.len() >= 11 {
+            out.push_str(&format!("({} dígitos, ocultados)", digits.len()));
+        } else {
+            out.push_str(digits);
+        }
+        digits.clear();
+    };
+    for ch in text.chars() {
+        if ch.is_ascii_digit() {
+            digits.push(ch);
+        } else {
+            flush(&mut digits, &mut out);
+            out.push(ch);
+        }
     }
-    shown
+    flush(&mut digits, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hide_cpfs;
+
+    #[test]
+    fn runs_of_eleven_digits_or_more_are_hidden_wherever_they_are() {
+        assert_eq!(
+            hide_cpfs(r#"{"cpf":"12345678909","ine":"0001234561"}"#),
+            r#"{"cpf":"(11 dígitos, ocultados)","ine":"0001234561"}"#
+        );
+        assert_eq!(hide_cpfs("x 52998224725y"), "x (11 dígitos, ocultados)y");
+        assert_eq!(hide_cpfs("2025-01"), "2025-01");
+    }
 }

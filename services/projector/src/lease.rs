@@ -38,7 +38,10 @@ impl Drop for Lease {
     }
 }
 
-/// The lease's bucket: the existing one as its operator configured it, else created with `replicas`.
+/// The lease's bucket: the existing one as its operator configured it (its replicas kept), else created
+/// with `replicas`. Its entries expire after the lease's duration, so every projector must hold the lease
+/// for the same time: one that renews after the bucket has expired its key would let a second publisher
+/// in. An existing bucket of another duration is refused, naming both.
 async fn bucket(
     client: &async_nats::Client,
     ttl: Duration,
@@ -46,6 +49,14 @@ async fn bucket(
 ) -> Result<kv::Store, Error> {
     let js = jetstream::new(client.clone());
     if let Ok(store) = js.get_key_value(BUCKET).await {
+        let status = store.status().await.map_err(|e| Error::Kv(e.to_string()))?;
+        if status.max_age() != ttl {
+            return Err(Error::Kv(format!(
+                "o balde {BUCKET} expira a concessão em {} s e este projetor a renova para {} s: use o mesmo --lease-seconds em todos os projetores",
+                status.max_age().as_secs(),
+                ttl.as_secs()
+            )));
+        }
         return Ok(store);
     }
     js.create_key_value(kv::Config {

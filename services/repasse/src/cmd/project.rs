@@ -203,7 +203,10 @@ fn report<F: EventLog, D: EventLog>(
         super::thousands(projector.progress.published.appended),
         super::thousands(projector.progress.published.found)
     );
-    println!("Hash do read_models: {}", checkpoint.state_hash);
+    println!(
+        "Hash do estado dos modelos de leitura: {}",
+        checkpoint.state_hash
+    );
     for (parcela, seal) in seals {
         println!(
             "Selo da parcela {parcela}: {} linhas, posição {}, hash {}",

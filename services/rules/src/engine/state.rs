@@ -214,17 +214,23 @@ impl State {
             divisor("ACS.urbano"),
             divisor("ACS.rural_norte"),
         ) {
-            (Some(esf), Some(acs_urban), Some(acs_rural_north)) => crate::law::teto::Divisors {
-                esf,
-                acs_urban,
-                acs_rural_north,
-            },
+            (Some(esf), Some(acs_urban), Some(acs_rural_north))
+                if [esf, acs_urban, acs_rural_north]
+                    .iter()
+                    .all(|d| *d > rust_decimal::Decimal::ZERO) =>
+            {
+                crate::law::teto::Divisors {
+                    esf,
+                    acs_urban,
+                    acs_rural_north,
+                }
+            }
             _ => {
                 s.rejections.push(Rejection {
                     position,
                     rule: catalog::VAL_TETO.id,
                     message: format!(
-                        "pedido de credenciamento {}: tabela VAL.TETO sem divisores em {at}",
+                        "pedido de credenciamento {}: a tabela VAL.TETO em {at} não tem os três divisores positivos",
                         f.id
                     ),
                 });
