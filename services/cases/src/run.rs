@@ -46,32 +46,62 @@ pub struct Mismatch {
     pub actual: String,
 }
 
+/// A fresh embedded log recording as of `RECORDED_AT`, removed when dropped.
+struct CaseLog {
+    _dir: tempfile::TempDir,
+    clock: Arc<ManualClock>,
+    log: SledLog,
+}
+
+impl CaseLog {
+    fn fresh() -> Result<CaseLog, Error> {
+        let dir = tempfile::tempdir()?;
+        let clock = Arc::new(ManualClock::new(RECORDED_AT));
+        let log = SledLog::open(dir.path(), "fatos", clock.clone())?;
+        Ok(CaseLog {
+            _dir: dir,
+            clock,
+            log,
+        })
+    }
+
+    fn writer(&self) -> FactWriter<'_, SledLog> {
+        FactWriter::new(&self.log, self.clock.as_ref())
+    }
+
+    /// The ledger folded back from the log alone.
+    async fn fold(&self) -> Result<Ledger, Error> {
+        let mut ledger = Ledger::default();
+        repasse_projector::fold_log(&self.log, &mut ledger, Position(1), None, |_| {}).await?;
+        Ok(ledger)
+    }
+}
+
+/// Where a case's fact came from: the case (its name) and the index of its item.
+fn source(document: &str, index: usize) -> SourceRef {
+    SourceRef {
+        document: document.to_owned(),
+        digest: None,
+        line: Some(index as u32),
+    }
+}
+
 /// The case's facts written through the real ingest path into a fresh embedded log and folded back.
 pub async fn ledger_for(case: &Case) -> Result<Ledger, Error> {
-    let dir = tempfile::tempdir()?;
-    let clock = Arc::new(ManualClock::new(RECORDED_AT));
-    let log = SledLog::open(dir.path(), "fatos", clock.clone())?;
-    let facts = case.facts.iter().map(|(fact, index)| {
-        let source = SourceRef {
-            document: case.name.clone(),
-            digest: None,
-            line: Some(*index as u32),
-        };
-        (fact.clone(), source)
-    });
-    FactWriter::new(&log, clock.as_ref()).write(facts).await?;
-    let mut ledger = Ledger::default();
-    repasse_projector::fold_log(&log, &mut ledger, Position(1), None, |_| {}).await?;
-    Ok(ledger)
+    let log = CaseLog::fresh()?;
+    let facts = case
+        .facts
+        .iter()
+        .map(|(fact, index)| (fact.clone(), source(&case.name, *index)));
+    log.writer().write(facts).await?;
+    log.fold().await
 }
 
 /// Runs the case file at `path` as a stream: a thread reads it and hands its facts on through a channel of two
 /// chunks, to the real ingest path, so that a case of a whole country is never held whole; then the fold
 /// replays the log and every expectation is checked.
 pub async fn run_case_file(path: &std::path::Path) -> Result<Outcome, FileError> {
-    let dir = tempfile::tempdir().map_err(Error::from)?;
-    let clock = Arc::new(ManualClock::new(RECORDED_AT));
-    let log = SledLog::open(dir.path(), "fatos", clock.clone()).map_err(Error::from)?;
+    let log = CaseLog::fresh()?;
     let (sender, mut chunks) = tokio::sync::mpsc::channel::<(String, Vec<(Fact, usize)>)>(2);
     let owned = path.to_owned();
     let reader = std::thread::spawn(move || {
@@ -82,16 +112,11 @@ pub async fn run_case_file(path: &std::path::Path) -> Result<Outcome, FileError>
         };
         crate::stream::stream_case(&owned, &mut sink)
     });
-    let mut writer = FactWriter::new(&log, clock.as_ref());
+    let mut writer = log.writer();
     let mut written = Ok(());
     while let Some((document, chunk)) = chunks.recv().await {
         for (fact, index) in chunk {
-            let source = SourceRef {
-                document: document.clone(),
-                digest: None,
-                line: Some(index as u32),
-            };
-            if let Err(e) = writer.push(fact, source).await {
+            if let Err(e) = writer.push(fact, source(&document, index)).await {
                 written = Err(e);
                 break;
             }
@@ -111,23 +136,14 @@ pub async fn run_case_file(path: &std::path::Path) -> Result<Outcome, FileError>
         .map_err(|_| FileError::Read("a leitura do caso falhou".to_owned()))?
         .map_err(|e| FileError::Read(e.to_string()))?;
     writer.finish().await.map_err(Error::from)?;
-    let mut ledger = Ledger::default();
-    repasse_projector::fold_log(&log, &mut ledger, Position(1), None, |_| {})
-        .await
-        .map_err(Error::from)?;
-    let mut checker = Checker {
-        ledger: &ledger,
-        checks: 0,
-        mismatches: Vec::new(),
-    };
-    checker.check(&head.expect);
-    Ok(Outcome {
-        name: head.name,
-        file: head.file,
-        facts: head.facts,
-        checks: checker.checks,
-        mismatches: checker.mismatches,
-    })
+    let ledger = log.fold().await?;
+    Ok(outcome(
+        &ledger,
+        &head.expect,
+        head.name,
+        head.file,
+        head.facts,
+    ))
 }
 
 /// Why a case file could not be run.
@@ -143,19 +159,30 @@ pub enum FileError {
 /// Replays the case through the real ingest path into a fresh embedded log and checks every expectation.
 pub async fn run_case(case: &Case) -> Result<Outcome, Error> {
     let ledger = ledger_for(case).await?;
+    Ok(outcome(
+        &ledger,
+        &case.expect,
+        case.name.clone(),
+        case.file.clone(),
+        case.facts.len(),
+    ))
+}
+
+/// Every expectation checked against the ledger.
+fn outcome(ledger: &Ledger, expect: &Expect, name: String, file: String, facts: usize) -> Outcome {
     let mut checker = Checker {
-        ledger: &ledger,
+        ledger,
         checks: 0,
         mismatches: Vec::new(),
     };
-    checker.check(&case.expect);
-    Ok(Outcome {
-        name: case.name.clone(),
-        file: case.file.clone(),
-        facts: case.facts.len(),
+    checker.check(expect);
+    Outcome {
+        name,
+        file,
+        facts,
         checks: checker.checks,
         mismatches: checker.mismatches,
-    })
+    }
 }
 
 struct Checker<'a> {

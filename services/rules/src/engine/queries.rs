@@ -109,19 +109,10 @@ impl Ledger {
     pub fn explain_team(&self, ine: Ine, c: Competencia) -> Option<Explanation> {
         let status = self.team_status(ine, c)?;
         let entries = self.state.homologations.get(&ine)?;
-        let indexes = LinkIndexPair::of(&self.evaluations(), &self.state, c);
-        let revoked = self.revocations_before(c);
-        let settings = Settings::at(&self.params, c);
-        let ctx = Context {
-            state: &self.state,
-            c,
-            index: &indexes.current,
-            previous: &indexes.previous,
-            revoked: &revoked,
-            settings: &settings,
-        };
         let mut checks = Vec::new();
-        evaluate_team(&ctx, ine, entries, Some(&mut checks));
+        self.with_context(&self.evaluations(), c, |ctx| {
+            evaluate_team(ctx, ine, entries, Some(&mut checks));
+        });
         let lines = self
             .parcela(c.parcela(), Some(status.ibge))
             .lines
@@ -146,17 +137,6 @@ impl Ledger {
         if selected.is_empty() {
             return Vec::new();
         }
-        let indexes = LinkIndexPair::of(&evaluations, &self.state, c);
-        let revoked = self.revocations_before(c);
-        let settings = Settings::at(&self.params, c);
-        let ctx = Context {
-            state: &self.state,
-            c,
-            index: &indexes.current,
-            previous: &indexes.previous,
-            revoked: &revoked,
-            settings: &settings,
-        };
         // Lines of the municipalities explained only: a few hundred of 5,570 in a national competência.
         let ibges: std::collections::BTreeSet<repasse_proto::Ibge> =
             selected.iter().map(|s| s.ibge).collect();
@@ -168,16 +148,40 @@ impl Ledger {
         {
             lines.entry(line.ine).or_default().push(line);
         }
-        selected
-            .into_iter()
-            .filter_map(|status| {
-                let entries = self.state.homologations.get(&status.ine)?;
-                let mut checks = Vec::new();
-                evaluate_team(&ctx, status.ine, entries, Some(&mut checks));
-                let own = lines.remove(&status.ine).unwrap_or_default();
-                Some(Explanation::new(status.clone(), checks, own))
-            })
-            .collect()
+        self.with_context(&evaluations, c, |ctx| {
+            selected
+                .into_iter()
+                .filter_map(|status| {
+                    let entries = self.state.homologations.get(&status.ine)?;
+                    let mut checks = Vec::new();
+                    evaluate_team(ctx, status.ine, entries, Some(&mut checks));
+                    let own = lines.remove(&status.ine).unwrap_or_default();
+                    Some(Explanation::new(status.clone(), checks, own))
+                })
+                .collect()
+        })
+    }
+
+    /// `f` with what evaluating a team of `c` again reads: the link indexes `evaluations` keep (or built),
+    /// the revocations before `c` and the settings in force.
+    fn with_context<R>(
+        &self,
+        evaluations: &crate::engine::eval::Evaluations,
+        c: Competencia,
+        f: impl FnOnce(&Context<'_>) -> R,
+    ) -> R {
+        let indexes = LinkIndexPair::of(evaluations, &self.state, c);
+        let revoked = self.revocations_before(c);
+        let settings = Settings::at(&self.params, c);
+        let ctx = Context {
+            state: &self.state,
+            c,
+            index: &indexes.current,
+            previous: &indexes.previous,
+            revoked: &revoked,
+            settings: &settings,
+        };
+        f(&ctx)
     }
 
     fn revocations_before(&self, c: Competencia) -> rustc_hash::FxHashMap<u64, Competencia> {
