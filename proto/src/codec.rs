@@ -437,8 +437,8 @@ pub fn from_json<P: Event>(text: &str) -> Result<Envelope<P>, CodecError> {
 pub mod legacy {
     use serde::{Deserialize, Serialize};
 
-    use crate::fact::{Fact, Municipality};
-    use crate::{Ibge, Uf};
+    use crate::fact::{Fact, Municipality, Professional, ScnesTeam};
+    use crate::{Cbo, Cnes, Competencia, Cpf, Date, Ibge, Ine, TeamType, Uf};
 
     /// `municipality` version 1: before the urban/rural populations of VAL.TETO's ACS ceiling.
     #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -462,6 +462,50 @@ pub mod legacy {
         }
     }
 
+    /// `scnes_team` version 1: an exact team type, and every professional by CPF.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct ScnesTeamV1 {
+        pub competencia: Competencia,
+        pub ine: Ine,
+        pub cnes: Cnes,
+        pub ibge: Ibge,
+        pub team_type: TeamType,
+        pub active: bool,
+        pub professionals: Vec<ProfessionalV1>,
+    }
+
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct ProfessionalV1 {
+        pub cpf: Cpf,
+        pub cbo: Cbo,
+        pub hours: u8,
+        pub left_on: Option<Date>,
+    }
+
+    impl From<ScnesTeamV1> for ScnesTeam {
+        fn from(v1: ScnesTeamV1) -> Self {
+            ScnesTeam {
+                competencia: v1.competencia,
+                ine: v1.ine,
+                cnes: v1.cnes,
+                ibge: v1.ibge,
+                team_type: v1.team_type.into(),
+                active: v1.active,
+                professionals: v1
+                    .professionals
+                    .into_iter()
+                    .map(|p| Professional {
+                        cpf: Some(p.cpf),
+                        cns: None,
+                        cbo: p.cbo,
+                        hours: p.hours,
+                        left_on: p.left_on,
+                    })
+                    .collect(),
+            }
+        }
+    }
+
     pub(crate) fn upcast_fact(
         event_type: &str,
         version: u16,
@@ -471,7 +515,49 @@ pub mod legacy {
             ("municipality", 1) => Some(
                 postcard::from_bytes::<MunicipalityV1>(bytes).map(|m| Fact::Municipality(m.into())),
             ),
+            ("scnes_team", 1) => {
+                Some(postcard::from_bytes::<ScnesTeamV1>(bytes).map(|t| Fact::ScnesTeam(t.into())))
+            }
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod legacy_tests {
+    use super::legacy::{ProfessionalV1, ScnesTeamV1, upcast_fact};
+    use crate::fact::Fact;
+    use crate::{ScnesTeamType, TeamType};
+
+    #[test]
+    fn a_scnes_team_written_at_version_1_reads_with_its_cpfs_and_exact_type() {
+        let v1 = ScnesTeamV1 {
+            competencia: "2025-03".parse().unwrap(),
+            ine: "0001234561".parse().unwrap(),
+            cnes: "2345678".parse().unwrap(),
+            ibge: "261180".parse().unwrap(),
+            team_type: TeamType::Eap20,
+            active: true,
+            professionals: vec![ProfessionalV1 {
+                cpf: crate::Cpf::from_base(123_456_789),
+                cbo: "225142".parse().unwrap(),
+                hours: 40,
+                left_on: None,
+            }],
+        };
+        let bytes = postcard::to_stdvec(&v1).unwrap();
+        let Some(Ok(Fact::ScnesTeam(team))) = upcast_fact("scnes_team", 1, &bytes) else {
+            panic!("version 1 of scnes_team must be upcast")
+        };
+        assert_eq!(team.team_type, ScnesTeamType::Exact(TeamType::Eap20));
+        assert_eq!(
+            team.professionals[0].cpf,
+            Some(crate::Cpf::from_base(123_456_789))
+        );
+        assert_eq!(team.professionals[0].cns, None);
+        assert_eq!(
+            team.professionals[0].person(),
+            crate::Cpf::from_base(123_456_789).get()
+        );
     }
 }

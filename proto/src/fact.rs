@@ -7,8 +7,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::envelope::About;
-use crate::team::{Classe, CredentialType, Estrato, Plano, QualityComponent, TeamType};
-use crate::{Cbo, Cnes, Competencia, Cpf, Date, Ibge, Ine, Money, Parcela, Uf};
+use crate::team::{
+    Classe, CredentialType, Estrato, Plano, QualityComponent, ScnesTeamType, TeamType,
+};
+use crate::{Cbo, Cnes, Cns, Competencia, Cpf, Date, Ibge, Ine, Money, Parcela, Uf};
 
 /// Defines the `Fact` enum over its payload structs: the `type` word, the subject's source word, and the
 /// schema version currently written for each.
@@ -89,7 +91,7 @@ facts! {
     CredentialingRequest(CredentialingRequest) => "credentialing_request", fonte "egestor", v 1;
     Homologation(Homologation) => "homologation", fonte "dou", v 1;
     HomologationCancelled(HomologationCancelled) => "homologation_cancelled", fonte "dou", v 1;
-    ScnesTeam(ScnesTeam) => "scnes_team", fonte "scnes", v 1;
+    ScnesTeam(ScnesTeam) => "scnes_team", fonte "scnes", v 2;
     ScnesClosed(ScnesClosed) => "scnes_closed", fonte "scnes", v 1;
     SisabProduction(SisabProduction) => "sisab_production", fonte "sisab", v 1;
     Classification(Classification) => "classification", fonte "dou", v 1;
@@ -98,6 +100,8 @@ facts! {
     HistoricalTransfer(HistoricalTransfer) => "historical_transfer", fonte "fns", v 1;
     TransferExecuted(TransferExecuted) => "transfer_executed", fonte "fns", v 1;
     ParcelaClosed(ParcelaClosed) => "parcela_closed", fonte "fns", v 1;
+    PublishedStatement(PublishedStatement) => "published_statement", fonte "egestor", v 1;
+    PublishedTeam(PublishedTeam) => "published_team", fonte "egestor", v 1;
     RetroRequest(RetroRequest) => "retro_request", fonte "sei", v 1;
     RetroDecision(RetroDecision) => "retro_decision", fonte "sei", v 1;
     AdjustmentAuthorized(AdjustmentAuthorized) => "adjustment_authorized", fonte "fns", v 1;
@@ -161,6 +165,13 @@ impl Fact {
                 (about.ibge, about.parcela) = (Some(f.ibge), Some(f.parcela))
             }
             Fact::ParcelaClosed(f) => about.parcela = Some(f.parcela),
+            Fact::PublishedStatement(f) => {
+                (about.ibge, about.parcela) = (Some(f.ibge), Some(f.parcela))
+            }
+            Fact::PublishedTeam(f) => {
+                (about.ibge, about.parcela, about.ine) =
+                    (Some(f.ibge), Some(f.parcela), Some(f.ine))
+            }
             Fact::RetroRequest(f) => {
                 (about.ibge, about.parcela) = (Some(f.ibge), Some(f.parcela));
                 if let TeamRef::Ine(ine) = f.target {
@@ -278,7 +289,8 @@ pub struct HomologationCancelled {
     pub portaria: String,
 }
 
-/// A team's SCNES record for one competência, with its professional links.
+/// A team's SCNES record for one competência, with its professional links. Version 2: the type may name
+/// only the family (the CNES dump does not state every modality), and a professional is known by CPF or CNS.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScnesTeam {
@@ -286,20 +298,64 @@ pub struct ScnesTeam {
     pub ine: Ine,
     pub cnes: Cnes,
     pub ibge: Ibge,
-    pub team_type: TeamType,
+    pub team_type: ScnesTeamType,
     pub active: bool,
     pub professionals: Vec<Professional>,
 }
 
+/// A professional link of a team: the person by CPF, or by CNS where the source masks the CPF (at least
+/// one of them).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "ProfessionalFields")]
 pub struct Professional {
-    pub cpf: Cpf,
+    pub cpf: Option<Cpf>,
+    pub cns: Option<Cns>,
     pub cbo: Cbo,
     /// Weekly hours of this link.
     pub hours: u8,
-    #[serde(default)]
     pub left_on: Option<Date>,
+}
+
+impl Professional {
+    /// The person key the rules sum hours and find duplicity by: the CPF, else the CNS (a CNS is never
+    /// below 10¹⁴ and a CPF always is, so the two never collide).
+    pub fn person(&self) -> u64 {
+        match (self.cpf, self.cns) {
+            (Some(cpf), _) => cpf.get(),
+            (None, Some(cns)) => cns.get(),
+            (None, None) => unreachable!("a professional has a CPF or a CNS by construction"),
+        }
+    }
+}
+
+/// The fields of a professional as read, before the check that at least one person key is there.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfessionalFields {
+    #[serde(default)]
+    cpf: Option<Cpf>,
+    #[serde(default)]
+    cns: Option<Cns>,
+    cbo: Cbo,
+    hours: u8,
+    #[serde(default)]
+    left_on: Option<Date>,
+}
+
+impl TryFrom<ProfessionalFields> for Professional {
+    type Error = &'static str;
+    fn try_from(f: ProfessionalFields) -> Result<Self, Self::Error> {
+        if f.cpf.is_none() && f.cns.is_none() {
+            return Err("profissional sem cpf nem cns: informe ao menos um");
+        }
+        Ok(Professional {
+            cpf: f.cpf,
+            cns: f.cns,
+            cbo: f.cbo,
+            hours: f.hours,
+            left_on: f.left_on,
+        })
+    }
 }
 
 /// The SCNES data of a competência is complete: a homologated team without a record has none.
@@ -525,3 +581,5 @@ impl<'de> Deserialize<'de> for ParamValues {
 
 mod programmes;
 pub use programmes::*;
+mod published;
+pub use published::*;

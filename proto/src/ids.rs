@@ -35,6 +35,17 @@ pub fn masked_cpf(number: u64) -> String {
     format!("***.{}.{}-**", &text[3..6], &text[6..9])
 }
 
+/// A person key's masked form: the person key of the rules is a CPF (11 digits) or, where the source masks
+/// the CPF, a CNS (15 digits, never below 10¹⁴, so the two never collide). A CNS shows its middle six digits.
+pub fn masked_person(key: u64) -> String {
+    if key >= 100_000_000_000_000 {
+        let text = format!("{key:015}");
+        format!("CNS *****{}****", &text[5..11])
+    } else {
+        masked_cpf(key)
+    }
+}
+
 /// What an error message shows of a text that was meant to be a CPF: its digits masked but for the middle
 /// six of eleven, so that a typo can be found in the file without the message carrying the CPF.
 fn masked_input(input: &str) -> String {

@@ -26,5 +26,7 @@ pub use fact::Fact;
 pub use ids::{Cbo, Cnes, Cns, Cpf, Ibge, IdError, Ine};
 pub use money::{Money, MoneyError};
 pub use period::{Competencia, Parcela, PeriodError, YearMonth};
-pub use team::{Classe, CredentialType, Estrato, Plano, QualityComponent, TeamType};
+pub use team::{
+    Classe, CredentialType, Estrato, Plano, QualityComponent, ScnesTeamType, TeamFamily, TeamType,
+};
 pub use uf::{Region, Uf, UfError};

@@ -100,6 +100,153 @@ impl TeamType {
     }
 }
 
+/// A team type as a SCNES record states it. The CNES dump names the team's family (TP_EQUIPE) but not
+/// always its modality (eAP 20 h or 30 h, eSB I or II, the eMulti modality: `docs/spec/FORMATS.md` §1);
+/// there the record carries only the family, and the homologated type decides the modality.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ScnesTeamType {
+    Exact(TeamType),
+    /// `"eAP"`, `"eSB"` or `"eMulti"`: the family, modality unstated.
+    Family(TeamFamily),
+}
+
+/// A family of team types whose modality a CNES dump may leave unstated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TeamFamily {
+    Eap,
+    Esb,
+    EMulti,
+}
+
+impl TeamFamily {
+    pub const ALL: [TeamFamily; 3] = [TeamFamily::Eap, TeamFamily::Esb, TeamFamily::EMulti];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TeamFamily::Eap => "eAP",
+            TeamFamily::Esb => "eSB",
+            TeamFamily::EMulti => "eMulti",
+        }
+    }
+
+    pub fn contains(self, t: TeamType) -> bool {
+        match self {
+            TeamFamily::Eap => t.is_eap(),
+            TeamFamily::Esb => t.is_esb(),
+            TeamFamily::EMulti => t.is_emulti(),
+        }
+    }
+
+    /// The modality assumed when the team's homologated type is of another family (the record and the
+    /// homologation disagree): the family's first modality, named in the explanation by its type.
+    pub fn fallback(self) -> TeamType {
+        match self {
+            TeamFamily::Eap => TeamType::Eap30,
+            TeamFamily::Esb => TeamType::Esb1,
+            TeamFamily::EMulti => TeamType::EMultiAmpliada,
+        }
+    }
+}
+
+impl ScnesTeamType {
+    /// The type the rules apply: the record's when exact, else the homologated one if of the same family.
+    pub fn resolve(self, homologated: TeamType) -> TeamType {
+        match self {
+            ScnesTeamType::Exact(t) => t,
+            ScnesTeamType::Family(f) if f.contains(homologated) => homologated,
+            ScnesTeamType::Family(f) => f.fallback(),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScnesTeamType::Exact(t) => t.as_str(),
+            ScnesTeamType::Family(f) => f.as_str(),
+        }
+    }
+
+    /// A compact code for the binary form: the exact types by their order, the families after them.
+    fn code(self) -> u8 {
+        match self {
+            ScnesTeamType::Exact(t) => {
+                TeamType::ALL.iter().position(|x| *x == t).expect("listed") as u8
+            }
+            ScnesTeamType::Family(f) => {
+                (TeamType::ALL.len()
+                    + TeamFamily::ALL
+                        .iter()
+                        .position(|x| *x == f)
+                        .expect("listed")) as u8
+            }
+        }
+    }
+
+    fn from_code(code: u8) -> Option<ScnesTeamType> {
+        let i = usize::from(code);
+        TeamType::ALL
+            .get(i)
+            .map(|t| ScnesTeamType::Exact(*t))
+            .or_else(|| {
+                TeamFamily::ALL
+                    .get(i.checked_sub(TeamType::ALL.len())?)
+                    .map(|f| ScnesTeamType::Family(*f))
+            })
+    }
+}
+
+impl From<TeamType> for ScnesTeamType {
+    fn from(t: TeamType) -> Self {
+        ScnesTeamType::Exact(t)
+    }
+}
+
+impl fmt::Display for ScnesTeamType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ScnesTeamType {
+    type Err = VocabularyError;
+    fn from_str(input: &str) -> Result<Self, Self::Err> {
+        if let Some(f) = TeamFamily::ALL.iter().find(|f| f.as_str() == input) {
+            return Ok(ScnesTeamType::Family(*f));
+        }
+        input
+            .parse()
+            .map(ScnesTeamType::Exact)
+            .map_err(|e: VocabularyError| VocabularyError {
+                expected: "um tipo de equipe (\"eSF\", \"eAP30\", …) ou só a família (\"eAP\", \"eSB\", \"eMulti\")",
+                ..e
+            })
+    }
+}
+
+impl Serialize for ScnesTeamType {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            s.serialize_str(self.as_str())
+        } else {
+            s.serialize_u8(self.code())
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ScnesTeamType {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        if d.is_human_readable() {
+            String::deserialize(d)?
+                .parse()
+                .map_err(serde::de::Error::custom)
+        } else {
+            let code = u8::deserialize(d)?;
+            ScnesTeamType::from_code(code).ok_or_else(|| {
+                serde::de::Error::custom(format!("código de tipo de equipe {code} desconhecido"))
+            })
+        }
+    }
+}
+
 vocabulary!(
     /// A plano orçamentário of the public payment report.
     Plano, "plano orçamentário", {
@@ -233,6 +380,22 @@ mod tests {
         let err = "ESF".parse::<TeamType>().unwrap_err();
         assert!(err.to_string().contains("\"ESF\""), "{err}");
         assert!(err.to_string().contains("\"eSF\""), "{err}");
+    }
+
+    #[test]
+    fn a_scnes_type_without_modality_takes_the_homologated_one_of_its_family() {
+        let eap: ScnesTeamType = "eAP".parse().unwrap();
+        assert_eq!(eap.resolve(TeamType::Eap20), TeamType::Eap20);
+        assert_eq!(eap.resolve(TeamType::Esf), TeamType::Eap30);
+        let exact: ScnesTeamType = "eSB2Q".parse().unwrap();
+        assert_eq!(exact.resolve(TeamType::Esb1), TeamType::Esb2Q);
+        for code in 0..=u8::MAX {
+            if let Some(t) = ScnesTeamType::from_code(code) {
+                assert_eq!(t.code(), code);
+                assert_eq!(t.as_str().parse::<ScnesTeamType>().unwrap(), t);
+            }
+        }
+        assert!("eap".parse::<ScnesTeamType>().is_err());
     }
 
     #[test]

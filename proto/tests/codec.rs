@@ -6,10 +6,12 @@ use repasse_proto::decision::{
     CredentialRevoked, ParcelaSealed, PlanoTotals, StatementIssued, SuspensionDecision,
 };
 use repasse_proto::fact::*;
-use repasse_proto::team::{Classe, CredentialType, Estrato, Plano, QualityComponent, TeamType};
+use repasse_proto::team::{
+    Classe, CredentialType, Estrato, Plano, QualityComponent, ScnesTeamType, TeamFamily, TeamType,
+};
 use repasse_proto::{
-    Cbo, Cnes, Competencia, Cpf, Date, Decision, Envelope, Ibge, Ine, Money, Parcela, SourceRef,
-    Timestamp, Uf,
+    Cbo, Cnes, Cns, Competencia, Cpf, Date, Decision, Envelope, Ibge, Ine, Money, Parcela,
+    SourceRef, Timestamp, Uf,
 };
 
 fn ine() -> impl Strategy<Value = Ine> {
@@ -52,15 +54,33 @@ fn plano() -> impl Strategy<Value = Plano> {
     prop::sample::select(Plano::ALL.to_vec())
 }
 
+fn cns() -> impl Strategy<Value = Cns> {
+    (10_000_000_000u64..29_999_999_999).prop_map(Cns::definitive_from_pis)
+}
+
+/// A professional known by CPF, by CNS (the CPF masked at the source) or by both.
 fn professional() -> impl Strategy<Value = Professional> {
-    (cpf(), cbo(), 1u8..=60, prop::option::of(date())).prop_map(|(cpf, cbo, hours, left_on)| {
-        Professional {
+    let keys = prop_oneof![
+        cpf().prop_map(|c| (Some(c), None)),
+        cns().prop_map(|c| (None, Some(c))),
+        (cpf(), cns()).prop_map(|(a, b)| (Some(a), Some(b))),
+    ];
+    (keys, cbo(), 1u8..=60, prop::option::of(date())).prop_map(
+        |((cpf, cns), cbo, hours, left_on)| Professional {
             cpf,
+            cns,
             cbo,
             hours,
             left_on,
-        }
-    })
+        },
+    )
+}
+
+fn scnes_team_type() -> impl Strategy<Value = ScnesTeamType> {
+    prop_oneof![
+        team_type().prop_map(ScnesTeamType::Exact),
+        prop::sample::select(TeamFamily::ALL.to_vec()).prop_map(ScnesTeamType::Family),
+    ]
 }
 
 fn fact() -> impl Strategy<Value = Fact> {
@@ -144,7 +164,7 @@ fn fact() -> impl Strategy<Value = Fact> {
             ine(),
             cnes(),
             ibge(),
-            team_type(),
+            scnes_team_type(),
             any::<bool>(),
             prop::collection::vec(professional(), 0..8)
         )

@@ -115,7 +115,8 @@ fn synthetic_record(i: u64) -> repasse_eventlog::NewRecord {
     const CBOS: [&str; 4] = ["225142", "223565", "322245", "515105"];
     let professionals = (0..8u64)
         .map(|k| Professional {
-            cpf: repasse_proto::Cpf::from_base(i * 8 + k + 1),
+            cpf: Some(repasse_proto::Cpf::from_base(i * 8 + k + 1)),
+            cns: None,
             cbo: CBOS[(k as usize).min(3)].parse().expect("valid CBO"),
             hours: 40,
             left_on: None,
@@ -128,7 +129,7 @@ fn synthetic_record(i: u64) -> repasse_eventlog::NewRecord {
             .expect("valid INE"),
         cnes: "2000001".parse().expect("valid CNES"),
         ibge: "261180".parse().expect("valid IBGE"),
-        team_type: repasse_proto::TeamType::Esf,
+        team_type: repasse_proto::TeamType::Esf.into(),
         active: true,
         professionals,
     });

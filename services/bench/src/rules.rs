@@ -97,7 +97,8 @@ pub fn national_facts(teams: u32, links_per_team: u32, seed: u64) -> Vec<Fact> {
                 };
                 let (cbo, hours) = CBOS[(k as usize).min(3)];
                 professionals.push(Professional {
-                    cpf: repasse_proto::Cpf::from_base(base),
+                    cpf: Some(repasse_proto::Cpf::from_base(base)),
+                    cns: None,
                     cbo: format!("{cbo}").parse().expect("cbo"),
                     hours,
                     left_on: None,
@@ -108,7 +109,7 @@ pub fn national_facts(teams: u32, links_per_team: u32, seed: u64) -> Vec<Fact> {
                 ine,
                 cnes: "2000001".parse().expect("cnes"),
                 ibge,
-                team_type: TeamType::Esf,
+                team_type: TeamType::Esf.into(),
                 active: true,
                 professionals,
             }));

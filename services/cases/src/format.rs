@@ -203,7 +203,10 @@ pub fn parse_case(file: &str, text: &str) -> Result<Case, ReadError> {
     let rules = typed::<Vec<String>>(root.remove("rules").or(Some(Value::Array(vec![]))), "rules")
         .map_err(|(p, m)| error(&p, m))?;
     let facts = match root.remove("facts") {
-        Some(Value::Array(items)) => parse_facts(items).map_err(|(p, m)| error(&p, m))?,
+        Some(Value::Array(items)) => {
+            parse_facts(items, Path::new(file).parent().unwrap_or(Path::new(".")))
+                .map_err(|(p, m)| error(&p, m))?
+        }
         Some(_) => return Err(error("facts", "esperada uma lista de fatos".to_owned())),
         None => return Err(error("facts", "campo obrigatório ausente".to_owned())),
     };
@@ -221,7 +224,7 @@ pub fn parse_case(file: &str, text: &str) -> Result<Case, ReadError> {
     })
 }
 
-type PathError = (String, String);
+pub(crate) type PathError = (String, String);
 
 /// Deserializes with the JSON path of the first problem below `prefix`.
 pub(crate) fn typed<T: for<'de> Deserialize<'de>>(
@@ -242,10 +245,10 @@ pub(crate) fn typed<T: for<'de> Deserialize<'de>>(
     })
 }
 
-fn parse_facts(items: Vec<Value>) -> Result<Vec<(Fact, usize)>, PathError> {
+fn parse_facts(items: Vec<Value>, base: &Path) -> Result<Vec<(Fact, usize)>, PathError> {
     let mut facts = Vec::with_capacity(items.len());
     for (index, item) in items.into_iter().enumerate() {
-        facts.extend(parse_fact(index, item)?);
+        facts.extend(parse_fact(index, item, base)?);
         if facts.len() > MAX_CASE_FACTS {
             return Err((
                 format!("facts[{index}]"),
@@ -259,11 +262,18 @@ fn parse_facts(items: Vec<Value>) -> Result<Vec<(Fact, usize)>, PathError> {
 }
 
 /// The facts one item of `facts` stands for (a range of competências stands for one per month).
-pub(crate) fn parse_fact(index: usize, item: Value) -> Result<Vec<(Fact, usize)>, PathError> {
+pub(crate) fn parse_fact(
+    index: usize,
+    item: Value,
+    base: &Path,
+) -> Result<Vec<(Fact, usize)>, PathError> {
     let path = format!("facts[{index}]");
     let Value::Object(object) = item else {
         return Err((path, "esperado um objeto com \"type\"".to_owned()));
     };
+    if object.get("type").and_then(Value::as_str) == Some("file") {
+        return crate::file::facts(index, object, base);
+    }
     let event_type = match object.get("type") {
         Some(Value::String(t)) if Fact::TYPES.contains(&t.as_str()) => t.clone(),
         Some(Value::String(t)) => {

@@ -4,6 +4,7 @@
 //! into a fresh embedded log, the fold replays them from the log, and every expectation is compared
 //! ([`run`]); mismatches are reported as a readable diff ([`report`]).
 
+pub mod file;
 pub mod format;
 pub mod report;
 pub mod run;

@@ -44,8 +44,15 @@ pub fn stream_case(path: &Path, sink: &mut Sink<'_>) -> Result<CaseHead, ReadErr
     let fallback = path
         .file_stem()
         .map_or_else(|| file.clone(), |s| s.to_string_lossy().into_owned());
-    let read = de::Deserializer::deserialize_map(&mut reader, CaseVisitor { sink, fallback })
-        .and_then(|read| reader.end().map(|()| read));
+    let read = de::Deserializer::deserialize_map(
+        &mut reader,
+        CaseVisitor {
+            sink,
+            fallback,
+            base: path.parent().unwrap_or(Path::new(".")).to_owned(),
+        },
+    )
+    .and_then(|read| reader.end().map(|()| read));
     let read = read.map_err(|e| {
         // serde_json appends " at line L column C" to every message: said in Portuguese instead.
         let suffix = format!(" at line {} column {}", e.line(), e.column());
@@ -98,6 +105,8 @@ struct Read {
 
 struct CaseVisitor<'s, 'k> {
     sink: &'s mut Sink<'k>,
+    /// The case file's folder: `file` facts name their path relative to it.
+    base: std::path::PathBuf,
     fallback: String,
 }
 
@@ -125,6 +134,7 @@ impl<'de> Visitor<'de> for CaseVisitor<'_, '_> {
                     };
                     read.facts = map.next_value_seed(FactsSeed {
                         sink: &mut *self.sink,
+                        base: &self.base,
                         document,
                     })?;
                     read.facts_seen = true;
@@ -143,6 +153,7 @@ impl<'de> Visitor<'de> for CaseVisitor<'_, '_> {
 
 struct FactsSeed<'s, 'k> {
     sink: &'s mut Sink<'k>,
+    base: &'s Path,
     document: String,
 }
 
@@ -165,7 +176,8 @@ impl<'de> Visitor<'de> for FactsSeed<'_, '_> {
         let mut chunk = Vec::with_capacity(CHUNK);
         let (mut index, mut count) = (0usize, 0usize);
         while let Some(item) = seq.next_element::<Value>()? {
-            let facts = format::parse_fact(index, item).map_err(|(p, m)| at_path(&p, &m))?;
+            let facts =
+                format::parse_fact(index, item, self.base).map_err(|(p, m)| at_path(&p, &m))?;
             for fact in facts {
                 chunk.push(fact);
                 count += 1;

@@ -424,7 +424,8 @@ impl Demo {
             .iter()
             .filter(|m| !absent.contains(&m.cbo))
             .map(|m| Professional {
-                cpf: self.people[m.person as usize],
+                cpf: Some(self.people[m.person as usize]),
+                cns: None,
                 cbo: cbo(m.cbo),
                 hours: m.hours,
                 left_on: None,
@@ -437,7 +438,8 @@ impl Demo {
             && let Some(medico) = other.members.iter().find(|m| m.cbo == MEDICO)
         {
             professionals.push(Professional {
-                cpf: self.people[medico.person as usize],
+                cpf: Some(self.people[medico.person as usize]),
+                cns: None,
                 cbo: cbo(MEDICO),
                 hours: 20,
                 left_on: None,
@@ -447,7 +449,8 @@ impl Demo {
             && let Some(nurse) = other.members.iter().find(|m| m.cbo == ENFERMEIRO)
         {
             professionals.push(Professional {
-                cpf: self.people[nurse.person as usize],
+                cpf: Some(self.people[nurse.person as usize]),
+                cns: None,
                 cbo: cbo(ENFERMEIRO),
                 hours: 30,
                 left_on: None,
@@ -458,7 +461,7 @@ impl Demo {
             ine: team.ine,
             cnes: team.cnes,
             ibge: team.ibge,
-            team_type: team.team_type,
+            team_type: team.team_type.into(),
             active: true,
             professionals,
         }

@@ -15,40 +15,11 @@ use repasse_eventlog::{Clock, EventLog};
 use repasse_proto::Fact;
 use repasse_proto::envelope::SourceRef;
 
+pub use crate::files::{Error, Quarantined, Summary};
 use crate::writer::{FactWriter, WriteSummary};
 
 /// A line longer than this is refused (a fact is a few hundred bytes; bounds what one line may hold).
 pub const MAX_LINE_BYTES: usize = 1 << 20;
-
-/// A line set aside: where, which field, what value, and why.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct Quarantined {
-    pub file: String,
-    pub line: u64,
-    /// The JSON path of the field at fault (`$` for the line itself).
-    pub field: String,
-    pub value: String,
-    pub reason: String,
-}
-
-/// What an import did.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
-pub struct Summary {
-    pub file: String,
-    /// Lines holding a fact (blank lines are not counted).
-    pub read: u64,
-    pub new: u64,
-    pub already_present: u64,
-    pub rejected: u64,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("{file}: {reason}; nada foi gravado")]
-    Refused { file: String, reason: String },
-    #[error(transparent)]
-    Write(#[from] crate::writer::Error),
-}
 
 /// Checks every line of `path`: the facts' count and the lines set aside, or the reason the whole file is
 /// refused.
@@ -117,11 +88,12 @@ pub async fn import<L: EventLog>(
         new: written.appended,
         already_present: written.duplicates,
         rejected: quarantine.len() as u64,
+        notes: Vec::new(),
     };
     Ok((summary, quarantine))
 }
 
-fn digest(path: &Path) -> std::io::Result<String> {
+pub(crate) fn digest(path: &Path) -> std::io::Result<String> {
     let mut hasher = blake3::Hasher::new();
     let mut input = std::fs::File::open(path)?;
     let mut buffer = vec![0u8; 1 << 16];
@@ -263,7 +235,7 @@ fn pointer(value: &serde_json::Value, path: &str) -> String {
 
 /// Text shown of a line, with every run of 11 digits or more (a CPF, in any field) hidden but for its
 /// length: a quarantine file or a message never carries a CPF in clear.
-fn hide_cpfs(text: &str) -> String {
+pub(crate) fn hide_cpfs(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut digits = String::new();
     let flush = |digits: &mut String, out: &mut String| {

@@ -5,8 +5,15 @@
 //! ends in [`writer::FactWriter`], the one path from a fact to the log.
 
 pub mod anexo_vi;
+pub mod cnes;
 pub mod demo;
+pub mod files;
+pub mod fns;
 pub mod jsonl;
+pub mod relatorio;
+pub mod sisab;
+pub mod sources;
+pub mod table;
 pub mod writer;
 
 pub use writer::{FactWriter, WriteSummary};

@@ -52,7 +52,11 @@ fn the_open_competencia_evaluated_ahead_evaluates_as_from_scratch() {
     let a = block
         .iter()
         .map(|&i| record(i))
-        .find(|t| t.team_type.is_esf() && t.active && t.professionals.iter().any(|p| p.hours >= 30))
+        .find(|t| {
+            t.team_type == repasse_proto::TeamType::Esf.into()
+                && t.active
+                && t.professionals.iter().any(|p| p.hours >= 30)
+        })
         .expect("an eSF team");
     let shared = a
         .professionals

@@ -4,7 +4,7 @@
 use repasse_ingest::demo::{Demo, DemoConfig, history};
 use repasse_proto::decision::Decision;
 use repasse_proto::fact::{ControlBodyLifted, ControlBodySuspension};
-use repasse_proto::{Fact, Uf};
+use repasse_proto::{Fact, TeamType, Uf};
 use repasse_rules::Ledger;
 
 #[test]
@@ -20,7 +20,7 @@ fn reusing_unreached_competencias_gives_the_evaluation_from_scratch_at_every_dec
     let team = facts
         .iter()
         .find_map(|f| match f {
-            Fact::ScnesTeam(t) if t.team_type.is_esf() => Some(t.clone()),
+            Fact::ScnesTeam(t) if t.team_type == TeamType::Esf.into() => Some(t.clone()),
             _ => None,
         })
         .expect("an eSF team");
@@ -59,7 +59,9 @@ fn reusing_unreached_competencias_gives_the_evaluation_from_scratch_at_every_dec
     let revoked = facts
         .iter()
         .filter_map(|f| match f {
-            Fact::ScnesTeam(t) if t.team_type.is_esf() && t.ine != team.ine => Some(t.clone()),
+            Fact::ScnesTeam(t) if t.team_type == TeamType::Esf.into() && t.ine != team.ine => {
+                Some(t.clone())
+            }
             _ => None,
         })
         .next()

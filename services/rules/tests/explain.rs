@@ -9,7 +9,8 @@ fn given_a_team_without_medico_and_enfermeiro_in_2024_07() -> Ledger {
     let ibge = "172120".parse().unwrap();
     let ine = "0001234561".parse().unwrap();
     let professional = |base: u64, cbo: &str| Professional {
-        cpf: repasse_proto::Cpf::from_base(base),
+        cpf: Some(repasse_proto::Cpf::from_base(base)),
+        cns: None,
         cbo: cbo.parse().unwrap(),
         hours: 40,
         left_on: None,
@@ -20,7 +21,7 @@ fn given_a_team_without_medico_and_enfermeiro_in_2024_07() -> Ledger {
             ine,
             cnes: "2000001".parse().unwrap(),
             ibge,
-            team_type: TeamType::Esf,
+            team_type: TeamType::Esf.into(),
             active: true,
             professionals,
         })

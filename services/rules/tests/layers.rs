@@ -8,6 +8,7 @@ const SRC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
 /// The engine's modules, each allowed to import only those before it.
 const ENGINE_LAYERS: &[&str] = &[
     "parallel",
+    "payments",
     "state",
     "teams",
     "ahead",
@@ -16,6 +17,7 @@ const ENGINE_LAYERS: &[&str] = &[
     "queries",
     "pay",
     "recomposition",
+    "reconcile",
 ];
 
 /// The law's modules, each allowed to import only those before it: what the rules read, then the rule

@@ -73,7 +73,8 @@ fn facts(s: &Scenario) -> Vec<Fact> {
         let professionals = (0..4)
             .filter(|k| present[*k])
             .map(|k| Professional {
-                cpf: repasse_proto::Cpf::from_base(100 + k as u64),
+                cpf: Some(repasse_proto::Cpf::from_base(100 + k as u64)),
+                cns: None,
                 cbo: CBOS[k].parse().unwrap(),
                 hours: if k == 0 { s.medico_hours } else { 40 },
                 left_on: None,
@@ -84,7 +85,7 @@ fn facts(s: &Scenario) -> Vec<Fact> {
             ine,
             cnes: "2000001".parse().unwrap(),
             ibge,
-            team_type: s.team_type,
+            team_type: s.team_type.into(),
             active: true,
             professionals,
         }));

@@ -1,5 +1,6 @@
-//! `repasse ingest <fonte> FILE...`: source files in, facts out to the fact stream. Each file is checked
-//! whole before anything of it is written; the lines set aside go to a quarantine file beside it.
+//! `repasse ingest <fonte> FILE...`: source files in, facts out to the fact stream. Each file is read and
+//! checked whole before anything of it is written; the records set aside go to a quarantine file beside
+//! it (`FILE.quarantine.jsonl`); a file refused whole writes nothing.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,17 +10,53 @@ use clap::Subcommand;
 use repasse_eventlog::SystemClock;
 use repasse_eventlog::nats::{NatsConfig, NatsLog};
 use repasse_eventlog::sled_log::SledLog;
-use repasse_ingest::jsonl::{self, Quarantined, Summary};
+use repasse_ingest::files::{Quarantined, Summary};
+use repasse_ingest::jsonl;
+use repasse_ingest::sisab::Received;
+use repasse_ingest::sources::{self, Options, Source};
+use repasse_proto::{Competencia, Date, Ibge, Parcela};
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Fatos em JSON lines, um por linha, no formato dos casos (CASES.md): para integradores e testes.
     Fatos(Args),
+    /// O dump mensal do CNES (BASE_DE_DADOS_CNES_AAAAMM.ZIP), lido do zip sem descompactar.
+    Cnes(Args),
+    /// O relatório de validação da produção do SISAB (CSV).
+    Sisab {
+        #[command(flatten)]
+        args: Args,
+        /// Competência, quando o preâmbulo do relatório não a informa (AAAA-MM).
+        #[arg(long)]
+        competencia: Option<Competencia>,
+        /// Data de recebimento da produção (AAAA-MM-DD); por padrão, o último dia do prazo.
+        #[arg(long)]
+        received_on: Option<Date>,
+    },
+    /// O relatório de pagamentos da APS do e-Gestor (JSON COMPLETO ou detalhe de equipes).
+    Relatorio {
+        #[command(flatten)]
+        args: Args,
+        /// Município do detalhe de equipes, quando o arquivo não o informa.
+        #[arg(long)]
+        ibge: Option<Ibge>,
+        /// Parcela do detalhe de equipes, quando o arquivo não a informa (AAAA-MM).
+        #[arg(long)]
+        parcela: Option<Parcela>,
+    },
+    /// As ordens de pagamento do Fundo (JSON de detalhe-pagamento).
+    Fns {
+        #[command(flatten)]
+        args: Args,
+        /// Município consultado, quando as ordens não o informam.
+        #[arg(long)]
+        ibge: Option<Ibge>,
+    },
 }
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Arquivos de fatos (JSON lines, UTF-8).
+    /// Arquivos a importar.
     #[arg(required = true)]
     files: Vec<PathBuf>,
     /// Log embutido (criado se não existir).
@@ -34,25 +71,88 @@ pub struct Args {
 }
 
 pub fn run(command: Command) -> anyhow::Result<ExitCode> {
-    let Command::Fatos(args) = command;
-    super::source::runtime()?.block_on(ingest(args))
+    let (source, args, options) = match command {
+        Command::Fatos(args) => (None, args, Options::default()),
+        Command::Cnes(args) => (Some(Source::Cnes), args, Options::default()),
+        Command::Sisab {
+            args,
+            competencia,
+            received_on,
+        } => {
+            let received = received_on.map(Received::On);
+            (
+                Some(Source::Sisab),
+                args,
+                Options {
+                    competencia,
+                    received,
+                    ..Options::default()
+                },
+            )
+        }
+        Command::Relatorio {
+            args,
+            ibge,
+            parcela,
+        } => (
+            Some(Source::Relatorio),
+            args,
+            Options {
+                ibge,
+                parcela,
+                ..Options::default()
+            },
+        ),
+        Command::Fns { args, ibge } => (
+            Some(Source::Fns),
+            args,
+            Options {
+                ibge,
+                ..Options::default()
+            },
+        ),
+    };
+    super::source::runtime()?.block_on(ingest(source, args, options))
 }
 
-async fn ingest(args: Args) -> anyhow::Result<ExitCode> {
+/// One file into the log: facts as JSON lines are streamed; a published file is read whole first.
+async fn import_one<L: repasse_eventlog::EventLog>(
+    source: Option<Source>,
+    file: &std::path::Path,
+    options: &Options,
+    log: &L,
+) -> Result<(Summary, Vec<Quarantined>), repasse_ingest::files::Error> {
     let clock = SystemClock;
+    let Some(source) = source else {
+        return jsonl::import(file, log, &clock).await;
+    };
+    let started = std::time::Instant::now();
+    let mut progress = |table: &str, rows: u64| {
+        eprintln!(
+            "  {table}: {} linhas lidas ({} s)",
+            super::thousands(rows),
+            started.elapsed().as_secs()
+        );
+    };
+    let parsed =
+        tokio::task::block_in_place(|| sources::read(source, file, options, &mut progress))?;
+    repasse_ingest::files::write(file, parsed, log, &clock).await
+}
+
+async fn ingest(source: Option<Source>, args: Args, options: Options) -> anyhow::Result<ExitCode> {
     let mut refused = 0;
     let mut results = Vec::new();
     match (&args.log, &args.nats) {
         (Some(dir), _) => {
             let log = SledLog::open(dir, "fatos", Arc::new(SystemClock))?;
             for file in &args.files {
-                results.push(jsonl::import(file, &log, &clock).await);
+                results.push(import_one(source, file, &options, &log).await);
             }
         }
         (None, Some(url)) => {
             let log = NatsLog::connect(url, NatsConfig::facts()).await?;
             for file in &args.files {
-                results.push(jsonl::import(file, &log, &clock).await);
+                results.push(import_one(source, file, &options, &log).await);
             }
         }
         (None, None) => anyhow::bail!("informe --log DIRETÓRIO ou --nats URL"),
@@ -106,6 +206,9 @@ fn report(
         super::thousands(summary.already_present),
         super::thousands(summary.rejected)
     );
+    for note in &summary.notes {
+        println!("  nota: {note}");
+    }
     if let Some(path) = quarantine_file {
         println!("  quarentena: {}", path.display());
         for q in quarantine.iter().take(5) {

@@ -107,8 +107,8 @@ impl Ahead {
             for record in [old.as_ref(), new].into_iter().flatten() {
                 for link in record.links.iter() {
                     read_before
-                        .entry(link.cpf)
-                        .or_insert_with(|| read_by_rules(&self.index, link.cpf, settings));
+                        .entry(link.person)
+                        .or_insert_with(|| read_by_rules(&self.index, link.person, settings));
                 }
             }
         }
@@ -141,7 +141,7 @@ impl Ahead {
         let mut again: std::collections::BTreeSet<Ine> = changed.keys().copied().collect();
         if !flipped.is_empty() {
             for (ine, record) in records.into_iter().flatten() {
-                if record.links.iter().any(|l| flipped.contains(&l.cpf)) {
+                if record.links.iter().any(|l| flipped.contains(&l.person)) {
                     // The records' keys are INEs.
                     again.insert(Ine::from_number(*ine).expect("an INE"));
                 }

@@ -98,7 +98,10 @@ impl Reach {
             Fact::HistoricalTransfer(_)
             | Fact::AdjustmentAuthorized(_)
             | Fact::ParcelaClosed(_)
-            | Fact::CredentialingRequest(_) => Reach::Nothing,
+            | Fact::CredentialingRequest(_)
+            | Fact::TransferExecuted(_)
+            | Fact::PublishedStatement(_)
+            | Fact::PublishedTeam(_) => Reach::Nothing,
             f if kept_not_folded(f) => Reach::Nothing,
             _ => Reach::Everything,
         }

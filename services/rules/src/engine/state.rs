@@ -61,6 +61,8 @@ pub(crate) struct State {
     /// VAL.TETO assessments of credentialing requests, by request id.
     pub credentialing_requests: BTreeMap<String, CredentialingAssessment>,
     pub rejections: Vec<Rejection>,
+    /// The Fund's orders and the published report, for reconciliation only.
+    pub payments: crate::engine::payments::PaymentFacts,
 }
 
 /// A credentialing request and what VAL.TETO recommends for it.
@@ -151,9 +153,11 @@ impl State {
                     s.rejections.push(rejection);
                 }
             }
+            Fact::TransferExecuted(_) | Fact::PublishedStatement(_) | Fact::PublishedTeam(_) => {
+                s.payments.apply(position, fact)
+            }
             // `kept_not_folded`, listed again so that a new kind of fact fails to compile until placed.
-            Fact::TransferExecuted(_)
-            | Fact::RetroRequest(_)
+            Fact::RetroRequest(_)
             | Fact::RetroDecision(_)
             | Fact::ParSubmitted(_)
             | Fact::ParApproved(_)
@@ -288,8 +292,7 @@ impl CredentialingAssessment {
 pub(crate) fn kept_not_folded(fact: &Fact) -> bool {
     matches!(
         fact,
-        Fact::TransferExecuted(_)
-            | Fact::RetroRequest(_)
+        Fact::RetroRequest(_)
             | Fact::RetroDecision(_)
             | Fact::ParSubmitted(_)
             | Fact::ParApproved(_)
@@ -321,7 +324,7 @@ fn apply_scnes(s: &mut State, f: &ScnesTeam, position: Position) {
     for link in &links {
         let first = s
             .agent_first
-            .entry((ine, link.cpf))
+            .entry((ine, link.person))
             .or_insert(f.competencia);
         *first = (*first).min(f.competencia);
     }
@@ -443,5 +446,8 @@ pub(crate) fn changes_payment_directly(fact: &Fact) -> bool {
             | Fact::ParcelaClosed(_)
             | Fact::HistoricalTransfer(_)
             | Fact::CredentialingRequest(_)
+            | Fact::TransferExecuted(_)
+            | Fact::PublishedStatement(_)
+            | Fact::PublishedTeam(_)
     ) && !kept_not_folded(fact)
 }

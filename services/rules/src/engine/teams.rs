@@ -39,7 +39,7 @@ impl LinkIndex {
             for (ine, record) in records.iter().filter(|(_, r)| r.active) {
                 let homologated = state.homologated.contains(ine);
                 for link in record.links.iter().filter(|l| l.present) {
-                    let entry = by_cpf.entry(link.cpf).or_default();
+                    let entry = by_cpf.entry(link.person).or_default();
                     entry.0 = entry.0.saturating_add(u16::from(link.hours));
                     entry.1 = entry.1.saturating_add(u8::from(homologated));
                 }
@@ -55,7 +55,7 @@ impl LinkIndex {
             return true;
         }
         for link in record.links.iter().filter(|l| l.present) {
-            let entry = self.by_cpf.entry(link.cpf).or_default();
+            let entry = self.by_cpf.entry(link.person).or_default();
             if entry.0 == u16::MAX || entry.1 == u8::MAX {
                 return false;
             }

@@ -44,13 +44,13 @@ pub fn record(cbos: &[u32], position: Position) -> TeamRecord {
 pub fn record_with(links: Vec<(u64, u32, u8)>, position: Position) -> TeamRecord {
     TeamRecord {
         ibge: ibge(),
-        team_type: TeamType::Esf,
+        team_type: TeamType::Esf.into(),
         active: true,
         links: Arc::from(
             links
                 .into_iter()
                 .map(|(cpf, cbo, hours)| Link {
-                    cpf,
+                    person: cpf,
                     cbo,
                     hours,
                     present: true,

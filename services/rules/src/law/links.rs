@@ -1,7 +1,7 @@
 //! RULES.md §4 — what a team's professionals do elsewhere: SUSP.50.DUPLICIDADE (eSF) and SUSP.100.CARGA_60H
 //! (eSF, eAP), read across every team of the competência through [`Professionals`].
 
-use repasse_proto::ids::masked_cpf;
+use repasse_proto::ids::masked_person;
 
 use crate::catalog;
 use crate::law::record::{Link, TeamRecord};
@@ -31,9 +31,9 @@ pub fn duplicated<'r, P: Professionals>(
 ) -> Option<&'r Link> {
     let full = |l: &Link| l.present && l.hours >= settings.duplicity_min_hours;
     record.links.iter().filter(|l| full(l)).find(|l| {
-        read_by_rules(current, l.cpf, settings).1
-            && prior.is_some_and(|p| p.links.iter().any(|x| x.cpf == l.cpf && full(x)))
-            && previous.homologated_teams(l.cpf) >= 2
+        read_by_rules(current, l.person, settings).1
+            && prior.is_some_and(|p| p.links.iter().any(|x| x.person == l.person && full(x)))
+            && previous.homologated_teams(l.person) >= 2
     })
 }
 
@@ -48,7 +48,7 @@ pub fn over_hours<'r, P: Professionals>(
         .links
         .iter()
         .filter(|l| l.present)
-        .find(|l| read_by_rules(current, l.cpf, settings).0)
+        .find(|l| read_by_rules(current, l.person, settings).0)
 }
 
 pub(crate) fn check<H: History, P: Professionals>(
@@ -76,7 +76,7 @@ pub(crate) fn check<H: History, P: Professionals>(
                 let detail = match found {
                     Some(l) => format!(
                         "CPF {} vinculado a outra equipe homologada em C − 1 e C",
-                        masked_cpf(l.cpf)
+                        masked_person(l.person)
                     ),
                     None => "nenhum profissional de 40 h vinculado a outra equipe em C − 1 e C"
                         .to_owned(),
@@ -91,8 +91,8 @@ pub(crate) fn check<H: History, P: Professionals>(
             let detail = match over {
                 Some(l) => format!(
                     "CPF {} soma {} h semanais em todas as equipes",
-                    masked_cpf(l.cpf),
-                    inputs.current.weekly_hours(l.cpf)
+                    masked_person(l.person),
+                    inputs.current.weekly_hours(l.person)
                 ),
                 None => format!(
                     "nenhum profissional acima de {} h semanais somadas",
@@ -120,7 +120,7 @@ mod tests {
         let prior = given::record(&[MEDICO, ENFERMEIRO], 1);
         let two_teams = across(&[(1, (80, 2)), (2, (40, 1))]);
         let found = duplicated(&settings, &record, Some(&prior), &two_teams, &two_teams);
-        assert_eq!(found.map(|l| l.cpf), Some(1));
+        assert_eq!(found.map(|l| l.person), Some(1));
         // Only in C: not yet two competências.
         let before = across(&[(1, (40, 1)), (2, (40, 1))]);
         assert!(duplicated(&settings, &record, Some(&prior), &two_teams, &before).is_none());
@@ -142,7 +142,7 @@ mod tests {
         let settings = given::settings(c("2025-05"));
         let record = given::record(&[MEDICO, ENFERMEIRO], 2);
         assert_eq!(
-            over_hours(&settings, &record, &across(&[(2, (61, 1))])).map(|l| l.cpf),
+            over_hours(&settings, &record, &across(&[(2, (61, 1))])).map(|l| l.person),
             Some(2)
         );
         assert!(over_hours(&settings, &record, &across(&[(2, (60, 1))])).is_none());

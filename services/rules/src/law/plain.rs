@@ -73,7 +73,7 @@ impl PlainHistory {
                 for link in &links {
                     let first = self
                         .agent_first
-                        .entry((f.ine, link.cpf))
+                        .entry((f.ine, link.person))
                         .or_insert(f.competencia);
                     *first = (*first).min(f.competencia);
                 }
@@ -143,7 +143,7 @@ impl PlainHistory {
             }
             let homologated = u8::from(self.homologations.contains_key(ine));
             for link in record.links.iter().filter(|l| l.present) {
-                let sum = sums.entry(link.cpf).or_default();
+                let sum = sums.entry(link.person).or_default();
                 sum.0 = sum.0.saturating_add(u16::from(link.hours));
                 sum.1 = sum.1.saturating_add(homologated);
             }

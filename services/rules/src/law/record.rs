@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use repasse_proto::{Date, Ibge, Parcela, TeamType};
+use repasse_proto::{Date, Ibge, Parcela, ScnesTeamType, TeamType};
 use rustc_hash::FxHashMap;
 
 use crate::category::{Categories, Category};
@@ -14,8 +14,8 @@ pub type Position = u64;
 /// A professional link in a team's SCNES record, compact for national scale.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Link {
-    /// The person key: the CPF, or the CNS where the source masks the CPF.
-    pub cpf: u64,
+    /// The person key: the CPF, or the CNS where the source masks the CPF (`Professional::person`).
+    pub person: u64,
     /// The category is resolved at evaluation time, from the CBO table in force (`params::CBO`).
     pub cbo: u32,
     pub hours: u8,
@@ -27,7 +27,7 @@ impl Link {
     /// A professional of a `scnes_team` fact of a competência whose last day is `last_day`.
     pub fn of(p: &repasse_proto::fact::Professional, last_day: Date) -> Link {
         Link {
-            cpf: p.cpf.get(),
+            person: p.person(),
             cbo: p.cbo.get(),
             hours: p.hours,
             present: p.left_on.is_none_or(|left| left > last_day),
@@ -39,7 +39,8 @@ impl Link {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TeamRecord {
     pub ibge: Ibge,
-    pub team_type: TeamType,
+    /// As SCNES states it; the rules apply `ScnesTeamType::resolve` with the homologated type.
+    pub team_type: ScnesTeamType,
     pub active: bool,
     /// Shared with the team's record of the competência before when equal: SCNES repeats a stable
     /// team month after month, and at national scale the repeated lists were most of the fold's memory.

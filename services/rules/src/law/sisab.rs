@@ -73,7 +73,7 @@ pub(crate) fn check_agents<H: History, P: Professionals>(
         .links
         .iter()
         .filter(|l| l.present && settings.categories.get(&l.cbo) == Some(&Category::Acs))
-        .map(|l| l.cpf)
+        .map(|l| l.person)
         .collect();
     agents.sort_unstable();
     agents.dedup();

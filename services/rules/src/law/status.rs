@@ -33,7 +33,10 @@ pub struct TeamStatus {
 }
 
 fn masked_cpfs<S: serde::Serializer>(cpfs: &[u64], s: S) -> Result<S::Ok, S::Error> {
-    s.collect_seq(cpfs.iter().map(|cpf| repasse_proto::ids::masked_cpf(*cpf)))
+    s.collect_seq(
+        cpfs.iter()
+            .map(|cpf| repasse_proto::ids::masked_person(*cpf)),
+    )
 }
 
 /// One rule checked for an explanation.

@@ -23,9 +23,11 @@ pub fn evaluate_team<H: History, P: Professionals>(
         .iter()
         .max_by_key(|e| (e.from, e.position))
         .expect("at least one homologation");
-    let (ibge, team_type) = view
-        .record
-        .map_or((latest.ibge, latest.team_type), |r| (r.ibge, r.team_type));
+    // A record that names only the family takes the modality of the homologation in force.
+    let homologated = h.unwrap_or(latest).team_type;
+    let (ibge, team_type) = view.record.map_or((latest.ibge, latest.team_type), |r| {
+        (r.ibge, r.team_type.resolve(homologated))
+    });
     let mut status = TeamStatus {
         ine: view.ine,
         ibge,

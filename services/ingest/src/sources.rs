@@ -1,0 +1,79 @@
+//! The published sources `repasse ingest` reads, one reader each, behind one entry point shared by the
+//! command line and the golden cases' `{"type": "file"}` facts.
+
+use std::path::Path;
+
+use repasse_proto::{Competencia, Ibge, Parcela};
+
+use crate::files::{Error, Parsed};
+use crate::sisab::Received;
+
+/// A source with a reader of its published layout (`docs/spec/FORMATS.md`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// The monthly CNES dump (zip).
+    Cnes,
+    /// SISAB's production validation report (CSV).
+    Sisab,
+    /// The e-Gestor APS payment report (JSON).
+    Relatorio,
+    /// The Fund's payment orders (JSON).
+    Fns,
+}
+
+impl Source {
+    pub const ALL: [Source; 4] = [Source::Cnes, Source::Sisab, Source::Relatorio, Source::Fns];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Cnes => "cnes",
+            Source::Sisab => "sisab",
+            Source::Relatorio => "relatorio",
+            Source::Fns => "fns",
+        }
+    }
+}
+
+impl std::str::FromStr for Source {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Source, String> {
+        Source::ALL
+            .into_iter()
+            .find(|s| s.as_str() == text)
+            .ok_or_else(|| {
+                format!("fonte desconhecida \"{text}\": esperado cnes, sisab, relatorio ou fns")
+            })
+    }
+}
+
+/// What a file does not say and the person importing it does.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// SISAB: the competência where the report's preamble does not state it.
+    pub competencia: Option<Competencia>,
+    /// SISAB: when the uploads were received (default: the last on-time day).
+    pub received: Option<Received>,
+    /// FNS and the report's team detail: the municipality the file was asked for.
+    pub ibge: Option<Ibge>,
+    /// The report's team detail: the parcela it was asked for.
+    pub parcela: Option<Parcela>,
+}
+
+/// Reads `path` whole as `source`: its facts, or the reason it is refused (nothing is written here).
+pub fn read(
+    source: Source,
+    path: &Path,
+    options: &Options,
+    progress: &mut dyn FnMut(&str, u64),
+) -> Result<Parsed, Error> {
+    match source {
+        Source::Cnes => crate::cnes::read(path, progress),
+        Source::Sisab => crate::sisab::read(
+            path,
+            options.competencia,
+            options.received.unwrap_or(Received::Deadline),
+        ),
+        Source::Relatorio => crate::relatorio::read(path, options.ibge, options.parcela),
+        Source::Fns => crate::fns::read(path, options.ibge),
+    }
+}

@@ -1,0 +1,312 @@
+//! The Ministry's CSV tables as published: `;`-separated, every field quoted, ISO-8859-1, one header line
+//! whose names are matched by name — normalised, because some are SQL expressions
+//! (`TO_CHAR(A.DT_ATUALIZACAO,'DD/MM/YYYY')`) and one is quoted (`'CO_CPF'`) — never by position, since
+//! layouts grow trailing columns (`docs/spec/FORMATS.md` §1).
+
+use std::io::Read;
+
+use repasse_proto::Date;
+
+/// A header name (or a closed value) as compared: accents dropped, then quotes and every other
+/// non-alphanumeric, upper-cased (`Validação` → `VALIDACAO`).
+pub fn normalise(name: &str) -> String {
+    unaccented(name)
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+/// Latin letters without their accents (the descriptions are compared without them).
+pub fn unaccented(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            'á' | 'à' | 'â' | 'ã' | 'ä' => 'a',
+            'Á' | 'À' | 'Â' | 'Ã' | 'Ä' => 'A',
+            'é' | 'ê' | 'è' => 'e',
+            'É' | 'Ê' | 'È' => 'E',
+            'í' | 'î' => 'i',
+            'Í' | 'Î' => 'I',
+            'ó' | 'ô' | 'õ' | 'ö' => 'o',
+            'Ó' | 'Ô' | 'Õ' | 'Ö' => 'O',
+            'ú' | 'ü' => 'u',
+            'Ú' | 'Ü' => 'U',
+            'ç' => 'c',
+            'Ç' => 'C',
+            other => other,
+        })
+        .collect()
+}
+
+/// ISO-8859-1 to text: every byte is the code point of the same number.
+pub fn latin1(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| char::from(*b)).collect()
+}
+
+/// A fatal problem of a table, naming where it is.
+#[derive(Debug, thiserror::Error)]
+#[error("{table}: {reason}")]
+pub struct TableError {
+    pub table: String,
+    pub reason: String,
+}
+
+/// A CSV table read record by record, with the positions of the columns asked for.
+pub struct Table<R: Read> {
+    name: String,
+    reader: csv::Reader<R>,
+    record: csv::ByteRecord,
+    columns: Vec<Option<usize>>,
+    width: usize,
+    /// Records with a byte ≥ 0x80 that are valid UTF-8 multi-byte text / that are not: a file in UTF-8
+    /// where ISO-8859-1 is published is refused, not read as mojibake.
+    utf8_like: u64,
+    latin1_like: u64,
+}
+
+/// A column asked for: its published name, and whether the table is unusable without it.
+#[derive(Clone, Copy, Debug)]
+pub struct Column {
+    pub name: &'static str,
+    pub required: bool,
+}
+
+pub const fn required(name: &'static str) -> Column {
+    Column {
+        name,
+        required: true,
+    }
+}
+
+pub const fn optional(name: &'static str) -> Column {
+    Column {
+        name,
+        required: false,
+    }
+}
+
+impl<R: Read> Table<R> {
+    /// Reads the header of `input` (after `skip` preamble lines) and finds `columns` in it.
+    pub fn open(
+        name: &str,
+        input: R,
+        separator: u8,
+        columns: &[Column],
+    ) -> Result<Table<R>, TableError> {
+        let error = |reason: String| TableError {
+            table: name.to_owned(),
+            reason,
+        };
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(separator)
+            .quote(b'"')
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(input);
+        let mut header = csv::ByteRecord::new();
+        let read = reader
+            .read_byte_record(&mut header)
+            .map_err(|e| error(format!("cabeçalho ilegível: {e}")))?;
+        if !read {
+            return Err(error("tabela vazia: esperado um cabeçalho".into()));
+        }
+        let names: Vec<String> = header
+            .iter()
+            .map(|h| normalise(latin1(h).trim_start_matches('\u{feff}')))
+            .collect();
+        if names.len() == 1 && header.as_slice().contains(&b',') {
+            return Err(error(format!(
+                "separador errado: o cabeçalho tem uma só coluna com vírgulas; esperado \"{}\"",
+                char::from(separator)
+            )));
+        }
+        let mut found = Vec::with_capacity(columns.len());
+        let mut missing = Vec::new();
+        for column in columns {
+            let at = names.iter().position(|n| *n == normalise(column.name));
+            if at.is_none() && column.required {
+                missing.push(column.name);
+            }
+            found.push(at);
+        }
+        if !missing.is_empty() {
+            return Err(error(format!(
+                "coluna obrigatória ausente: {} (cabeçalho lido: {})",
+                missing.join(", "),
+                header
+                    .iter()
+                    .map(latin1)
+                    .collect::<Vec<_>>()
+                    .join(&char::from(separator).to_string())
+            )));
+        }
+        Ok(Table {
+            name: name.to_owned(),
+            reader,
+            record: csv::ByteRecord::new(),
+            columns: found,
+            width: names.len(),
+            utf8_like: 0,
+            latin1_like: 0,
+        })
+    }
+
+    /// The next record, or `None` at the end; a broken record (an unclosed quote, a read error) is fatal.
+    pub fn next_row(&mut self) -> Result<Option<Row<'_>>, TableError> {
+        let read = self
+            .reader
+            .read_byte_record(&mut self.record)
+            .map_err(|e| TableError {
+                table: self.name.clone(),
+                reason: format!("registro ilegível: {e}"),
+            })?;
+        if !read {
+            if self.utf8_like > 0 && self.latin1_like == 0 {
+                return Err(TableError {
+                    table: self.name.clone(),
+                    reason: "o texto está em UTF-8; esperado ISO-8859-1 (latin-1), como o DATASUS publica"
+                        .into(),
+                });
+            }
+            return Ok(None);
+        }
+        let bytes = self.record.as_slice();
+        if bytes.iter().any(|b| *b >= 0x80) {
+            if std::str::from_utf8(bytes).is_ok() {
+                self.utf8_like += 1;
+            } else {
+                self.latin1_like += 1;
+            }
+        }
+        let line = self.record.position().map_or(0, |p| p.line());
+        Ok(Some(Row {
+            record: &self.record,
+            columns: &self.columns,
+            width: self.width,
+            line,
+        }))
+    }
+}
+
+/// One record, its fields by the index of the column asked for.
+#[derive(Debug)]
+pub struct Row<'a> {
+    record: &'a csv::ByteRecord,
+    columns: &'a [Option<usize>],
+    width: usize,
+    /// The line the record starts on (1 is the header).
+    pub line: u64,
+}
+
+impl Row<'_> {
+    /// The raw bytes of column `i` (empty when the table lacks the optional column), trimmed.
+    pub fn bytes(&self, i: usize) -> &[u8] {
+        self.columns[i]
+            .and_then(|at| self.record.get(at))
+            .map_or(&[][..], |b| b.trim_ascii())
+    }
+
+    pub fn text(&self, i: usize) -> String {
+        latin1(self.bytes(i))
+    }
+
+    /// Whether the record has as many fields as the header (a short record is a truncated line).
+    pub fn is_complete(&self) -> bool {
+        self.record.len() >= self.width
+    }
+
+    pub fn is_blank(&self) -> bool {
+        self.record.iter().all(|f| f.trim_ascii().is_empty())
+    }
+}
+
+/// A date as the dump writes it, `DD/MM/YYYY`; empty is none, and so is a date before 1900 (a CNES
+/// sentinel, FORMATS.md §1).
+pub fn dump_date(text: &str) -> Result<Option<Date>, String> {
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let parts: Vec<&str> = text.split('/').collect();
+    let [d, m, y] = parts.as_slice() else {
+        return Err("data inválida: esperado DD/MM/AAAA".into());
+    };
+    if d.len() != 2 || m.len() != 2 || y.len() != 4 {
+        return Err("data inválida: esperado DD/MM/AAAA".into());
+    }
+    if y.parse::<u32>().is_ok_and(|y| y < 1900) {
+        return Ok(None);
+    }
+    format!("{y}-{m}-{d}")
+        .parse::<Date>()
+        .map(Some)
+        .map_err(|e| format!("data inválida: {e}"))
+}
+
+/// A whole number of hours as published (digits, empty is 0).
+pub fn hours(bytes: &[u8]) -> Result<u32, String> {
+    if bytes.is_empty() {
+        return Ok(0);
+    }
+    std::str::from_utf8(bytes)
+        .ok()
+        .and_then(|t| t.parse::<u32>().ok())
+        .filter(|h| *h <= 999)
+        .ok_or_else(|| {
+            format!(
+                "carga horária inválida \"{}\": esperado um número inteiro de horas",
+                latin1(bytes)
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_that_are_sql_expressions_or_quoted_match_by_name() {
+        assert_eq!(
+            normalise("TO_CHAR(A.DT_ATUALIZACAO,'DD/MM/YYYY')"),
+            "TOCHARADTATUALIZACAODDMMYYYY"
+        );
+        assert_eq!(normalise("'CO_CPF'"), normalise("CO_CPF"));
+        assert_eq!(normalise("co_cpf"), normalise("CO_CPF"));
+    }
+
+    #[test]
+    fn dates_are_read_as_published_and_sentinels_are_none() {
+        assert_eq!(
+            dump_date("05/03/2025").unwrap(),
+            Some("2025-03-05".parse().unwrap())
+        );
+        assert_eq!(dump_date("").unwrap(), None);
+        assert_eq!(dump_date("01/01/1800").unwrap(), None);
+        assert!(dump_date("2025-03-05").is_err());
+        assert!(dump_date("31/02/2025").is_err());
+    }
+
+    #[test]
+    fn a_table_reads_latin1_by_column_name_and_refuses_utf8() {
+        let text = b"\"A\";\"TO_CHAR(B,'x')\";\"C\"\n\"1\";\"Jo\xe3o\";\"x\"\n".to_vec();
+        let mut table = Table::open(
+            "t",
+            &text[..],
+            b';',
+            &[required("C"), required("TO_CHAR(B,'x')")],
+        )
+        .unwrap();
+        let row = table.next_row().unwrap().unwrap();
+        assert_eq!(row.text(0), "x");
+        assert_eq!(row.text(1), "João");
+        assert_eq!(row.line, 2);
+        assert!(table.next_row().unwrap().is_none());
+        let utf8 = "\"A\"\n\"João\"\n".as_bytes().to_vec();
+        let mut table = Table::open("t", &utf8[..], b';', &[required("A")]).unwrap();
+        table.next_row().unwrap();
+        assert!(table.next_row().unwrap_err().reason.contains("UTF-8"));
+        let missing = Table::open("t", &b"\"A\";\"B\"\n"[..], b';', &[required("Z")]);
+        assert!(missing.err().unwrap().reason.contains("Z"));
+        let comma = Table::open("t", &b"\"A\",\"B\"\n"[..], b';', &[required("A")]);
+        assert!(comma.err().unwrap().reason.contains("separador"));
+    }
+}
