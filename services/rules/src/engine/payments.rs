@@ -1,5 +1,5 @@
 //! What the fold keeps of the payment facts — the Fund's orders and the Ministry's published report — for
-//! reconciliation ([`crate::engine::reconcile`]) only: no evaluation reads them.
+//! reconciliation (the `reconcile` module) only: no evaluation reads them.
 
 use std::collections::{BTreeMap, BTreeSet};
 
