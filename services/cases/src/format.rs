@@ -49,7 +49,7 @@ pub struct Expect {
     #[serde(default)]
     pub credentialing_requests: Vec<CredentialingRequestExpect>,
     #[serde(default)]
-    pub reconciliation: Vec<Value>,
+    pub reconciliation: Vec<ReconciliationExpect>,
     #[serde(default)]
     pub retro: Vec<Value>,
     #[serde(default)]
@@ -140,6 +140,22 @@ pub struct CredentialingRequestExpect {
     pub ceiling: Option<u32>,
     pub credentialed: Option<u32>,
     pub requested: Option<u32>,
+}
+
+/// A municipality's plano in a parcela: owed, reported and paid, and the differences found.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReconciliationExpect {
+    pub ibge: Ibge,
+    pub parcela: Parcela,
+    pub plano: Plano,
+    pub owed: Option<Money>,
+    pub reported: Option<Money>,
+    pub paid: Option<Money>,
+    /// Compared as a set; empty when everything agrees.
+    pub findings: Option<Vec<repasse_rules::engine::reconcile::Finding>>,
+    /// The INEs behind the difference, as a set.
+    pub teams: Option<Vec<Ine>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]

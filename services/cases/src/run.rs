@@ -219,8 +219,8 @@ impl Checker<'_> {
         self.decisions(expect);
         self.recomposition(expect);
         self.credentialing_requests(expect);
+        self.reconciliation(expect);
         for (key, items) in [
-            ("reconciliation", &expect.reconciliation),
             ("retro", &expect.retro),
             ("aae", &expect.aae),
             ("aperf", &expect.aperf),
@@ -229,7 +229,7 @@ impl Checker<'_> {
                 self.checks += 1;
                 self.mismatches.push(Mismatch {
                     path: format!("expect.{key}"),
-                    context: "conciliação e regras de RULES.md §7–9".to_owned(),
+                    context: "regras de RULES.md §7–9".to_owned(),
                     expected: format!("{} expectativa(s)", items.len()),
                     actual: "ainda não implementado neste razão".to_owned(),
                 });
@@ -444,6 +444,45 @@ impl Checker<'_> {
             self.compare(path("credentialed"), &context, e.credentialed, credentialed);
             let requested = got.map(|a| a.request.quantity);
             self.compare(path("requested"), &context, e.requested, requested);
+        }
+    }
+
+    fn reconciliation(&mut self, expect: &Expect) {
+        for (i, e) in expect.reconciliation.iter().enumerate() {
+            let context = format!(
+                "conciliação de {} na parcela {}, plano {}",
+                e.ibge, e.parcela, e.plano
+            );
+            let path = |field: &str| format!("expect.reconciliation[{i}].{field}");
+            let got = self
+                .ledger
+                .reconcile(e.parcela, Some(e.ibge))
+                .into_iter()
+                .find(|r| r.plano == e.plano);
+            let Some(got) = got else {
+                self.checks += 1;
+                self.mismatches.push(Mismatch {
+                    path: format!("expect.reconciliation[{i}]"),
+                    context,
+                    expected: "uma linha de conciliação".to_owned(),
+                    actual: "(ausente: nada devido, publicado ou pago)".to_owned(),
+                });
+                continue;
+            };
+            self.compare(path("owed"), &context, e.owed, Some(got.owed));
+            self.compare(path("reported"), &context, e.reported, got.reported);
+            self.compare(path("paid"), &context, e.paid, got.paid);
+            if let Some(findings) = &e.findings {
+                let expected: std::collections::BTreeSet<_> = findings.iter().copied().collect();
+                let actual: std::collections::BTreeSet<_> = got.findings.iter().copied().collect();
+                self.compare(path("findings"), &context, Some(expected), Some(actual));
+            }
+            if let Some(teams) = &e.teams {
+                let expected: std::collections::BTreeSet<_> = teams.iter().copied().collect();
+                let actual: std::collections::BTreeSet<_> =
+                    got.teams.iter().map(|t| t.ine).collect();
+                self.compare(path("teams"), &context, Some(expected), Some(actual));
+            }
         }
     }
 

@@ -38,6 +38,9 @@ enum Command {
     /// Explica a situação de uma equipe numa competência: regras aplicadas e verificadas, citações, fatos e
     /// parâmetros.
     Explain(cmd::explain::Args),
+    /// Concilia uma parcela: o devido pelas regras, o publicado no relatório do e-Gestor e o pago pelas
+    /// ordens do Fundo, por município e plano, com cada divergência classificada e explicada.
+    Reconcile(cmd::reconcile::Args),
     /// Recalcula uma parcela só a partir do log, até uma posição ou data, e imprime o demonstrativo e o hash.
     Replay(cmd::replay::Args),
     /// Projetor: segue o stream de fatos, grava os modelos de leitura com ponto de controle e publica as
@@ -69,6 +72,7 @@ fn main() -> std::process::ExitCode {
         Command::DemoData(args) => cmd::demo_data::run(args),
         Command::Ingest(command) => cmd::ingest::run(command),
         Command::Explain(args) => cmd::explain::run(args),
+        Command::Reconcile(args) => cmd::reconcile::run(args),
         Command::Replay(args) => cmd::replay::run(args),
         Command::Project(args) => cmd::project::run(args),
         Command::Serve(args) => cmd::serve::run(args),

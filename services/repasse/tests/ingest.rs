@@ -147,3 +147,105 @@ fn a_file_that_is_not_utf8_or_has_no_fact_at_all_is_refused_whole_and_the_log_is
     }
     assert_eq!(last_position(&log), 2, "the refused files wrote nothing");
 }
+
+fn fixture(relative: &str) -> String {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures")
+        .join(relative)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn a_cnes_dump_is_imported_once_and_a_truncated_one_is_refused_with_the_log_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    let dump = fixture("cnes/BASE_DE_DADOS_CNES_202503.ZIP");
+    let args = [
+        "ingest",
+        "cnes",
+        dump.as_str(),
+        "--log",
+        log.to_str().unwrap(),
+        "--json",
+    ];
+    let first = repasse(&args);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&first.stdout).unwrap();
+    assert_eq!(
+        (summary["new"].as_u64(), summary["rejected"].as_u64()),
+        (Some(7), Some(0))
+    );
+    assert!(
+        summary["notes"]
+            .to_string()
+            .contains("vale o tipo homologado"),
+        "{summary}"
+    );
+    let again = repasse(&args);
+    let summary: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(
+        (summary["new"].as_u64(), summary["already_present"].as_u64()),
+        (Some(0), Some(7))
+    );
+    let before = last_position(&log);
+    let bytes = std::fs::read(&dump).unwrap();
+    let truncated = dir.path().join("BASE_DE_DADOS_CNES_202504.ZIP");
+    std::fs::write(&truncated, &bytes[..bytes.len() - 40]).unwrap();
+    let out = repasse(&[
+        "ingest",
+        "cnes",
+        truncated.to_str().unwrap(),
+        "--log",
+        log.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("BASE_DE_DADOS_CNES_202504.ZIP") && stderr.contains("nada foi gravado"),
+        "{stderr}"
+    );
+    assert_eq!(last_position(&log), before);
+}
+
+#[test]
+fn reconcile_writes_a_csv_a_pt_br_spreadsheet_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("conciliacao.csv");
+    let case = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/cases/conciliacao-relatorio-e-ordens-do-fundo.json");
+    let out = repasse(&[
+        "reconcile",
+        "--parcela",
+        "2025-02",
+        "--case",
+        case.to_str().unwrap(),
+        "--csv",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(std::fs::read(&csv).unwrap()).unwrap();
+    assert!(text.starts_with('\u{feff}'), "UTF-8 with BOM");
+    let rows: Vec<&str> = text.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(
+        rows[0],
+        "ibge;parcela;plano;devido;implantacao;publicado;pago;achados;equipes;ordens"
+    );
+    assert_eq!(
+        rows[1],
+        "172120;2025-02;eSF_eAP;10100,00;0,00;9100,00;9100,00;relatorio_diverge pago_a_menos;0001234561;2025OB804512"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("R$ 10.100,00") && stdout.contains("pago a menos"),
+        "{stdout}"
+    );
+}

@@ -8,6 +8,7 @@ pub mod demo_data;
 pub mod explain;
 pub mod ingest;
 pub mod project;
+pub mod reconcile;
 pub mod replay;
 pub mod serve;
 pub mod source;

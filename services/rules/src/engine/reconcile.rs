@@ -15,7 +15,9 @@ use crate::law::record::Position;
 use crate::law::status::TeamStatus;
 
 /// A difference found, by the codes of CASES.md.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Finding {
     /// The published report's efetivo differs from the ledger's.
     #[serde(rename = "relatorio_diverge")]
