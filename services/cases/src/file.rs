@@ -6,7 +6,6 @@
 
 use std::path::Path;
 
-use repasse_ingest::sisab::Received;
 use repasse_ingest::sources::{self, Options, Source};
 use repasse_proto::Fact;
 use serde_json::{Map, Value};
@@ -20,13 +19,6 @@ pub(crate) fn facts(
     base: &Path,
 ) -> Result<Vec<(Fact, usize)>, PathError> {
     let at = |field: &str| format!("facts[{index}].{field}");
-    let text = |field: &str| -> Result<Option<String>, PathError> {
-        match object.get(field) {
-            None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(_) => Err((at(field), "esperado texto".to_owned())),
-        }
-    };
     for key in object.keys() {
         if ![
             "type",
@@ -45,41 +37,15 @@ pub(crate) fn facts(
             ));
         }
     }
-    let source: Source = text("source")?
-        .ok_or_else(|| (at("source"), "campo obrigatório ausente".to_owned()))?
-        .parse()
-        .map_err(|e: String| (at("source"), e))?;
-    let relative =
-        text("path")?.ok_or_else(|| (at("path"), "campo obrigatório ausente".to_owned()))?;
-    let parse = |field: &str| -> Result<Option<String>, PathError> { text(field) };
+    let source: Source = optional(&object, "source", at("source"))?
+        .ok_or_else(|| (at("source"), "campo obrigatório ausente".to_owned()))?;
+    let relative: String = optional(&object, "path", at("path"))?
+        .ok_or_else(|| (at("path"), "campo obrigatório ausente".to_owned()))?;
     let options = Options {
-        competencia: parse("competencia")?
-            .map(|t| {
-                t.parse()
-                    .map_err(|e: repasse_proto::PeriodError| (at("competencia"), e.to_string()))
-            })
-            .transpose()?,
-        received: parse("received_on")?
-            .map(|t| match t.as_str() {
-                "deadline" => Ok(Received::Deadline),
-                date => date
-                    .parse()
-                    .map(Received::On)
-                    .map_err(|e: repasse_proto::DateError| (at("received_on"), e.to_string())),
-            })
-            .transpose()?,
-        ibge: parse("ibge")?
-            .map(|t| {
-                t.parse()
-                    .map_err(|e: repasse_proto::IdError| (at("ibge"), e.to_string()))
-            })
-            .transpose()?,
-        parcela: parse("parcela")?
-            .map(|t| {
-                t.parse()
-                    .map_err(|e: repasse_proto::PeriodError| (at("parcela"), e.to_string()))
-            })
-            .transpose()?,
+        competencia: optional(&object, "competencia", at("competencia"))?,
+        received: optional(&object, "received_on", at("received_on"))?,
+        ibge: optional(&object, "ibge", at("ibge"))?,
+        parcela: optional(&object, "parcela", at("parcela"))?,
     };
     let path = base.join(&relative);
     let parsed = sources::read(source, &path, &options, &mut |_, _| {})
@@ -102,4 +68,23 @@ pub(crate) fn facts(
         .into_iter()
         .map(|(fact, _)| (fact, index))
         .collect())
+}
+
+/// A text field of the item read as `T`, absent as `None`, an error at `path` naming what was wrong.
+fn optional<T: std::str::FromStr>(
+    object: &Map<String, Value>,
+    name: &str,
+    path: String,
+) -> Result<Option<T>, PathError>
+where
+    T::Err: std::fmt::Display,
+{
+    match object.get(name) {
+        None => Ok(None),
+        Some(Value::String(text)) => text
+            .parse()
+            .map(Some)
+            .map_err(|e: T::Err| (path, e.to_string())),
+        Some(_) => Err((path, "esperado texto".to_owned())),
+    }
 }

@@ -272,7 +272,7 @@ impl Dump {
         input: impl Read,
         progress: &mut dyn FnMut(&str, u64),
     ) -> Step {
-        const COLUMNS: [Column; 8] = [
+        const COLUMNS: [Column; 7] = [
             required("CO_MUNICIPIO"),
             required("SEQ_EQUIPE"),
             required("CO_UNIDADE"),
@@ -280,7 +280,6 @@ impl Dump {
             required("DT_ATIVACAO"),
             required("DT_DESATIVACAO"),
             optional("CO_EQUIPE"),
-            optional("NO_REFERENCIA"),
         ];
         let mut table = Table::open(label, input, b';', &COLUMNS)?;
         let mut rows = 0u64;

@@ -23,6 +23,19 @@ pub enum Received {
     On(Date),
 }
 
+impl std::str::FromStr for Received {
+    type Err = String;
+    /// `"deadline"` (as in the case format) or a date `AAAA-MM-DD`.
+    fn from_str(text: &str) -> Result<Received, String> {
+        if text == "deadline" {
+            return Ok(Received::Deadline);
+        }
+        text.parse()
+            .map(Received::On)
+            .map_err(|e: repasse_proto::DateError| e.to_string())
+    }
+}
+
 /// The most preamble lines looked through for the header.
 const MAX_PREAMBLE: usize = 20;
 

@@ -86,7 +86,7 @@ pub const fn optional(name: &'static str) -> Column {
 }
 
 impl<R: Read> Table<R> {
-    /// Reads the header of `input` (after `skip` preamble lines) and finds `columns` in it.
+    /// Reads the header of `input` and finds `columns` in it.
     pub fn open(
         name: &str,
         input: R,
@@ -213,10 +213,6 @@ impl Row<'_> {
     /// Whether the record has as many fields as the header (a short record is a truncated line).
     pub fn is_complete(&self) -> bool {
         self.record.len() >= self.width
-    }
-
-    pub fn is_blank(&self) -> bool {
-        self.record.iter().all(|f| f.trim_ascii().is_empty())
     }
 }
 

@@ -1,7 +1,7 @@
 //! What the fold keeps of the payment facts — the Fund's orders and the Ministry's published report — for
 //! reconciliation (the `reconcile` module) only: no evaluation reads them.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use repasse_proto::fact::{Fact, PublishedStatement, PublishedTeam};
 use repasse_proto::{Ibge, Ine, Money, Parcela, Plano};
@@ -13,8 +13,6 @@ use crate::law::record::Position;
 pub(crate) struct PaymentFacts {
     /// The Fund's orders, summed per municipality, parcela and plano, with their bank orders.
     pub(crate) paid: BTreeMap<(Ibge, Parcela, Plano), Paid>,
-    /// Parcelas for which any of the Fund's orders was imported: only there is a missing order "not paid".
-    pub(crate) paid_parcelas: BTreeSet<Parcela>,
     /// The published report's statement; a later import of the same line replaces it.
     pub(crate) published: BTreeMap<(Ibge, Parcela, Plano), (PublishedStatement, Position)>,
     /// The published report's team detail.
@@ -36,7 +34,6 @@ impl PaymentFacts {
                 paid.amount += f.amount;
                 paid.orders.push(f.bank_order.clone());
                 paid.positions.push(position);
-                self.paid_parcelas.insert(f.parcela);
             }
             Fact::PublishedStatement(f) => {
                 self.published

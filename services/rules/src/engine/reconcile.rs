@@ -122,11 +122,20 @@ impl Ledger {
         let facts: &PaymentFacts = &self.state.payments;
         let keep = |ibge: Ibge| only.is_none_or(|o| o == ibge);
         let result = self.parcela(p, only);
-        let mut keys: BTreeSet<(Ibge, Plano)> = result
+        // Grouped once: a national parcela has ~28,000 statements and hundreds of thousands of lines.
+        let owed_by: BTreeMap<(Ibge, Plano), Money> = result
             .statements
             .iter()
-            .map(|s| (s.ibge, s.plano))
+            .map(|s| ((s.ibge, s.plano), s.efetivo))
             .collect();
+        let mut lines_by: BTreeMap<(Ibge, Plano), Vec<&Line>> = BTreeMap::new();
+        for line in &result.lines {
+            lines_by
+                .entry((line.ibge, line.plano))
+                .or_default()
+                .push(line);
+        }
+        let mut keys: BTreeSet<(Ibge, Plano)> = owed_by.keys().copied().collect();
         let in_parcela = |(ibge, parcela, _): &(Ibge, Parcela, Plano)| *parcela == p && keep(*ibge);
         keys.extend(
             facts
@@ -142,22 +151,15 @@ impl Ledger {
                 .filter(|k| in_parcela(k))
                 .map(|k| (k.0, k.2)),
         );
-        let payments_known = facts.paid_parcelas.contains(&p);
+        // Whether any order of the Fund for the parcela was imported, in any municipality.
+        let payments_known = facts.paid.keys().any(|(_, parcela, _)| *parcela == p);
         let statuses = self.statuses(p.competencia());
         keys.into_iter()
             .map(|(ibge, plano)| {
-                let owed = result
-                    .statements
+                let owed = owed_by.get(&(ibge, plano)).copied().unwrap_or(Money::ZERO);
+                let plano_lines: &[&Line] = lines_by.get(&(ibge, plano)).map_or(&[], Vec::as_slice);
+                let implantacao = plano_lines
                     .iter()
-                    .find(|s| s.ibge == ibge && s.plano == plano)
-                    .map_or(Money::ZERO, |s| s.efetivo);
-                let plano_lines = || {
-                    result
-                        .lines
-                        .iter()
-                        .filter(move |l| l.ibge == ibge && l.plano == plano)
-                };
-                let implantacao = plano_lines()
                     .filter(|l| l.component == Component::Implantacao)
                     .fold(Money::ZERO, |sum, l| sum + l.integral);
                 let published = facts.published.get(&(ibge, p, plano));
@@ -183,9 +185,10 @@ impl Ledger {
                     paid: paid_amount,
                     findings,
                     teams,
-                    withheld: plano_lines()
+                    withheld: plano_lines
+                        .iter()
                         .filter(|l| l.desconto > Money::ZERO)
-                        .cloned()
+                        .map(|l| (*l).clone())
                         .collect(),
                     bank_orders: paid.map(|x| x.orders.clone()).unwrap_or_default(),
                     positions,
