@@ -3,6 +3,7 @@
 //! measurements read are here, never in the law or the engine.
 
 pub mod close;
+pub mod ingest;
 mod integrator;
 pub mod replay;
 pub mod rules;
@@ -35,6 +36,9 @@ pub enum Command {
     /// quando um integrador a recebeu; as mesmas mensagens sem cabeçalhos dão o piso do próprio servidor.
     #[command(alias = "fechamento")]
     Close(crate::close::Args),
+    /// O dump nacional do CNES no leiaute publicado por `repasse ingest cnes`, ao lado do piso (uma
+    /// passada do csv puro sobre os mesmos membros), na mesma execução; depois a reimportação.
+    Ingest(crate::ingest::Args),
     /// Pontos de decisão do histórico nacional sintético, sem servidor: dobra as primeiras competências na
     /// memória, avalia-as, e mede cada ponto de decisão das seguintes (decidir; modelos de leitura).
     #[command(alias = "decisoes")]
@@ -88,6 +92,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Replay(args) => return crate::replay::run(args),
         Command::Close(args) => return crate::close::run(args),
+        Command::Ingest(args) => return crate::ingest::run(args),
         Command::Decisions {
             competencias,
             measurements,

@@ -17,7 +17,6 @@
 //! millions of workload and professional rows, which are streamed past.
 
 use std::fs::File;
-use std::io::Read;
 use std::path::Path;
 
 use repasse_proto::{
@@ -26,9 +25,10 @@ use repasse_proto::{
 use rustc_hash::{FxHashMap, FxHashSet};
 
 mod persons;
+pub mod write;
 
 use crate::files::{Error, Parsed, Quarantined};
-use crate::table::{Column, Row, Table, dump_date, hours, optional, required, unaccented};
+use crate::table::{Column, Input, Row, Table, dump_date, hours, optional, required, unaccented};
 
 /// The members read, by table name.
 pub const TABLES: [&str; 5] = [
@@ -109,20 +109,59 @@ struct LinkRow {
 }
 
 /// Byte strings numbered in order of first sight: units and professionals are joined by number.
+///
+/// Once sealed, a bit set of 16 bits per key (2 MiB for the ~900,000 professionals of the national APS
+/// teams) answers "certainly not a key" for most of the millions of workload and professional rows, which
+/// name people of no APS team: the hash table's probes were cache misses and most of the reader's time.
 #[derive(Default)]
-struct Interner(FxHashMap<Box<[u8]>, u32>);
+struct Interner {
+    keys: FxHashMap<Box<[u8]>, u32>,
+    filter: Vec<u64>,
+}
 
 impl Interner {
     fn intern(&mut self, bytes: &[u8]) -> u32 {
-        if let Some(n) = self.0.get(bytes) {
+        assert!(self.filter.is_empty(), "no key is added once sealed");
+        if let Some(n) = self.keys.get(bytes) {
             return *n;
         }
-        let n = u32::try_from(self.0.len()).expect("fewer than 2³² keys");
-        self.0.insert(bytes.into(), n);
+        let n = u32::try_from(self.keys.len()).expect("fewer than 2³² keys");
+        self.keys.insert(bytes.into(), n);
         n
     }
+
+    fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// The bit of `bytes` in a filter of `words` 64-bit words (a power of two).
+    fn bit(bytes: &[u8], words: usize) -> (usize, u64) {
+        use std::hash::Hasher;
+        let mut hasher = rustc_hash::FxHasher::default();
+        hasher.write(bytes);
+        let h = hasher.finish().rotate_left(26);
+        ((h >> 6) as usize & (words - 1), 1 << (h & 63))
+    }
+
+    /// No key is added from here on: builds the filter.
+    fn seal(&mut self) {
+        let words = (self.keys.len() * 4 / 64).next_power_of_two().max(1);
+        let mut filter = vec![0u64; words];
+        for key in self.keys.keys() {
+            let (word, bit) = Interner::bit(key, words);
+            filter[word] |= bit;
+        }
+        self.filter = filter;
+    }
+
     fn get(&self, bytes: &[u8]) -> Option<u32> {
-        self.0.get(bytes).copied()
+        if !self.filter.is_empty() {
+            let (word, bit) = Interner::bit(bytes, self.filter.len());
+            if self.filter[word] & bit == 0 {
+                return None;
+            }
+        }
+        self.keys.get(bytes).copied()
     }
 }
 
@@ -130,7 +169,7 @@ impl Interner {
 pub fn read(path: &Path, progress: &mut dyn FnMut(&str, u64)) -> Result<Parsed, Error> {
     let file = File::open(path)
         .map_err(|e| Error::refused(path, format!("não foi possível ler o arquivo: {e}")))?;
-    let mut zip = zip::ZipArchive::new(file).map_err(|e| {
+    let zip = zip::ZipArchive::new(file).map_err(|e| {
         Error::refused(
             path,
             format!("zip ilegível ou truncado ({e}); esperado o BASE_DE_DADOS_CNES_AAAAMM.ZIP do DATASUS"),
@@ -155,9 +194,10 @@ pub fn read(path: &Path, progress: &mut dyn FnMut(&str, u64)) -> Result<Parsed, 
         persons: Vec::new(),
     };
     for (table, member) in TABLES.iter().zip(&members) {
-        let entry = zip
-            .by_name(member)
-            .map_err(|e| Error::refused(path, format!("{member}: membro ilegível no zip ({e})")))?;
+        let entry = Input::Zip {
+            path: path.to_owned(),
+            member: member.clone(),
+        };
         let label = format!("{}:{member}", dump.zip_name);
         let result = match *table {
             "tbTipoEquipe" => dump.team_types(&label, entry, progress),
@@ -240,7 +280,7 @@ impl Dump {
         self.parsed.quarantine.push(q);
     }
 
-    fn team_types(&mut self, label: &str, input: impl Read, _: &mut dyn FnMut(&str, u64)) -> Step {
+    fn team_types(&mut self, label: &str, input: Input, _: &mut dyn FnMut(&str, u64)) -> Step {
         let columns = [required("TP_EQUIPE"), required("DS_EQUIPE")];
         let mut table = Table::open(label, input, b';', &columns)?;
         let mut recognised = Vec::new();
@@ -266,12 +306,7 @@ impl Dump {
         Ok(())
     }
 
-    fn teams(
-        &mut self,
-        label: &str,
-        input: impl Read,
-        progress: &mut dyn FnMut(&str, u64),
-    ) -> Step {
+    fn teams(&mut self, label: &str, input: Input, progress: &mut dyn FnMut(&str, u64)) -> Step {
         const COLUMNS: [Column; 7] = [
             required("CO_MUNICIPIO"),
             required("SEQ_EQUIPE"),
@@ -380,12 +415,7 @@ impl Dump {
         })
     }
 
-    fn links(
-        &mut self,
-        label: &str,
-        input: impl Read,
-        progress: &mut dyn FnMut(&str, u64),
-    ) -> Step {
+    fn links(&mut self, label: &str, input: Input, progress: &mut dyn FnMut(&str, u64)) -> Step {
         const COLUMNS: [Column; 7] = [
             required("CO_MUNICIPIO"),
             required("SEQ_EQUIPE"),
@@ -474,15 +504,12 @@ impl Dump {
                     .insert((link.unit, link.professional, link.cbo.get()), 0);
             }
         }
+        self.units.seal();
+        self.professionals.seal();
         Ok(())
     }
 
-    fn workload(
-        &mut self,
-        label: &str,
-        input: impl Read,
-        progress: &mut dyn FnMut(&str, u64),
-    ) -> Step {
+    fn workload(&mut self, label: &str, input: Input, progress: &mut dyn FnMut(&str, u64)) -> Step {
         const COLUMNS: [Column; 6] = [
             required("CO_UNIDADE"),
             required("CO_PROFISSIONAL_SUS"),

@@ -4,6 +4,8 @@
 //! layouts grow trailing columns (`docs/spec/FORMATS.md` §1).
 
 use std::io::Read;
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, Sender, SyncSender};
 
 use repasse_proto::Date;
 
@@ -51,11 +53,32 @@ pub struct TableError {
     pub reason: String,
 }
 
-/// A CSV table read record by record, with the positions of the columns asked for.
-pub struct Table<R: Read> {
+/// Where a table's bytes are: a member of a zip (opened again by the reading thread, which owns it) or
+/// bytes in memory.
+#[derive(Clone, Debug)]
+pub enum Input {
+    Zip { path: PathBuf, member: String },
+    Bytes(Vec<u8>),
+}
+
+/// Records handed from the reading thread per message, and messages in flight: the memory of a table
+/// being read is bounded by `BATCH × (IN_FLIGHT + 2)` records, whatever its size.
+const BATCH: usize = 4_096;
+const IN_FLIGHT: usize = 2;
+
+type Batch = Result<Vec<csv::ByteRecord>, String>;
+
+/// A CSV table read record by record, with the positions of the columns asked for. A thread of its own
+/// decompresses and splits the records (the work of the csv crate alone, the floor of `bench ingest`)
+/// while the caller joins them: on two cores the two halves overlap.
+pub struct Table {
     name: String,
-    reader: csv::Reader<R>,
-    record: csv::ByteRecord,
+    batches: Receiver<Batch>,
+    recycle: Sender<Vec<csv::ByteRecord>>,
+    /// The batch being read and the index of the next record in it; a spent batch goes back to the
+    /// reading thread, which reuses its records' buffers.
+    batch: Vec<csv::ByteRecord>,
+    at: usize,
     columns: Vec<Option<usize>>,
     width: usize,
     /// Records with a byte ≥ 0x80 that are valid UTF-8 multi-byte text / that are not: a file in UTF-8
@@ -85,67 +108,98 @@ pub const fn optional(name: &'static str) -> Column {
     }
 }
 
-impl<R: Read> Table<R> {
-    /// Reads the header of `input` and finds `columns` in it.
-    pub fn open(
-        name: &str,
-        input: R,
-        separator: u8,
-        columns: &[Column],
-    ) -> Result<Table<R>, TableError> {
-        let error = |reason: String| TableError {
-            table: name.to_owned(),
-            reason,
-        };
+/// The reading thread: the header alone first, then batches of records, then the end (the channel
+/// closes) or the error that stopped it. It stops as soon as the table is dropped.
+fn split(
+    input: Input,
+    separator: u8,
+    batches: SyncSender<Batch>,
+    recycle: Receiver<Vec<csv::ByteRecord>>,
+) {
+    let run = |read: &mut dyn Read| -> Result<(), String> {
         let mut reader = csv::ReaderBuilder::new()
             .delimiter(separator)
             .quote(b'"')
             .has_headers(false)
             .flexible(true)
-            .from_reader(input);
-        let mut header = csv::ByteRecord::new();
-        let read = reader
-            .read_byte_record(&mut header)
-            .map_err(|e| error(format!("cabeçalho ilegível: {e}")))?;
-        if !read {
-            return Err(error("tabela vazia: esperado um cabeçalho".into()));
-        }
-        let names: Vec<String> = header
-            .iter()
-            .map(|h| normalise(latin1(h).trim_start_matches('\u{feff}')))
-            .collect();
-        if names.len() == 1 && header.as_slice().contains(&b',') {
-            return Err(error(format!(
-                "separador errado: o cabeçalho tem uma só coluna com vírgulas; esperado \"{}\"",
-                char::from(separator)
-            )));
-        }
-        let mut found = Vec::with_capacity(columns.len());
-        let mut missing = Vec::new();
-        for column in columns {
-            let at = names.iter().position(|n| *n == normalise(column.name));
-            if at.is_none() && column.required {
-                missing.push(column.name);
+            .from_reader(read);
+        let mut first = true;
+        loop {
+            let mut batch = recycle
+                .try_recv()
+                .unwrap_or_else(|_| Vec::with_capacity(BATCH));
+            let size = if first { 1 } else { BATCH };
+            first = false;
+            batch.resize_with(size, csv::ByteRecord::new);
+            let mut filled = 0;
+            while filled < size {
+                match reader.read_byte_record(&mut batch[filled]) {
+                    Ok(true) => filled += 1,
+                    Ok(false) => break,
+                    Err(e) => return Err(format!("registro ilegível: {e}")),
+                }
             }
-            found.push(at);
+            batch.truncate(filled);
+            let done = filled < size;
+            if filled > 0 && batches.send(Ok(batch)).is_err() {
+                return Ok(());
+            }
+            if done {
+                return Ok(());
+            }
         }
-        if !missing.is_empty() {
-            return Err(error(format!(
-                "coluna obrigatória ausente: {} (cabeçalho lido: {})",
-                missing.join(", "),
-                header
-                    .iter()
-                    .map(latin1)
-                    .collect::<Vec<_>>()
-                    .join(&char::from(separator).to_string())
-            )));
-        }
+    };
+    let result = match input {
+        Input::Bytes(bytes) => run(&mut &bytes[..]),
+        Input::Zip { path, member } => std::fs::File::open(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|file| {
+                zip::ZipArchive::new(file).map_err(|e| format!("zip ilegível ou truncado ({e})"))
+            })
+            .and_then(|mut zip| {
+                let mut entry = zip
+                    .by_name(&member)
+                    .map_err(|e| format!("membro ilegível no zip ({e})"))?;
+                run(&mut entry)
+            }),
+    };
+    if let Err(reason) = result {
+        let _ = batches.send(Err(reason));
+    }
+}
+
+impl Table {
+    /// Starts reading `input` and finds `columns` in its header.
+    pub fn open(
+        name: &str,
+        input: Input,
+        separator: u8,
+        columns: &[Column],
+    ) -> Result<Table, TableError> {
+        let error = |reason: String| TableError {
+            table: name.to_owned(),
+            reason,
+        };
+        let (send, batches) = std::sync::mpsc::sync_channel(IN_FLIGHT);
+        let (recycle, recycled) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("tabela".into())
+            .spawn(move || split(input, separator, send, recycled))
+            .map_err(|e| error(format!("não foi possível iniciar a leitura: {e}")))?;
+        let header = match batches.recv() {
+            Ok(Ok(mut batch)) => batch.pop().expect("the header is sent alone"),
+            Ok(Err(reason)) => return Err(error(format!("cabeçalho ilegível: {reason}"))),
+            Err(_) => return Err(error("tabela vazia: esperado um cabeçalho".into())),
+        };
+        let (columns, width) = locate(&header, separator, columns).map_err(error)?;
         Ok(Table {
             name: name.to_owned(),
-            reader,
-            record: csv::ByteRecord::new(),
-            columns: found,
-            width: names.len(),
+            batches,
+            recycle,
+            batch: Vec::new(),
+            at: 0,
+            columns,
+            width,
             utf8_like: 0,
             latin1_like: 0,
         })
@@ -153,24 +207,25 @@ impl<R: Read> Table<R> {
 
     /// The next record, or `None` at the end; a broken record (an unclosed quote, a read error) is fatal.
     pub fn next_row(&mut self) -> Result<Option<Row<'_>>, TableError> {
-        let read = self
-            .reader
-            .read_byte_record(&mut self.record)
-            .map_err(|e| TableError {
-                table: self.name.clone(),
-                reason: format!("registro ilegível: {e}"),
-            })?;
-        if !read {
-            if self.utf8_like > 0 && self.latin1_like == 0 {
-                return Err(TableError {
-                    table: self.name.clone(),
-                    reason: "o texto está em UTF-8; esperado ISO-8859-1 (latin-1), como o DATASUS publica"
-                        .into(),
-                });
+        if self.at == self.batch.len() {
+            match self.batches.recv() {
+                Ok(Ok(batch)) => {
+                    let spent = std::mem::replace(&mut self.batch, batch);
+                    let _ = self.recycle.send(spent);
+                    self.at = 0;
+                }
+                Ok(Err(reason)) => {
+                    return Err(TableError {
+                        table: self.name.clone(),
+                        reason,
+                    });
+                }
+                Err(_) => return self.end(),
             }
-            return Ok(None);
         }
-        let bytes = self.record.as_slice();
+        let record = &self.batch[self.at];
+        self.at += 1;
+        let bytes = record.as_slice();
         if bytes.iter().any(|b| *b >= 0x80) {
             if std::str::from_utf8(bytes).is_ok() {
                 self.utf8_like += 1;
@@ -178,14 +233,65 @@ impl<R: Read> Table<R> {
                 self.latin1_like += 1;
             }
         }
-        let line = self.record.position().map_or(0, |p| p.line());
+        let line = record.position().map_or(0, |p| p.line());
         Ok(Some(Row {
-            record: &self.record,
+            record,
             columns: &self.columns,
             width: self.width,
             line,
         }))
     }
+
+    fn end(&self) -> Result<Option<Row<'_>>, TableError> {
+        if self.utf8_like > 0 && self.latin1_like == 0 {
+            return Err(TableError {
+                table: self.name.clone(),
+                reason:
+                    "o texto está em UTF-8; esperado ISO-8859-1 (latin-1), como o DATASUS publica"
+                        .into(),
+            });
+        }
+        Ok(None)
+    }
+}
+
+/// The positions of `columns` in a header, and the header's width; or why the table cannot be read.
+fn locate(
+    header: &csv::ByteRecord,
+    separator: u8,
+    columns: &[Column],
+) -> Result<(Vec<Option<usize>>, usize), String> {
+    let names: Vec<String> = header
+        .iter()
+        .map(|h| normalise(latin1(h).trim_start_matches('\u{feff}')))
+        .collect();
+    if names.len() == 1 && header.as_slice().contains(&b',') {
+        return Err(format!(
+            "separador errado: o cabeçalho tem uma só coluna com vírgulas; esperado \"{}\"",
+            char::from(separator)
+        ));
+    }
+    let mut found = Vec::with_capacity(columns.len());
+    let mut missing = Vec::new();
+    for column in columns {
+        let at = names.iter().position(|n| *n == normalise(column.name));
+        if at.is_none() && column.required {
+            missing.push(column.name);
+        }
+        found.push(at);
+    }
+    if !missing.is_empty() {
+        return Err(format!(
+            "coluna obrigatória ausente: {} (cabeçalho lido: {})",
+            missing.join(", "),
+            header
+                .iter()
+                .map(latin1)
+                .collect::<Vec<_>>()
+                .join(&char::from(separator).to_string())
+        ));
+    }
+    Ok((found, names.len()))
 }
 
 /// One record, its fields by the index of the column asked for.
@@ -286,7 +392,7 @@ mod tests {
         let text = b"\"A\";\"TO_CHAR(B,'x')\";\"C\"\n\"1\";\"Jo\xe3o\";\"x\"\n".to_vec();
         let mut table = Table::open(
             "t",
-            &text[..],
+            Input::Bytes(text),
             b';',
             &[required("C"), required("TO_CHAR(B,'x')")],
         )
@@ -297,12 +403,22 @@ mod tests {
         assert_eq!(row.line, 2);
         assert!(table.next_row().unwrap().is_none());
         let utf8 = "\"A\"\n\"João\"\n".as_bytes().to_vec();
-        let mut table = Table::open("t", &utf8[..], b';', &[required("A")]).unwrap();
+        let mut table = Table::open("t", Input::Bytes(utf8), b';', &[required("A")]).unwrap();
         table.next_row().unwrap();
         assert!(table.next_row().unwrap_err().reason.contains("UTF-8"));
-        let missing = Table::open("t", &b"\"A\";\"B\"\n"[..], b';', &[required("Z")]);
+        let missing = Table::open(
+            "t",
+            Input::Bytes(b"\"A\";\"B\"\n".to_vec()),
+            b';',
+            &[required("Z")],
+        );
         assert!(missing.err().unwrap().reason.contains("Z"));
-        let comma = Table::open("t", &b"\"A\",\"B\"\n"[..], b';', &[required("A")]);
+        let comma = Table::open(
+            "t",
+            Input::Bytes(b"\"A\",\"B\"\n".to_vec()),
+            b';',
+            &[required("A")],
+        );
         assert!(comma.err().unwrap().reason.contains("separador"));
     }
 }

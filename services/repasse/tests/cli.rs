@@ -196,3 +196,28 @@ fn every_command_that_reads_a_log_refuses_a_missing_one_naming_it_and_creates_no
     assert!(!missing.exists(), "the missing log was created");
     assert_eq!(std::fs::read_dir(&empty).unwrap().count(), 0);
 }
+
+#[test]
+fn the_demo_through_real_layout_cnes_dumps_decides_as_the_demo_of_generated_facts() {
+    let args = ["demo", "--uf", "SE", "--competencias", "5", "--json"];
+    let plain = repasse(&args);
+    assert!(
+        plain.status.success(),
+        "{}",
+        String::from_utf8_lossy(&plain.stderr)
+    );
+    let mut with_files = args.to_vec();
+    with_files.push("--from-files");
+    let files = repasse(&with_files);
+    assert!(
+        files.status.success(),
+        "{}",
+        String::from_utf8_lossy(&files.stderr)
+    );
+    let plain: serde_json::Value = serde_json::from_slice(&plain.stdout).unwrap();
+    let files: serde_json::Value = serde_json::from_slice(&files.stdout).unwrap();
+    assert!(plain["teams_evaluated"].as_u64().unwrap() > 100, "{plain}");
+    // Masked CPFs (known by CNS), modalities left to the homologation, hours of shared workload rows:
+    // none of what the dump changes in the facts changes a decision.
+    assert_eq!(plain, files);
+}

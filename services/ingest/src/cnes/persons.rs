@@ -1,21 +1,19 @@
 //! The last two steps of the dump's join: who each professional is (`tbDadosProfissionalSus`) and the
 //! facts, one `scnes_team` per APS team and the competência's close.
 
-use std::io::Read;
-
 use repasse_proto::fact::{Professional, ScnesClosed, ScnesTeam};
 use repasse_proto::{Cns, Cpf, Fact};
 use rustc_hash::FxHashSet;
 
 use super::{Dump, Kind, PROGRESS_EVERY, Step, is_masked};
 use crate::files::{Parsed, Quarantined};
-use crate::table::{Column, Table, required};
+use crate::table::{Column, Input, Table, required};
 
 impl Dump {
     pub(super) fn people(
         &mut self,
         label: &str,
-        input: impl Read,
+        input: Input,
         progress: &mut dyn FnMut(&str, u64),
     ) -> Step {
         const COLUMNS: [Column; 3] = [
@@ -24,7 +22,7 @@ impl Dump {
             required("CO_CNS"),
         ];
         let mut table = Table::open(label, input, b';', &COLUMNS)?;
-        self.persons = vec![(None, None); self.professionals.0.len()];
+        self.persons = vec![(None, None); self.professionals.len()];
         let mut masked = 0u64;
         let mut rows = 0u64;
         while let Some(row) = table.next_row()? {

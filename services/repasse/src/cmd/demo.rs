@@ -59,6 +59,11 @@ pub struct Args {
     /// Imprime o resumo em JSON.
     #[arg(long)]
     pub json: bool,
+    /// Passa o SCNES de cada competência por um dump no leiaute publicado
+    /// (BASE_DE_DADOS_CNES_AAAAMM.ZIP, com as linhas de fora da APS de um dump nacional) e pelo leitor de
+    /// `repasse ingest cnes`, em vez de gravar os fatos gerados.
+    #[arg(long)]
+    pub from_files: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -82,6 +87,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         &log,
         Arc::clone(&demo),
         u64::from(competencias) + 1,
+        args.from_files,
     ))?;
     let write_s = started.elapsed().as_secs();
     let mut ledger = Ledger::default();
@@ -129,14 +135,26 @@ fn progress(total: u64, message: &'static str) -> ProgressBar {
 }
 
 /// Generates competência by competência on another thread while this one encodes and appends.
-async fn write_history(log: &SledLog, demo: Arc<Demo>, chunks: u64) -> anyhow::Result<u64> {
+async fn write_history(
+    log: &SledLog,
+    demo: Arc<Demo>,
+    chunks: u64,
+    from_files: bool,
+) -> anyhow::Result<u64> {
     let (sender, receiver) = std::sync::mpsc::sync_channel(CHUNKS_AHEAD);
-    let producer = std::thread::spawn(move || {
+    let producer = std::thread::spawn(move || -> anyhow::Result<()> {
+        let files = tempfile::tempdir()?;
         for chunk in history(&demo) {
+            let chunk = if from_files {
+                through_dump(files.path(), chunk)?
+            } else {
+                chunk
+            };
             if sender.send(chunk).is_err() {
                 break;
             }
         }
+        Ok(())
     });
     let clock = SystemClock;
     let mut writer = FactWriter::with_batch(log, &clock, DEMO_WRITE_BATCH);
@@ -150,8 +168,59 @@ async fn write_history(log: &SledLog, demo: Arc<Demo>, chunks: u64) -> anyhow::R
     bar.finish_and_clear();
     producer
         .join()
-        .map_err(|_| anyhow::anyhow!("o gerador do histórico falhou"))?;
+        .map_err(|_| anyhow::anyhow!("o gerador do histórico falhou"))??;
     Ok(writer.finish().await?.appended)
+}
+
+/// A competência's SCNES facts replaced by what the CNES reader makes of the dump written from them; the
+/// dump is removed once read. The registry chunk (no SCNES fact) passes as it is.
+fn through_dump(
+    dir: &std::path::Path,
+    chunk: Vec<(repasse_proto::Fact, repasse_proto::SourceRef)>,
+) -> anyhow::Result<Vec<(repasse_proto::Fact, repasse_proto::SourceRef)>> {
+    use repasse_proto::Fact;
+    let competencia = chunk.iter().find_map(|(fact, _)| match fact {
+        Fact::ScnesClosed(closed) => Some(closed.competencia),
+        _ => None,
+    });
+    let Some(c) = competencia else {
+        return Ok(chunk);
+    };
+    let (scnes, mut rest): (Vec<_>, Vec<_>) = chunk
+        .into_iter()
+        .partition(|(fact, _)| matches!(fact, Fact::ScnesTeam(_) | Fact::ScnesClosed(_)));
+    let teams: Vec<_> = scnes
+        .into_iter()
+        .filter_map(|(fact, _)| match fact {
+            Fact::ScnesTeam(team) => Some(team),
+            _ => None,
+        })
+        .collect();
+    repasse_ingest::cnes::write::write_dump(dir, c, &teams, Some(1))?;
+    let name = format!("BASE_DE_DADOS_CNES_{}.ZIP", c.compact());
+    let path = dir.join(&name);
+    let parsed = repasse_ingest::cnes::read(&path, &mut |_, _| {})?;
+    std::fs::remove_file(&path)?;
+    anyhow::ensure!(
+        parsed.quarantine.is_empty(),
+        "{name}: {} registros em quarentena",
+        parsed.quarantine.len()
+    );
+    let mut facts: Vec<_> = parsed
+        .facts
+        .into_iter()
+        .map(|(fact, line)| {
+            let source = repasse_proto::SourceRef {
+                document: name.clone(),
+                digest: None,
+                line: Some(line),
+            };
+            (fact, source)
+        })
+        .collect();
+    // The SCNES of the competência first, as the generator orders it.
+    facts.append(&mut rest);
+    Ok(facts)
 }
 
 /// The summary as an analyst reads it (pt-BR, R$).

@@ -31,6 +31,46 @@ pub struct Args {
     /// Com --log ou --nats: começa no pedaço K (0 são os fatos cadastrais).
     #[arg(long, default_value_t = 0)]
     pub from_chunk: usize,
+    /// Escreve o histórico nos leiautes publicados em vez de JSON lines: `cnes` (um
+    /// BASE_DE_DADOS_CNES_AAAAMM.ZIP por competência, com as linhas de fora da APS de um dump nacional).
+    #[arg(long, alias = "formato", requires = "out_dir", conflicts_with_all = ["log", "nats", "out"])]
+    pub format: Option<FileFormat>,
+    /// Diretório dos arquivos de --format.
+    #[arg(long)]
+    pub out_dir: Option<PathBuf>,
+}
+
+/// The published layouts `demo-data` writes.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum FileFormat {
+    Cnes,
+}
+
+/// One CNES dump per competência of the history, in `dir`.
+fn write_files(demo: &Demo, dir: &std::path::Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for c in demo.competencias() {
+        let teams: Vec<_> = demo
+            .competencia_facts(c)
+            .into_iter()
+            .filter_map(|(fact, _)| match fact {
+                repasse_proto::Fact::ScnesTeam(team) => Some(team),
+                _ => None,
+            })
+            .collect();
+        let written = repasse_ingest::cnes::write::write_dump(dir, c, &teams, None)?;
+        eprintln!(
+            "{}: {} equipes ({} da APS), {} vínculos, {} linhas de carga horária, {} profissionais, {} MiB",
+            c,
+            super::thousands(written.teams),
+            super::thousands(written.aps_teams),
+            super::thousands(written.team_links),
+            super::thousands(written.workload_rows),
+            super::thousands(written.professionals),
+            written.bytes >> 20
+        );
+    }
+    Ok(())
 }
 
 /// Writes chunks `from..to` of the history through ingest into `log`.
@@ -55,6 +95,10 @@ async fn write_chunks<L: repasse_eventlog::EventLog>(
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let demo = Demo::new(args.history.config());
+    if let (Some(FileFormat::Cnes), Some(dir)) = (args.format, &args.out_dir) {
+        write_files(&demo, dir)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     if let Some(dir) = &args.log {
         let log = SledLog::open(dir, "fatos", Arc::new(SystemClock))?;
         let runtime = tokio::runtime::Builder::new_current_thread()
