@@ -36,7 +36,7 @@ const TB_CARGA: &str = "CO_UNIDADE;CO_PROFISSIONAL_SUS;CO_CBO;TP_SUS_NAO_SUS;IND
 const TB_PROF: &str = "CO_PROFISSIONAL_SUS;'CO_CPF';NO_PROFISSIONAL;CO_CNS;TO_CHAR(DT_ATUALIZACAO,'DD/MM/YYYY');CO_USUARIO;ST_NMPROF_CADSUS;CO_NACIONALIDADE;CO_SEQ_INCLUSAO;TO_CHAR(DT_ATUALIZACAO_ORIGEM,'DD/MM/YYYY');NO_SOCIAL";
 
 /// The published form of a line: every field quoted, `;`, `\n`.
-fn line(out: &mut impl Write, fields: &[&str]) -> io::Result<()> {
+fn line(out: &mut dyn Write, fields: &[&str]) -> io::Result<()> {
     for (i, field) in fields.iter().enumerate() {
         if i > 0 {
             out.write_all(b";")?;
@@ -48,7 +48,7 @@ fn line(out: &mut impl Write, fields: &[&str]) -> io::Result<()> {
     out.write_all(b"\n")
 }
 
-fn header(out: &mut impl Write, names: &str) -> io::Result<()> {
+fn header(out: &mut dyn Write, names: &str) -> io::Result<()> {
     line(out, &names.split(';').collect::<Vec<_>>())
 }
 
@@ -92,86 +92,118 @@ pub fn write_dump(
         .compression_method(zip::CompressionMethod::Deflated)
         .compression_level(level)
         .large_file(true);
+    let dump = Dump {
+        c,
+        teams,
+        updated: dump_date(c.first_day()),
+        other_teams: teams.len() * OTHER_TEAMS_PER_100 / 100,
+    };
     let mut written = Written {
         aps_teams: teams.len() as u64,
+        teams: (teams.len() + dump.other_teams) as u64,
         ..Written::default()
     };
-    let updated = dump_date(c.first_day());
-    let other_teams = teams.len() * OTHER_TEAMS_PER_100 / 100;
+    let mut member = |table: &str, write: &mut dyn FnMut(&mut dyn Write) -> io::Result<()>| {
+        zip.start_file(format!("{table}{stamp}.csv"), options)?;
+        let mut out = BufWriter::with_capacity(1 << 20, &mut zip);
+        write(&mut out)?;
+        out.flush()
+    };
+    member("tbTipoEquipe", &mut |out| dump.types(out))?;
+    member("tbEquipe", &mut |out| dump.teams(out))?;
+    let mut hours = FxHashMap::default();
+    let mut people = FxHashMap::default();
+    member("rlEstabEquipeProf", &mut |out| {
+        written.team_links = dump.links(out, &mut hours, &mut people)?;
+        Ok(())
+    })?;
+    let extra_people = (teams.len() * PROFESSIONALS_PER_100 / 100).saturating_sub(people.len());
+    member("tbCargaHorariaSus", &mut |out| {
+        written.workload_rows = dump.workload(out, std::mem::take(&mut hours), extra_people)?;
+        Ok(())
+    })?;
+    member("tbDadosProfissionalSus", &mut |out| {
+        written.professionals = dump.people(out, std::mem::take(&mut people), extra_people)?;
+        Ok(())
+    })?;
+    zip.finish()?.flush()?;
+    written.bytes = std::fs::metadata(&path)?.len();
+    Ok(written)
+}
 
-    zip.start_file(format!("tbTipoEquipe{stamp}.csv"), options)?;
-    header(&mut zip, "TP_EQUIPE;DS_EQUIPE;CO_GRUPO_EQUIPE")?;
-    for (code, description) in [
-        ("70", "ESF - EQUIPE DE SAUDE DA FAMILIA"),
-        ("71", "ESB - EQUIPE DE SAUDE BUCAL"),
-        (
-            "72",
-            "EMULTI - EQUIPE MULTIPROFISSIONAL NA AT. PRIMARIA A SAUDE",
-        ),
-        ("73", "ECR - EQUIPE DOS CONSULTORIOS NA RUA"),
-        (
-            "22",
-            "EMAD I - EQUIPE MULTIPROFISSIONAL DE ATENCAO DOMICILIAR TIPO I",
-        ),
-        ("76", "EAP - EQUIPE DE ATENCAO PRIMARIA"),
-    ] {
-        line(&mut zip, &[code, description, "1"])?;
+/// Weekly hours by (unit, professional id, CBO), and each professional id's CPF (if not masked) and CNS.
+type Hours = FxHashMap<(String, String, u32), u32>;
+type People = FxHashMap<String, (Option<Cpf>, Cns)>;
+
+struct Dump<'a> {
+    c: Competencia,
+    teams: &'a [ScnesTeam],
+    updated: String,
+    other_teams: usize,
+}
+
+impl Dump<'_> {
+    fn types(&self, out: &mut dyn Write) -> io::Result<()> {
+        header(out, "TP_EQUIPE;DS_EQUIPE;CO_GRUPO_EQUIPE")?;
+        for (code, description) in [
+            ("70", "ESF - EQUIPE DE SAUDE DA FAMILIA"),
+            ("71", "ESB - EQUIPE DE SAUDE BUCAL"),
+            (
+                "72",
+                "EMULTI - EQUIPE MULTIPROFISSIONAL NA AT. PRIMARIA A SAUDE",
+            ),
+            ("73", "ECR - EQUIPE DOS CONSULTORIOS NA RUA"),
+            (
+                "22",
+                "EMAD I - EQUIPE MULTIPROFISSIONAL DE ATENCAO DOMICILIAR TIPO I",
+            ),
+            ("76", "EAP - EQUIPE DE ATENCAO PRIMARIA"),
+        ] {
+            line(out, &[code, description, "1"])?;
+        }
+        Ok(())
     }
 
-    // tbEquipe: the APS teams, then teams of other types (eCR, EMAD) in other establishments.
-    zip.start_file(format!("tbEquipe{stamp}.csv"), options)?;
-    {
-        let mut out = BufWriter::with_capacity(1 << 20, &mut zip);
-        header(&mut out, TB_EQUIPE)?;
-        for team in teams {
-            let code = type_code(team.team_type);
+    /// The municipality of the `i`-th team of another type: spread over those of the APS teams.
+    fn other_ibge(&self, i: usize) -> String {
+        self.teams[i % self.teams.len().max(1)].ibge.to_string()
+    }
+
+    /// tbEquipe: the APS teams, then teams of other types (eCR, EMAD) in other establishments.
+    fn teams(&self, out: &mut dyn Write) -> io::Result<()> {
+        header(out, TB_EQUIPE)?;
+        for team in self.teams {
             let seq = team.ine.get().to_string();
             let unit = format!("{}{}", team.ibge, team.cnes);
             let deactivated = if team.active {
                 String::new()
             } else {
-                dump_date(c.first_day())
+                dump_date(self.c.first_day())
             };
-            team_row(
-                &mut out,
-                &team.ibge.to_string(),
-                &seq,
-                &unit,
-                code,
-                &deactivated,
-                &updated,
-            )?;
+            let ibge = team.ibge.to_string();
+            let code = type_code(team.team_type);
+            team_row(out, &ibge, &seq, &unit, code, &deactivated, &self.updated)?;
         }
-        for i in 0..other_teams {
+        for i in 0..self.other_teams {
             let seq = (9_000_000_000 + i as u64).to_string();
-            let unit = format!(
-                "{}{:07}",
-                teams[i % teams.len().max(1)].ibge,
-                9_000_000 + i % 1_000_000
-            );
+            let ibge = self.other_ibge(i);
+            let unit = format!("{ibge}{:07}", 9_000_000 + i % 1_000_000);
             let code = if i % 3 == 0 { "22" } else { "73" };
-            team_row(
-                &mut out,
-                &teams[i % teams.len().max(1)].ibge.to_string(),
-                &seq,
-                &unit,
-                code,
-                "",
-                &updated,
-            )?;
+            team_row(out, &ibge, &seq, &unit, code, "", &self.updated)?;
         }
-        out.flush()?;
+        Ok(())
     }
-    written.teams = (teams.len() + other_teams) as u64;
 
-    // rlEstabEquipeProf, collecting each (unit, professional, CBO)'s hours for tbCargaHorariaSus.
-    let mut hours: FxHashMap<(String, String, u32), u32> = FxHashMap::default();
-    let mut people: FxHashMap<String, (Option<Cpf>, Cns)> = FxHashMap::default();
-    zip.start_file(format!("rlEstabEquipeProf{stamp}.csv"), options)?;
-    {
-        let mut out = BufWriter::with_capacity(1 << 20, &mut zip);
-        header(&mut out, RL_EQUIPE_PROF)?;
-        for team in teams {
+    /// rlEstabEquipeProf, collecting each link's hours and each professional: the links written.
+    fn links(
+        &self,
+        out: &mut dyn Write,
+        hours: &mut Hours,
+        people: &mut People,
+    ) -> io::Result<u64> {
+        header(out, RL_EQUIPE_PROF)?;
+        let mut links = 0;
+        for team in self.teams {
             let unit = format!("{}{}", team.ibge, team.cnes);
             let (ibge, seq) = (team.ibge.to_string(), team.ine.get().to_string());
             for p in &team.professionals {
@@ -179,91 +211,83 @@ pub fn write_dump(
                 let id = team_professional(person);
                 let cbo = p.cbo.to_string();
                 let left = p.left_on.map(dump_date).unwrap_or_default();
-                link_row(&mut out, &ibge, &seq, &id, &unit, &cbo, &left, &updated)?;
+                link_row(out, &ibge, &seq, &id, &unit, &cbo, &left, &self.updated)?;
                 *hours
                     .entry((unit.clone(), id.clone(), p.cbo.get()))
                     .or_default() += u32::from(p.hours);
                 let cpf = p.cpf.filter(|_| !masked(person));
                 let cns = p.cns.unwrap_or_else(|| cns_of(person));
                 people.insert(id, (cpf, cns));
-                written.team_links += 1;
+                links += 1;
             }
         }
-        for i in 0..other_teams * LINKS_PER_OTHER_TEAM {
+        for i in 0..self.other_teams * LINKS_PER_OTHER_TEAM {
             let t = i / LINKS_PER_OTHER_TEAM;
-            let ibge = teams[t % teams.len().max(1)].ibge.to_string();
+            let ibge = self.other_ibge(t);
             let unit = format!("{ibge}{:07}", 9_000_000 + t % 1_000_000);
             let id = format!("{:016}", 8_100_000_000_000_000 + i as u64);
             let seq = (9_000_000_000 + t as u64).to_string();
-            link_row(&mut out, &ibge, &seq, &id, &unit, "225125", "", &updated)?;
+            link_row(out, &ibge, &seq, &id, &unit, "225125", "", &self.updated)?;
             hours.insert((unit, id.clone(), 225125), 30);
             people.insert(id, (None, cns_of(500_000_000 + i as u64)));
-            written.team_links += 1;
+            links += 1;
         }
-        out.flush()?;
+        Ok(links)
     }
 
-    // tbCargaHorariaSus: the team links, one in ten APS professionals' hospital shift elsewhere, then the
-    // links of professionals in no team, up to the national proportion.
-    zip.start_file(format!("tbCargaHorariaSus{stamp}.csv"), options)?;
-    let target_rows = teams.len() * WORKLOAD_ROWS_PER_100 / 100;
-    let target_people = teams.len() * PROFESSIONALS_PER_100 / 100;
-    let extra_people = target_people.saturating_sub(people.len());
-    {
-        let mut out = BufWriter::with_capacity(1 << 20, &mut zip);
-        header(&mut out, TB_CARGA)?;
+    /// tbCargaHorariaSus: the team links, one in ten APS professionals' hospital shift elsewhere, then the
+    /// links of professionals in no team, up to the national proportion: the rows written.
+    fn workload(&self, out: &mut dyn Write, hours: Hours, extra_people: usize) -> io::Result<u64> {
+        header(out, TB_CARGA)?;
         let mut rows: Vec<_> = hours.into_iter().collect();
         rows.sort_unstable();
+        let mut written = 0u64;
+        let updated = &self.updated;
         for ((unit, id, cbo), h) in &rows {
             workload_row(
-                &mut out,
+                out,
                 unit,
                 id,
                 &cbo.to_string(),
                 &h.to_string(),
                 "0",
-                &updated,
+                updated,
             )?;
-            written.workload_rows += 1;
+            written += 1;
             if id.starts_with('7') && id.as_bytes()[15] == b'3' {
-                workload_row(&mut out, "9999999000001", id, "225125", "0", "30", &updated)?;
-                written.workload_rows += 1;
+                workload_row(out, "9999999000001", id, "225125", "0", "30", updated)?;
+                written += 1;
             }
         }
-        let remaining = target_rows.saturating_sub(written.workload_rows as usize);
-        for i in 0..remaining {
+        let target = self.teams.len() * WORKLOAD_ROWS_PER_100 / 100;
+        for i in 0..target.saturating_sub(written as usize) {
             let person = i % extra_people.max(1);
             let id = format!("{:016}", 8_200_000_000_000_000 + person as u64);
             let unit = format!("{:013}", 5_300_000_000_000u64 + (i % 400_000) as u64);
             let cbo = ["225125", "223505", "322205", "251510", "223208"][i % 5];
-            workload_row(&mut out, &unit, &id, cbo, "20", "0", &updated)?;
-            written.workload_rows += 1;
+            workload_row(out, &unit, &id, cbo, "20", "0", updated)?;
+            written += 1;
         }
-        out.flush()?;
+        Ok(written)
     }
 
-    zip.start_file(format!("tbDadosProfissionalSus{stamp}.csv"), options)?;
-    {
-        let mut out = BufWriter::with_capacity(1 << 20, &mut zip);
-        header(&mut out, TB_PROF)?;
+    /// tbDadosProfissionalSus: every professional of a link, then those of no team: the rows written.
+    fn people(&self, out: &mut dyn Write, people: People, extra_people: usize) -> io::Result<u64> {
+        header(out, TB_PROF)?;
         let mut known: Vec<_> = people.into_iter().collect();
         known.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         for (id, (cpf, cns)) in &known {
             let cpf = cpf.map(|c| c.to_string()).unwrap_or_default();
-            person_row(&mut out, id, &cpf, &cns.to_string(), &updated)?;
+            person_row(out, id, &cpf, &cns.to_string(), &self.updated)?;
         }
         for person in 0..extra_people {
             let id = format!("{:016}", 8_200_000_000_000_000 + person as u64);
             let cpf = Cpf::from_base(500_000_000 + person as u64).to_string();
             let cns = cns_of(1_000_000_000 + person as u64).to_string();
-            person_row(&mut out, &id, &cpf, &cns, &updated)?;
+            person_row(out, &id, &cpf, &cns, &self.updated)?;
         }
-        written.professionals = (known.len() + extra_people) as u64;
-        out.flush()?;
+        Ok((known.len() + extra_people) as u64)
     }
-    zip.finish()?.flush()?;
-    written.bytes = std::fs::metadata(&path)?.len();
-    Ok(written)
 }
 
 /// The TP_EQUIPE of the type table written above.
@@ -280,7 +304,7 @@ fn type_code(t: ScnesTeamType) -> &'static str {
 }
 
 fn team_row(
-    out: &mut impl Write,
+    out: &mut dyn Write,
     ibge: &str,
     seq: &str,
     unit: &str,
@@ -328,7 +352,7 @@ fn team_row(
 
 #[allow(clippy::too_many_arguments)]
 fn link_row(
-    out: &mut impl Write,
+    out: &mut dyn Write,
     ibge: &str,
     seq: &str,
     id: &str,
@@ -366,7 +390,7 @@ fn link_row(
 }
 
 fn workload_row(
-    out: &mut impl Write,
+    out: &mut dyn Write,
     unit: &str,
     id: &str,
     cbo: &str,
@@ -400,7 +424,7 @@ fn workload_row(
 }
 
 fn person_row(
-    out: &mut impl Write,
+    out: &mut dyn Write,
     id: &str,
     cpf: &str,
     cns: &str,
