@@ -10,6 +10,7 @@ pub mod demo;
 pub mod files;
 pub mod fns;
 pub mod jsonl;
+pub mod parametros;
 pub mod relatorio;
 pub mod sisab;
 pub mod sources;

@@ -19,10 +19,18 @@ pub enum Source {
     Relatorio,
     /// The Fund's payment orders (JSON).
     Fns,
+    /// Parameter tables published by portaria (JSON).
+    Parametros,
 }
 
 impl Source {
-    pub const ALL: [Source; 4] = [Source::Cnes, Source::Sisab, Source::Relatorio, Source::Fns];
+    pub const ALL: [Source; 5] = [
+        Source::Cnes,
+        Source::Sisab,
+        Source::Relatorio,
+        Source::Fns,
+        Source::Parametros,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -30,6 +38,7 @@ impl Source {
             Source::Sisab => "sisab",
             Source::Relatorio => "relatorio",
             Source::Fns => "fns",
+            Source::Parametros => "parametros",
         }
     }
 }
@@ -41,7 +50,7 @@ impl std::str::FromStr for Source {
             .into_iter()
             .find(|s| s.as_str() == text)
             .ok_or_else(|| {
-                format!("fonte desconhecida \"{text}\": esperado cnes, sisab, relatorio ou fns")
+                format!("fonte desconhecida \"{text}\": esperado cnes, sisab, relatorio, fns ou parametros")
             })
     }
 }
@@ -75,5 +84,6 @@ pub fn read(
         ),
         Source::Relatorio => crate::relatorio::read(path, options.ibge, options.parcela),
         Source::Fns => crate::fns::read(path, options.ibge),
+        Source::Parametros => crate::parametros::read(path),
     }
 }

@@ -320,7 +320,7 @@ proptest! {
     /// Every reader, fed a fixture with bytes cut or changed anywhere, refuses or sets aside — never panics.
     #[test]
     fn corrupted_files_never_panic_a_reader(
-        which in 0usize..5,
+        which in 0usize..6,
         keep_permille in 500usize..=1000,
         flips in prop::collection::vec((0usize..1000, any::<u8>()), 0..6),
     ) {
@@ -330,6 +330,7 @@ proptest! {
             (Source::Relatorio, "relatorio/detalhado-172120-202502-eap.json"),
             (Source::Fns, "fns/detalhe-pagamento-com-parcela-unica.json"),
             (Source::Sisab, ""),
+            (Source::Parametros, "parametros/com-erros.json"),
         ][which];
         let mut bytes = if relative.is_empty() { sisab_report(";") } else { std::fs::read(fixture(relative)).unwrap() };
         for (at, byte) in flips {
@@ -346,4 +347,28 @@ proptest! {
         let options = Options { ibge: Some("172120".parse().unwrap()), parcela: Some("2025-02".parse().unwrap()), ..Options::default() };
         let _ = sources::read(source, &path, &options, &mut |_, _| {});
     }
+}
+
+#[test]
+fn parameter_tables_with_an_unknown_table_or_key_or_a_bad_value_are_set_aside_naming_them() {
+    let parsed = sources::read(
+        Source::Parametros,
+        &fixture("parametros/com-erros.json"),
+        &Options::default(),
+        &mut |_, _| {},
+    )
+    .unwrap();
+    assert_eq!(parsed.facts.len(), 1);
+    let fields: Vec<&str> = parsed.quarantine.iter().map(|q| q.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        [
+            "[1].table",
+            "[2].values.eSF.9",
+            "[3].values.eSF.2",
+            "[4].from_parcela"
+        ]
+    );
+    assert!(parsed.quarantine[0].reason.contains("PAG.FIXOS"));
+    assert_eq!(parsed.quarantine[3].line, 5);
 }

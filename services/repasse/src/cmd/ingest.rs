@@ -44,6 +44,8 @@ pub enum Command {
         #[arg(long)]
         parcela: Option<Parcela>,
     },
+    /// Tabelas de parâmetros publicadas por portaria (JSON: uma tabela ou uma lista; PARAMETERS.md).
+    Parametros(Args),
     /// As ordens de pagamento do Fundo (JSON de detalhe-pagamento).
     Fns {
         #[command(flatten)]
@@ -74,6 +76,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     let (source, args, options) = match command {
         Command::Fatos(args) => (None, args, Options::default()),
         Command::Cnes(args) => (Some(Source::Cnes), args, Options::default()),
+        Command::Parametros(args) => (Some(Source::Parametros), args, Options::default()),
         Command::Sisab {
             args,
             competencia,
