@@ -30,6 +30,7 @@ pub fn router(store: Served) -> Router {
         .route("/demonstrativos/{parcela}/{ibge}", get(statement))
         .route("/linhas/{parcela}/{ibge}", get(lines))
         .route("/recomposicao/{parcela}/{ibge}", get(recomposition))
+        .route("/conciliacao/{parcela}/{ibge}", get(reconciliation))
         .route("/situacao/{competencia}/{ibge}", get(statuses))
         .route("/explicacoes/{competencia}/{ine}", get(explanation))
         .fallback(not_a_route)
@@ -154,6 +155,18 @@ async fn recomposition(
     Path(path): Path<(String, String)>,
 ) -> Result<Response, Failure> {
     per_municipality::<Parcela>(&store, path, tree::RECOMPOSICAO, "recomposição da parcela")
+}
+
+async fn reconciliation(
+    State(store): State<Served>,
+    Path(path): Path<(String, String)>,
+) -> Result<Response, Failure> {
+    per_municipality::<Parcela>(
+        &store,
+        path,
+        tree::CONCILIACAO,
+        "conciliação (nenhum relatório publicado nem ordem do Fundo importados) da parcela",
+    )
 }
 
 async fn statuses(

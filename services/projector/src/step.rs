@@ -217,13 +217,18 @@ pub mod tree {
     /// `AAAA-MM/INE` → the explanation, as decided at the competência's close, of every team suspended or
     /// not valid in it: rules checked and fired, citations, fact positions, lines (JSON).
     pub const EXPLICACOES: &str = "explicacoes";
-    pub const ALL: [&str; 6] = [
+    /// `AAAA-MM/IBGE` → the municipality's reconciliation in the parcela, every plano (JSON array): written
+    /// at the parcela's close for the municipalities of which a published report or a payment order was
+    /// imported, and again at each such fact that arrives after the close.
+    pub const CONCILIACAO: &str = "conciliacao";
+    pub const ALL: [&str; 7] = [
         SITUACAO,
         LINHAS,
         DEMONSTRATIVOS,
         SELOS,
         RECOMPOSICAO,
         EXPLICACOES,
+        CONCILIACAO,
     ];
 }
 
@@ -259,6 +264,8 @@ enum Pending {
     Competencia(repasse_proto::Competencia),
     /// A parcela closed: its lines, statements, recomposition and seal.
     Parcela(SealedParcela),
+    /// A published report's line or a payment order of a closed parcela: the municipality's reconciliation.
+    Reconciliation(repasse_proto::Parcela, Ibge),
 }
 
 #[derive(Debug)]
@@ -345,6 +352,16 @@ pub fn decide(
                 seal,
             }));
         }
+        Fact::TransferExecuted(repasse_proto::fact::TransferExecuted { ibge, parcela, .. })
+        | Fact::PublishedStatement(repasse_proto::fact::PublishedStatement {
+            ibge, parcela, ..
+        })
+        | Fact::PublishedTeam(repasse_proto::fact::PublishedTeam { ibge, parcela, .. })
+            if ledger.closed_parcelas().contains_key(parcela) =>
+        {
+            // No decision: the reconciliation read model only (before the close, the close writes it).
+            step.pending = Some(Pending::Reconciliation(*parcela, *ibge));
+        }
         Fact::CredentialingRequest(f) => {
             // VAL.TETO's recommendation, published once: at the request's first fact.
             let assessment = ledger.credentialing_request_at(&f.id, position)?;
@@ -416,7 +433,11 @@ pub fn add_read_models(ledger: &Ledger, step: &mut Step) {
             }
             step.writes
                 .push(json_write(tree::SELOS, p.to_string(), &sealed.seal));
+            for ibge in ledger.payment_municipalities(p) {
+                reconciliation_read_model(ledger, p, ibge, step);
+            }
         }
+        Some(Pending::Reconciliation(p, ibge)) => reconciliation_read_model(ledger, p, ibge, step),
         Some(Pending::Competencia(c)) => competencia_read_models(ledger, c, step),
         None => {}
     }
@@ -441,6 +462,17 @@ fn competencia_read_models(ledger: &Ledger, c: repasse_proto::Competencia, step:
             value: explanation.to_json().into_bytes(),
         });
     }
+}
+
+fn reconciliation_read_model(
+    ledger: &Ledger,
+    p: repasse_proto::Parcela,
+    ibge: Ibge,
+    step: &mut Step,
+) {
+    let rows = ledger.reconcile(p, Some(ibge));
+    step.writes
+        .push(json_write(tree::CONCILIACAO, format!("{p}/{ibge}"), &rows));
 }
 
 fn json_write(tree: &'static str, key: String, value: &impl serde::Serialize) -> Write {

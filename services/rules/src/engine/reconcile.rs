@@ -117,6 +117,27 @@ pub fn classify(
 }
 
 impl Ledger {
+    /// The municipalities of which a published report line, team detail or payment order of parcela `p`
+    /// was imported.
+    pub fn payment_municipalities(&self, p: Parcela) -> BTreeSet<Ibge> {
+        let facts = &self.state.payments;
+        let mut out: BTreeSet<Ibge> = facts
+            .paid
+            .keys()
+            .chain(facts.published.keys())
+            .filter(|(_, parcela, _)| *parcela == p)
+            .map(|(ibge, _, _)| *ibge)
+            .collect();
+        out.extend(
+            facts
+                .published_teams
+                .keys()
+                .filter(|(_, parcela)| *parcela == p)
+                .map(|(ibge, _)| *ibge),
+        );
+        out
+    }
+
     /// The reconciliation of parcela `p`, for every municipality or one, sorted by municipality and plano.
     pub fn reconcile(&self, p: Parcela, only: Option<Ibge>) -> Vec<Reconciliation> {
         let facts: &PaymentFacts = &self.state.payments;

@@ -1,0 +1,157 @@
+//! Reconciliation as a read model and an API route: the Ministry's report and the Fund's orders imported
+//! through their readers, before and after the parcela's close, and `GET /conciliacao/{parcela}/{ibge}`
+//! answering what `repasse reconcile` computes.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+fn repasse(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_repasse"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn repo(relative: &str) -> String {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(relative)
+        .display()
+        .to_string()
+}
+
+fn get(address: &str, target: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {target} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    (
+        head.split_whitespace().nth(1).unwrap().parse().unwrap(),
+        body.to_owned(),
+    )
+}
+
+#[test]
+fn the_reconciliation_of_a_parcela_is_served_as_the_command_computes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    let log = log.to_str().unwrap();
+    // The case's registry and SCNES facts, then the parcela's close between the report and the orders.
+    let case: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo(
+            "tests/cases/conciliacao-relatorio-e-ordens-do-fundo.json",
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let mut lines = String::new();
+    for fact in case["facts"].as_array().unwrap() {
+        if fact["type"] == "file" {
+            continue;
+        }
+        let mut fact = fact.clone();
+        if fact["received_on"] == "deadline" {
+            fact["received_on"] = "2025-01-10".into();
+        }
+        lines.push_str(&format!("{fact}\n"));
+    }
+    let facts = dir.path().join("fatos.jsonl");
+    std::fs::write(&facts, lines).unwrap();
+    let closed = dir.path().join("fechamento.jsonl");
+    std::fs::write(
+        &closed,
+        "{\"type\":\"parcela_closed\",\"parcela\":\"2025-02\"}\n",
+    )
+    .unwrap();
+    let steps: [Vec<String>; 5] = [
+        vec!["fatos".into(), facts.display().to_string()],
+        vec![
+            "relatorio".into(),
+            repo("tests/fixtures/relatorio/pagamento-completo-172120-202502.json"),
+        ],
+        vec!["fatos".into(), closed.display().to_string()],
+        vec![
+            "relatorio".into(),
+            repo("tests/fixtures/relatorio/detalhado-172120-202502-eap.json"),
+            "--ibge".into(),
+            "172120".into(),
+            "--parcela".into(),
+            "2025-02".into(),
+        ],
+        vec![
+            "fns".into(),
+            repo("tests/fixtures/fns/detalhe-pagamento-172120-2025.json"),
+            "--ibge".into(),
+            "172120".into(),
+        ],
+    ];
+    for step in &steps {
+        let mut args = vec!["ingest"];
+        args.extend(step.iter().map(String::as_str));
+        args.extend(["--log", log]);
+        let out = repasse(&args);
+        assert!(
+            out.status.success(),
+            "{step:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let computed: Value = serde_json::from_slice(
+        &repasse(&["reconcile", "--parcela", "2025-02", "--log", log, "--json"]).stdout,
+    )
+    .unwrap();
+
+    let models = dir.path().join("modelos");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_repasse"))
+        .args([
+            "serve",
+            "--log",
+            log,
+            "--read-models",
+            models.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let address = line.trim().rsplit("http://").next().unwrap().to_owned();
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let served = loop {
+        let (status, body) = get(&address, "/conciliacao/2025-02/172120");
+        // The last fact (the Fund's order) is the one that completes the reconciliation.
+        if status == 200 && body.contains("pago_a_menos") {
+            break serde_json::from_str::<Value>(&body).unwrap();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no reconciliation served: {status} {body}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(served, computed);
+    assert_eq!(
+        served[0]["findings"],
+        serde_json::json!(["relatorio_diverge", "pago_a_menos"])
+    );
+    assert_eq!(served[0]["teams"][0]["ine"], "0001234561");
+}
