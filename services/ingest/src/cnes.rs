@@ -28,7 +28,9 @@ mod persons;
 pub mod write;
 
 use crate::files::{Error, Parsed, Quarantined};
-use crate::table::{Column, Input, Row, Table, dump_date, hours, optional, required, unaccented};
+use crate::table::{
+    Column, Input, KeyFilter, Row, Table, dump_date, hours, optional, required, unaccented,
+};
 
 /// The members read, by table name.
 pub const TABLES: [&str; 5] = [
@@ -109,59 +111,37 @@ struct LinkRow {
 }
 
 /// Byte strings numbered in order of first sight: units and professionals are joined by number.
-///
-/// Once sealed, a bit set of 16 bits per key (2 MiB for the ~900,000 professionals of the national APS
-/// teams) answers "certainly not a key" for most of the millions of workload and professional rows, which
-/// name people of no APS team: the hash table's probes were cache misses and most of the reader's time.
 #[derive(Default)]
-struct Interner {
-    keys: FxHashMap<Box<[u8]>, u32>,
-    filter: Vec<u64>,
-}
+struct Interner(FxHashMap<Box<[u8]>, u32>);
 
 impl Interner {
     fn intern(&mut self, bytes: &[u8]) -> u32 {
-        assert!(self.filter.is_empty(), "no key is added once sealed");
-        if let Some(n) = self.keys.get(bytes) {
+        if let Some(n) = self.0.get(bytes) {
             return *n;
         }
-        let n = u32::try_from(self.keys.len()).expect("fewer than 2³² keys");
-        self.keys.insert(bytes.into(), n);
+        let n = u32::try_from(self.0.len()).expect("fewer than 2³² keys");
+        self.0.insert(bytes.into(), n);
         n
     }
 
     fn len(&self) -> usize {
-        self.keys.len()
-    }
-
-    /// The bit of `bytes` in a filter of `words` 64-bit words (a power of two).
-    fn bit(bytes: &[u8], words: usize) -> (usize, u64) {
-        use std::hash::Hasher;
-        let mut hasher = rustc_hash::FxHasher::default();
-        hasher.write(bytes);
-        let h = hasher.finish().rotate_left(26);
-        ((h >> 6) as usize & (words - 1), 1 << (h & 63))
-    }
-
-    /// No key is added from here on: builds the filter.
-    fn seal(&mut self) {
-        let words = (self.keys.len() * 4 / 64).next_power_of_two().max(1);
-        let mut filter = vec![0u64; words];
-        for key in self.keys.keys() {
-            let (word, bit) = Interner::bit(key, words);
-            filter[word] |= bit;
-        }
-        self.filter = filter;
+        self.0.len()
     }
 
     fn get(&self, bytes: &[u8]) -> Option<u32> {
-        if !self.filter.is_empty() {
-            let (word, bit) = Interner::bit(bytes, self.filter.len());
-            if self.filter[word] & bit == 0 {
-                return None;
-            }
+        self.0.get(bytes).copied()
+    }
+
+    /// A filter of the keys for the reading thread of `column`. Most of the millions of workload and
+    /// professional rows name people of no APS team: ruled out there by 4 bits per key (512 KiB for the
+    /// ~900,000 professionals of the national APS teams, within L2), they never reach the hash table,
+    /// whose probes were cache misses and most of the join's time.
+    fn filter(&self, column: &'static str) -> KeyFilter {
+        let bits = KeyFilter::bits(self.0.keys().map(|k| &k[..]), 4);
+        KeyFilter {
+            column,
+            bits: std::sync::Arc::new(bits),
         }
-        self.keys.get(bytes).copied()
     }
 }
 
@@ -282,7 +262,7 @@ impl Dump {
 
     fn team_types(&mut self, label: &str, input: Input, _: &mut dyn FnMut(&str, u64)) -> Step {
         let columns = [required("TP_EQUIPE"), required("DS_EQUIPE")];
-        let mut table = Table::open(label, input, b';', &columns)?;
+        let mut table = Table::open(label, input, b';', &columns, None)?;
         let mut recognised = Vec::new();
         while let Some(row) = table.next_row()? {
             let description = row.text(1);
@@ -316,7 +296,7 @@ impl Dump {
             required("DT_DESATIVACAO"),
             optional("CO_EQUIPE"),
         ];
-        let mut table = Table::open(label, input, b';', &COLUMNS)?;
+        let mut table = Table::open(label, input, b';', &COLUMNS, None)?;
         let mut rows = 0u64;
         while let Some(row) = table.next_row()? {
             rows += 1;
@@ -425,7 +405,7 @@ impl Dump {
             required("DT_ENTRADA"),
             required("DT_DESLIGAMENTO"),
         ];
-        let mut table = Table::open(label, input, b';', &COLUMNS)?;
+        let mut table = Table::open(label, input, b';', &COLUMNS, None)?;
         let mut rows = 0u64;
         let mut seen: FxHashSet<(usize, u32, u32)> = FxHashSet::default();
         let mut repeated = 0u64;
@@ -504,8 +484,6 @@ impl Dump {
                     .insert((link.unit, link.professional, link.cbo.get()), 0);
             }
         }
-        self.units.seal();
-        self.professionals.seal();
         Ok(())
     }
 
@@ -518,7 +496,8 @@ impl Dump {
             required("QT_CARGA_HORARIA_OUTROS"),
             required("QT_CARGA_HOR_HOSP_SUS"),
         ];
-        let mut table = Table::open(label, input, b';', &COLUMNS)?;
+        let keep = Some(self.professionals.filter("CO_PROFISSIONAL_SUS"));
+        let mut table = Table::open(label, input, b';', &COLUMNS, keep)?;
         let mut rows = 0u64;
         while let Some(row) = table.next_row()? {
             rows += 1;

@@ -5,6 +5,7 @@
 
 use std::io::Read;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, SyncSender};
 
 use repasse_proto::Date;
@@ -66,14 +67,65 @@ pub enum Input {
 const BATCH: usize = 4_096;
 const IN_FLIGHT: usize = 2;
 
-type Batch = Result<Vec<csv::ByteRecord>, String>;
+/// What the reading thread sends: the header alone first, then batches of records, then how the table
+/// ended.
+enum Message {
+    Batch(Vec<csv::ByteRecord>),
+    /// The end, with the records holding a byte ≥ 0x80 that are valid UTF-8 multi-byte text / that are
+    /// not: a file in UTF-8 where ISO-8859-1 is published is refused, not read as mojibake.
+    End {
+        utf8_like: u64,
+        latin1_like: u64,
+    },
+    Failed(String),
+}
+
+/// Records a caller can tell it does not want before they are handed over: those whose `column` is
+/// certainly not among a set of keys, by a bit set of the keys' hashes ([`KeyFilter::bit`]). False
+/// positives pass (the caller looks them up); no wanted record is ever dropped.
+#[derive(Clone, Debug)]
+pub struct KeyFilter {
+    pub column: &'static str,
+    pub bits: Arc<Vec<u64>>,
+}
+
+impl KeyFilter {
+    /// The word and bit of `key` in a set of `words` 64-bit words (a power of two).
+    pub fn bit(key: &[u8], words: usize) -> (usize, u64) {
+        use std::hash::Hasher;
+        let mut hasher = rustc_hash::FxHasher::default();
+        hasher.write(key);
+        let h = hasher.finish().rotate_left(26);
+        ((h >> 6) as usize & (words - 1), 1 << (h & 63))
+    }
+
+    /// A set of `bits_per_key` bits per key (rounded up to a power of two words) holding `keys`.
+    pub fn bits<'a>(
+        keys: impl ExactSizeIterator<Item = &'a [u8]>,
+        bits_per_key: usize,
+    ) -> Vec<u64> {
+        let words = (keys.len() * bits_per_key / 64).next_power_of_two().max(1);
+        let mut bits = vec![0u64; words];
+        for key in keys {
+            let (word, bit) = KeyFilter::bit(key, words);
+            bits[word] |= bit;
+        }
+        bits
+    }
+
+    pub fn may_hold(bits: &[u64], key: &[u8]) -> bool {
+        let (word, bit) = KeyFilter::bit(key, bits.len());
+        bits[word] & bit != 0
+    }
+}
 
 /// A CSV table read record by record, with the positions of the columns asked for. A thread of its own
-/// decompresses and splits the records (the work of the csv crate alone, the floor of `bench ingest`)
-/// while the caller joins them: on two cores the two halves overlap.
+/// decompresses and splits the records (the work of the csv crate alone, the floor of `bench ingest`),
+/// checks their encoding and drops those a [`KeyFilter`] rules out, while the caller joins the rest: on
+/// two cores the two halves overlap.
 pub struct Table {
     name: String,
-    batches: Receiver<Batch>,
+    batches: Receiver<Message>,
     recycle: Sender<Vec<csv::ByteRecord>>,
     /// The batch being read and the index of the next record in it; a spent batch goes back to the
     /// reading thread, which reuses its records' buffers.
@@ -81,10 +133,6 @@ pub struct Table {
     at: usize,
     columns: Vec<Option<usize>>,
     width: usize,
-    /// Records with a byte ≥ 0x80 that are valid UTF-8 multi-byte text / that are not: a file in UTF-8
-    /// where ISO-8859-1 is published is refused, not read as mojibake.
-    utf8_like: u64,
-    latin1_like: u64,
 }
 
 /// A column asked for: its published name, and whether the table is unusable without it.
@@ -108,73 +156,193 @@ pub const fn optional(name: &'static str) -> Column {
     }
 }
 
-/// The reading thread: the header alone first, then batches of records, then the end (the channel
-/// closes) or the error that stopped it. It stops as soon as the table is dropped.
+/// The reading thread. It stops as soon as the table is dropped (its sends fail).
 fn split(
     input: Input,
     separator: u8,
-    batches: SyncSender<Batch>,
+    keep: Option<KeyFilter>,
+    batches: SyncSender<Message>,
     recycle: Receiver<Vec<csv::ByteRecord>>,
 ) {
-    let run = |read: &mut dyn Read| -> Result<(), String> {
+    let run = |read: &mut dyn Read| -> Result<Option<(u64, u64)>, String> {
         let mut reader = csv::ReaderBuilder::new()
             .delimiter(separator)
             .quote(b'"')
             .has_headers(false)
             .flexible(true)
             .from_reader(read);
-        let mut first = true;
+        let mut header = csv::ByteRecord::new();
+        if !reader
+            .read_byte_record(&mut header)
+            .map_err(|e| format!("registro ilegível: {e}"))?
+        {
+            return Ok(None);
+        }
+        // The filtered column, found by name as the caller finds its own.
+        let filter = keep.as_ref().and_then(|k| {
+            let name = normalise(k.column);
+            let at = header.iter().position(|h| normalise(&latin1(h)) == name)?;
+            Some((at, k.bits.as_slice()))
+        });
+        if batches.send(Message::Batch(vec![header])).is_err() {
+            return Ok(None);
+        }
+        let (mut utf8_like, mut latin1_like) = (0u64, 0u64);
         loop {
             let mut batch = recycle
                 .try_recv()
                 .unwrap_or_else(|_| Vec::with_capacity(BATCH));
-            let size = if first { 1 } else { BATCH };
-            first = false;
-            batch.resize_with(size, csv::ByteRecord::new);
+            batch.resize_with(BATCH, csv::ByteRecord::new);
             let mut filled = 0;
-            while filled < size {
+            let mut done = false;
+            while filled < BATCH {
                 match reader.read_byte_record(&mut batch[filled]) {
-                    Ok(true) => filled += 1,
-                    Ok(false) => break,
+                    Ok(true) => {}
+                    Ok(false) => {
+                        done = true;
+                        break;
+                    }
                     Err(e) => return Err(format!("registro ilegível: {e}")),
                 }
+                let record = &batch[filled];
+                let wanted = filter.is_none_or(|(at, bits)| {
+                    record
+                        .get(at)
+                        .is_none_or(|key| KeyFilter::may_hold(bits, key.trim_ascii()))
+                });
+                if !wanted {
+                    continue;
+                }
+                // The encoding is judged on the records handed over (a UTF-8 file has accents in them as
+                // in the others), and only until one is certainly not UTF-8.
+                let bytes = record.as_slice();
+                if latin1_like == 0 && bytes.iter().any(|b| *b >= 0x80) {
+                    if std::str::from_utf8(bytes).is_ok() {
+                        utf8_like += 1;
+                    } else {
+                        latin1_like += 1;
+                    }
+                }
+                filled += 1;
             }
             batch.truncate(filled);
-            let done = filled < size;
-            if filled > 0 && batches.send(Ok(batch)).is_err() {
-                return Ok(());
+            if filled > 0 && batches.send(Message::Batch(batch)).is_err() {
+                return Ok(None);
             }
             if done {
-                return Ok(());
+                return Ok(Some((utf8_like, latin1_like)));
             }
         }
     };
     let result = match input {
         Input::Bytes(bytes) => run(&mut &bytes[..]),
-        Input::Zip { path, member } => std::fs::File::open(&path)
-            .map_err(|e| e.to_string())
-            .and_then(|file| {
-                zip::ZipArchive::new(file).map_err(|e| format!("zip ilegível ou truncado ({e})"))
-            })
-            .and_then(|mut zip| {
-                let mut entry = zip
-                    .by_name(&member)
-                    .map_err(|e| format!("membro ilegível no zip ({e})"))?;
-                run(&mut entry)
-            }),
+        Input::Zip { path, member } => run(&mut Inflated::start(path, member)),
     };
-    if let Err(reason) = result {
-        let _ = batches.send(Err(reason));
+    let _ = match result {
+        Ok(Some((utf8_like, latin1_like))) => batches.send(Message::End {
+            utf8_like,
+            latin1_like,
+        }),
+        Ok(None) => Ok(()),
+        Err(reason) => batches.send(Message::Failed(reason)),
+    };
+}
+
+/// A zip member decompressed on a thread of its own, read here in chunks: the third stage of the
+/// pipeline (inflate → split → join), so that splitting the records never waits on decompression.
+struct Inflated {
+    chunks: Receiver<Result<Vec<u8>, String>>,
+    chunk: Vec<u8>,
+    at: usize,
+}
+
+/// Bytes per decompressed chunk, and chunks in flight.
+const CHUNK: usize = 1 << 18;
+const CHUNKS_IN_FLIGHT: usize = 4;
+
+impl Inflated {
+    fn start(path: PathBuf, member: String) -> Inflated {
+        let (send, chunks) = std::sync::mpsc::sync_channel(CHUNKS_IN_FLIGHT);
+        let failed = send.clone();
+        let spawned = std::thread::Builder::new()
+            .name("descompressao".into())
+            .spawn(move || {
+                if let Err(reason) = inflate(&path, &member, &send) {
+                    let _ = send.send(Err(reason));
+                }
+            });
+        if let Err(e) = spawned {
+            let _ = failed.send(Err(format!(
+                "não foi possível iniciar a descompressão: {e}"
+            )));
+        }
+        Inflated {
+            chunks,
+            chunk: Vec::new(),
+            at: 0,
+        }
+    }
+}
+
+/// Decompresses `member` of the zip at `path` into chunks until the end or until nobody reads them.
+fn inflate(
+    path: &std::path::Path,
+    member: &str,
+    send: &SyncSender<Result<Vec<u8>, String>>,
+) -> Result<(), String> {
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut zip =
+        zip::ZipArchive::new(file).map_err(|e| format!("zip ilegível ou truncado ({e})"))?;
+    let mut entry = zip
+        .by_name(member)
+        .map_err(|e| format!("membro ilegível no zip ({e})"))?;
+    loop {
+        let mut chunk = vec![0u8; CHUNK];
+        let mut filled = 0;
+        while filled < CHUNK {
+            match entry.read(&mut chunk[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(format!("membro ilegível no zip ({e})")),
+            }
+        }
+        chunk.truncate(filled);
+        let last = filled < CHUNK;
+        if (filled > 0 && send.send(Ok(chunk)).is_err()) || last {
+            return Ok(());
+        }
+    }
+}
+
+impl Read for Inflated {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.at == self.chunk.len() {
+            match self.chunks.recv() {
+                Ok(Ok(chunk)) => {
+                    self.chunk = chunk;
+                    self.at = 0;
+                }
+                Ok(Err(reason)) => return Err(std::io::Error::other(reason)),
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = out.len().min(self.chunk.len() - self.at);
+        out[..n].copy_from_slice(&self.chunk[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
     }
 }
 
 impl Table {
-    /// Starts reading `input` and finds `columns` in its header.
+    /// Starts reading `input` and finds `columns` in its header; `keep`, where given, drops on the
+    /// reading thread the records it rules out.
     pub fn open(
         name: &str,
         input: Input,
         separator: u8,
         columns: &[Column],
+        keep: Option<KeyFilter>,
     ) -> Result<Table, TableError> {
         let error = |reason: String| TableError {
             table: name.to_owned(),
@@ -184,12 +352,16 @@ impl Table {
         let (recycle, recycled) = std::sync::mpsc::channel();
         std::thread::Builder::new()
             .name("tabela".into())
-            .spawn(move || split(input, separator, send, recycled))
+            .spawn(move || split(input, separator, keep, send, recycled))
             .map_err(|e| error(format!("não foi possível iniciar a leitura: {e}")))?;
         let header = match batches.recv() {
-            Ok(Ok(mut batch)) => batch.pop().expect("the header is sent alone"),
-            Ok(Err(reason)) => return Err(error(format!("cabeçalho ilegível: {reason}"))),
-            Err(_) => return Err(error("tabela vazia: esperado um cabeçalho".into())),
+            Ok(Message::Batch(mut batch)) => batch.pop().expect("the header is sent alone"),
+            Ok(Message::Failed(reason)) => {
+                return Err(error(format!("cabeçalho ilegível: {reason}")));
+            }
+            Ok(Message::End { .. }) | Err(_) => {
+                return Err(error("tabela vazia: esperado um cabeçalho".into()));
+            }
         };
         let (columns, width) = locate(&header, separator, columns).map_err(error)?;
         Ok(Table {
@@ -200,39 +372,40 @@ impl Table {
             at: 0,
             columns,
             width,
-            utf8_like: 0,
-            latin1_like: 0,
         })
     }
 
-    /// The next record, or `None` at the end; a broken record (an unclosed quote, a read error) is fatal.
+    /// The next record, or `None` at the end; a broken record (an unclosed quote, a read error) is fatal,
+    /// and so is a table in UTF-8, found at its end.
     pub fn next_row(&mut self) -> Result<Option<Row<'_>>, TableError> {
-        if self.at == self.batch.len() {
+        while self.at == self.batch.len() {
+            let failed = |reason: String| TableError {
+                table: self.name.clone(),
+                reason,
+            };
             match self.batches.recv() {
-                Ok(Ok(batch)) => {
+                Ok(Message::Batch(batch)) => {
                     let spent = std::mem::replace(&mut self.batch, batch);
                     let _ = self.recycle.send(spent);
                     self.at = 0;
                 }
-                Ok(Err(reason)) => {
-                    return Err(TableError {
-                        table: self.name.clone(),
-                        reason,
-                    });
+                Ok(Message::Failed(reason)) => return Err(failed(reason)),
+                Ok(Message::End {
+                    utf8_like,
+                    latin1_like,
+                }) => {
+                    if utf8_like > 0 && latin1_like == 0 {
+                        return Err(failed(
+                            "o texto está em UTF-8; esperado ISO-8859-1 (latin-1), como o DATASUS publica".into(),
+                        ));
+                    }
+                    return Ok(None);
                 }
-                Err(_) => return self.end(),
+                Err(_) => return Err(failed("leitura interrompida".into())),
             }
         }
         let record = &self.batch[self.at];
         self.at += 1;
-        let bytes = record.as_slice();
-        if bytes.iter().any(|b| *b >= 0x80) {
-            if std::str::from_utf8(bytes).is_ok() {
-                self.utf8_like += 1;
-            } else {
-                self.latin1_like += 1;
-            }
-        }
         let line = record.position().map_or(0, |p| p.line());
         Ok(Some(Row {
             record,
@@ -240,18 +413,6 @@ impl Table {
             width: self.width,
             line,
         }))
-    }
-
-    fn end(&self) -> Result<Option<Row<'_>>, TableError> {
-        if self.utf8_like > 0 && self.latin1_like == 0 {
-            return Err(TableError {
-                table: self.name.clone(),
-                reason:
-                    "o texto está em UTF-8; esperado ISO-8859-1 (latin-1), como o DATASUS publica"
-                        .into(),
-            });
-        }
-        Ok(None)
     }
 }
 
@@ -395,6 +556,7 @@ mod tests {
             Input::Bytes(text),
             b';',
             &[required("C"), required("TO_CHAR(B,'x')")],
+            None,
         )
         .unwrap();
         let row = table.next_row().unwrap().unwrap();
@@ -403,7 +565,7 @@ mod tests {
         assert_eq!(row.line, 2);
         assert!(table.next_row().unwrap().is_none());
         let utf8 = "\"A\"\n\"João\"\n".as_bytes().to_vec();
-        let mut table = Table::open("t", Input::Bytes(utf8), b';', &[required("A")]).unwrap();
+        let mut table = Table::open("t", Input::Bytes(utf8), b';', &[required("A")], None).unwrap();
         table.next_row().unwrap();
         assert!(table.next_row().unwrap_err().reason.contains("UTF-8"));
         let missing = Table::open(
@@ -411,6 +573,7 @@ mod tests {
             Input::Bytes(b"\"A\";\"B\"\n".to_vec()),
             b';',
             &[required("Z")],
+            None,
         );
         assert!(missing.err().unwrap().reason.contains("Z"));
         let comma = Table::open(
@@ -418,7 +581,48 @@ mod tests {
             Input::Bytes(b"\"A\",\"B\"\n".to_vec()),
             b';',
             &[required("A")],
+            None,
         );
         assert!(comma.err().unwrap().reason.contains("separador"));
+    }
+
+    #[test]
+    fn a_key_filter_never_drops_a_wanted_record_and_keeps_line_numbers() {
+        let mut text = String::from("\"K\";\"V\"\n");
+        for i in 0..10_000 {
+            text.push_str(&format!("\"k{i}\";\"{i}\"\n"));
+        }
+        let wanted: Vec<Vec<u8>> = (0..10_000)
+            .step_by(97)
+            .map(|i| format!("k{i}").into_bytes())
+            .collect();
+        let bits = KeyFilter::bits(wanted.iter().map(Vec::as_slice), 4);
+        let keep = KeyFilter {
+            column: "K",
+            bits: Arc::new(bits),
+        };
+        let mut table = Table::open(
+            "t",
+            Input::Bytes(text.into_bytes()),
+            b';',
+            &[required("K")],
+            Some(keep),
+        )
+        .unwrap();
+        let (mut seen, mut passed) = (Vec::new(), 0);
+        while let Some(row) = table.next_row().unwrap() {
+            passed += 1;
+            let key = row.bytes(0).to_vec();
+            let i: u64 = std::str::from_utf8(&key[1..]).unwrap().parse().unwrap();
+            assert_eq!(row.line, i + 2, "the record's own line");
+            if wanted.contains(&key) {
+                seen.push(key);
+            }
+        }
+        assert_eq!(seen, wanted);
+        assert!(
+            passed < 4_000,
+            "most records ruled out on the reading thread: {passed} passed"
+        );
     }
 }

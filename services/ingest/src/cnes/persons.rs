@@ -21,7 +21,8 @@ impl Dump {
             required("CO_CPF"),
             required("CO_CNS"),
         ];
-        let mut table = Table::open(label, input, b';', &COLUMNS)?;
+        let keep = Some(self.professionals.filter("CO_PROFISSIONAL_SUS"));
+        let mut table = Table::open(label, input, b';', &COLUMNS, keep)?;
         self.persons = vec![(None, None); self.professionals.len()];
         let mut masked = 0u64;
         let mut rows = 0u64;
