@@ -217,7 +217,9 @@ fn the_demo_through_real_layout_cnes_dumps_decides_as_the_demo_of_generated_fact
     let plain: serde_json::Value = serde_json::from_slice(&plain.stdout).unwrap();
     let files: serde_json::Value = serde_json::from_slice(&files.stdout).unwrap();
     assert!(plain["teams_evaluated"].as_u64().unwrap() > 100, "{plain}");
-    // Masked CPFs (known by CNS), modalities left to the homologation, hours of shared workload rows:
-    // none of what the dump changes in the facts changes a decision.
+    // Masked CPFs (known by CNS) and modalities left to the homologation change no decision. Sergipe's
+    // five competências have no two teams of one unit sharing a professional and CBO: nationally there
+    // are some, and there the dump's single workload row moves hours between the two teams
+    // (docs/interpretations.md, CNES dump, hours), which the plain demo does not.
     assert_eq!(plain, files);
 }
