@@ -2,19 +2,14 @@
 //! through their readers, before and after the parcela's close, and `GET /conciliacao/{parcela}/{ibge}`
 //! answering what `repasse reconcile` computes.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-fn repasse(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_repasse"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
+mod common;
+use common::{get, repasse};
 
 fn repo(relative: &str) -> String {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -22,25 +17,6 @@ fn repo(relative: &str) -> String {
         .join(relative)
         .display()
         .to_string()
-}
-
-fn get(address: &str, target: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(address).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    write!(
-        stream,
-        "GET {target} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").unwrap();
-    (
-        head.split_whitespace().nth(1).unwrap().parse().unwrap(),
-        body.to_owned(),
-    )
 }
 
 #[test]

@@ -4,8 +4,7 @@
 //! process); malformed and unknown requests get 400 and 404 naming the field; a `repasse rebuild` while it
 //! serves moves the API to the new generation with the same answers; SIGTERM stops it cleanly.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -14,36 +13,7 @@ use repasse_eventlog::testing::NatsServer;
 use serde_json::Value;
 
 mod common;
-use common::{HISTORY, ok, path, run};
-
-/// One HTTP/1.1 GET with nothing but the standard library: status and body.
-fn get(address: &str, target: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(address)
-        .unwrap_or_else(|e| panic!("the API at {address:?} accepts connections: {e}"));
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    write!(
-        stream,
-        "GET {target} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("a response");
-    let (head, body) = response.split_once("\r\n\r\n").expect("headers then body");
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("a status line");
-    assert!(
-        !head
-            .to_ascii_lowercase()
-            .contains("transfer-encoding: chunked"),
-        "bodies are sent whole"
-    );
-    (status, body.to_owned())
-}
+use common::{HISTORY, get, ok, path, run};
 
 /// No run of 11 digits (a CPF in clear) in a response meant for people.
 fn assert_no_cpf_in_clear(body: &str) {

@@ -19,12 +19,8 @@ pub struct Args {
     /// Competência (AAAA-MM ou AAAAMM).
     #[arg(long)]
     pub competencia: Competencia,
-    /// Log embutido (diretório) de onde recalcular, por exemplo o de `repasse demo --log`.
-    #[arg(long, required_unless_present = "case", conflicts_with = "case")]
-    pub log: Option<PathBuf>,
-    /// Ou um arquivo de caso (os fatos passam pela ingestão para um log embutido novo).
-    #[arg(long)]
-    pub case: Option<PathBuf>,
+    #[command(flatten)]
+    pub from: LedgerSource,
     /// Imprime a explicação em JSON.
     #[arg(long)]
     pub json: bool,
@@ -34,7 +30,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let ledger = runtime.block_on(ledger_from(args.log.as_deref(), args.case.as_deref()))?;
+    let ledger = runtime.block_on(args.from.ledger())?;
     let Some(explanation) = ledger.explain_team(args.ine, args.competencia) else {
         eprintln!(
             "a equipe {} não foi avaliada na competência {} (sem homologação, sem SCNES ou competência não fechada)",
@@ -50,16 +46,29 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The ledger from an embedded log (as it stands) or from a case file.
-pub async fn ledger_from(
-    log: Option<&std::path::Path>,
-    case: Option<&std::path::Path>,
-) -> anyhow::Result<Ledger> {
-    if let Some(case) = case {
-        let case = repasse_cases::read_case(case)?;
-        return Ok(repasse_cases::ledger_for(&case).await?);
+/// Where a command that recomputes reads its facts: an embedded log as it stands, or a case file.
+#[derive(Debug, clap::Args)]
+pub struct LedgerSource {
+    /// Log embutido (diretório) de onde recalcular, por exemplo o de `repasse demo --log`.
+    #[arg(long, required_unless_present = "case", conflicts_with = "case")]
+    pub log: Option<PathBuf>,
+    /// Ou um arquivo de caso (os fatos passam pela ingestão para um log embutido novo).
+    #[arg(long)]
+    pub case: Option<PathBuf>,
+}
+
+impl LedgerSource {
+    /// The ledger folded from the log, or from the case's facts through ingest into a fresh log.
+    pub async fn ledger(&self) -> anyhow::Result<Ledger> {
+        if let Some(case) = &self.case {
+            let case = repasse_cases::read_case(case)?;
+            return Ok(repasse_cases::ledger_for(&case).await?);
+        }
+        let dir = self
+            .log
+            .as_deref()
+            .ok_or_else(|| anyhow::anyhow!("informe --log ou --case"))?;
+        let log = SledLog::open_existing(dir, "fatos", Arc::new(SystemClock))?;
+        Ok(ledger_as_of(&log, AsOf::Now).await?.0)
     }
-    let dir = log.ok_or_else(|| anyhow::anyhow!("informe --log ou --case"))?;
-    let log = SledLog::open_existing(dir, "fatos", Arc::new(SystemClock))?;
-    Ok(ledger_as_of(&log, AsOf::Now).await?.0)
 }

@@ -20,12 +20,8 @@ pub struct Args {
     /// Grava a conciliação em CSV (pt-BR: `;`, vírgula decimal, UTF-8 com BOM).
     #[arg(long)]
     pub csv: Option<PathBuf>,
-    /// Log embutido (diretório) de onde recalcular.
-    #[arg(long, required_unless_present = "case", conflicts_with = "case")]
-    pub log: Option<PathBuf>,
-    /// Ou um arquivo de caso.
-    #[arg(long)]
-    pub case: Option<PathBuf>,
+    #[command(flatten)]
+    pub from: super::explain::LedgerSource,
     /// Imprime a conciliação em JSON.
     #[arg(long)]
     pub json: bool,
@@ -35,10 +31,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let ledger = runtime.block_on(super::explain::ledger_from(
-        args.log.as_deref(),
-        args.case.as_deref(),
-    ))?;
+    let ledger = runtime.block_on(args.from.ledger())?;
     let rows = ledger.reconcile(args.parcela, args.ibge);
     if let Some(path) = &args.csv {
         std::fs::write(path, csv(&rows)).map_err(|e| {

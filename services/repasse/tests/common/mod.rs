@@ -2,8 +2,11 @@
 // Each test crate uses a part of this.
 #![allow(dead_code)]
 
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Command, Output};
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -50,4 +53,33 @@ pub fn json(args: &[&str]) -> Value {
 
 pub fn path(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
+}
+
+/// One HTTP/1.1 GET with nothing but the standard library: status and body.
+pub fn get(address: &str, target: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(address)
+        .unwrap_or_else(|e| panic!("the API at {address:?} accepts connections: {e}"));
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {target} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("a response");
+    let (head, body) = response.split_once("\r\n\r\n").expect("headers then body");
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("a status line");
+    assert!(
+        !head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked"),
+        "bodies are sent whole"
+    );
+    (status, body.to_owned())
 }
