@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::envelope::About;
-use crate::{Competencia, CredentialType, Ibge, Ine, Money, Parcela, Plano};
+use crate::{Competencia, CredentialType, Date, Ibge, Ine, Money, Parcela, Plano, Uf};
 
 /// Defines the `Decision` enum over its payload structs, like `facts!` does for facts.
 macro_rules! decisions {
@@ -61,6 +61,10 @@ decisions! {
     CredentialingRecommended(CredentialingRecommended) => "credentialing_recommended", tipo "credenciamento", v 1;
     StatementIssued(StatementIssued) => "statement_issued", tipo "demonstrativo", v 1;
     ParcelaSealed(ParcelaSealed) => "parcela_sealed", tipo "selo", v 1;
+    RetroRecommended(RetroRecommended) => "retro_recommended", tipo "retroativo", v 1;
+    RetroDecided(RetroDecided) => "retro_decided", tipo "retroativo", v 1;
+    AaeStageDue(AaeStageDue) => "aae_stage_due", tipo "aae", v 1;
+    AperfAdhesionStatus(AperfAdhesionStatus) => "aperf_adhesion_status", tipo "aperf", v 1;
 }
 
 impl Decision {
@@ -82,8 +86,33 @@ impl Decision {
                 (about.ibge, about.parcela) = (Some(d.ibge), Some(d.parcela))
             }
             Decision::ParcelaSealed(d) => about.parcela = Some(d.parcela),
+            Decision::RetroRecommended(d) => {
+                (about.ibge, about.ine, about.parcela) = (Some(d.ibge), d.ine, Some(d.parcela))
+            }
+            Decision::RetroDecided(d) => {
+                (about.ibge, about.parcela) = (Some(d.ibge), Some(d.parcela))
+            }
+            Decision::AaeStageDue(_) => {}
+            Decision::AperfAdhesionStatus(d) => {
+                if let crate::fact::Ente::Municipio(ibge) = d.ente {
+                    about.ibge = Some(ibge);
+                }
+            }
         }
         about
+    }
+
+    /// The state the decision concerns, for its subject: its municipality's, or the UF of a PAR or of a
+    /// state's training adhesion (`None`: the whole country).
+    pub fn uf(&self) -> Option<Uf> {
+        match self {
+            Decision::AaeStageDue(d) => Some(d.uf),
+            Decision::AperfAdhesionStatus(d) => match d.ente {
+                crate::fact::Ente::Estado(uf) => Some(uf),
+                crate::fact::Ente::Municipio(ibge) => ibge.uf(),
+            },
+            _ => self.about().ibge.and_then(Ibge::uf),
+        }
     }
 }
 
@@ -159,4 +188,68 @@ pub struct ParcelaSealed {
     pub last_position: u64,
     pub lines: u64,
     pub hash: String,
+}
+
+/// RETRO.*: the ledger's recommendation on a retroactive-credit request, published when the request
+/// arrives, before the Ministry decides.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetroRecommended {
+    pub id: String,
+    pub ibge: Ibge,
+    /// The team, when the request names it by INE (a request by CNES may cover several).
+    pub ine: Option<Ine>,
+    pub parcela: Parcela,
+    /// `elegivel` or `inelegivel`.
+    pub recommendation: String,
+    /// RETRO.PRAZO: the last day the request could enter SEI.
+    pub deadline: Date,
+    /// What the eligible teams had withheld in the parcela: what a `deferido` would credit.
+    pub creditable: Money,
+    /// The rule ids that make it ineligible (empty when eligible).
+    pub reasons: Vec<String>,
+}
+
+/// RETRO.DECISAO: the Ministry decided a request; a `deferido` is credited as an *ajuste* of a parcela.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetroDecided {
+    pub id: String,
+    pub ibge: Ibge,
+    pub parcela: Parcela,
+    /// `deferido` or `indeferido`.
+    pub decision: String,
+    /// What the ledger had recommended.
+    pub recommendation: String,
+    pub credited_in: Option<Parcela>,
+    pub credited: Option<Money>,
+}
+
+/// AAE.ETAPAS: a stage of a PAR's incentive became due (art. 15 §2º), once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AaeStageDue {
+    pub par_id: String,
+    pub uf: Uf,
+    /// 1 (PAR approved with the CIB resolution) or 2 (half the planned production executed).
+    pub stage: u8,
+    pub amount: Money,
+    /// The date of the fact that made it due (the approval, or the production report).
+    pub due_on: Date,
+    pub reasons: Vec<String>,
+}
+
+/// APERF.*: an ente's training adhesion after one of its events.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AperfAdhesionStatus {
+    pub ente: crate::fact::Ente,
+    /// The date of the event.
+    pub on: Date,
+    /// `aderida`, `excluida`, `valida`, `suspensa`, or `sem_efeito` (outside the window, or a deletion
+    /// after it).
+    pub status: String,
+    pub valid_until: Option<Date>,
+    pub detail: String,
+    pub reasons: Vec<String>,
 }

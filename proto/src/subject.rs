@@ -19,10 +19,7 @@ pub fn fact_subject(fact: &Fact) -> String {
 
 pub fn decision_subject(decision: &Decision) -> String {
     let about = decision.about();
-    let uf = about
-        .ibge
-        .and_then(Ibge::uf)
-        .map_or(NATIONAL, |uf| uf.as_str());
+    let uf = decision.uf().map_or(NATIONAL, |uf| uf.as_str());
     let ine = about
         .ine
         .map_or_else(|| ALL.to_owned(), |ine: Ine| ine.to_string());

@@ -51,11 +51,60 @@ pub struct Expect {
     #[serde(default)]
     pub reconciliation: Vec<ReconciliationExpect>,
     #[serde(default)]
-    pub retro: Vec<Value>,
+    pub retro: Vec<RetroExpect>,
     #[serde(default)]
-    pub aae: Vec<Value>,
+    pub aae: Vec<AaeExpect>,
     #[serde(default)]
-    pub aperf: Vec<Value>,
+    pub oci: Vec<OciExpect>,
+    #[serde(default)]
+    pub aperf: Vec<AperfExpect>,
+}
+
+/// RETRO.*: the ledger's recommendation on a retroactive-credit request, and what a `deferido` credited.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetroExpect {
+    pub id: String,
+    pub recommendation: Option<repasse_rules::law::retro::Recommendation>,
+    /// Compared as a set: the rule ids that make the request ineligible.
+    pub reasons: Option<Vec<String>>,
+    /// What was credited as an *ajuste* (`"0.00"` when nothing was).
+    pub credited: Option<Money>,
+    /// The parcela the credit was posted in.
+    pub credited_in: Option<Parcela>,
+}
+
+/// AAE.ETAPAS: one stage of a PAR's incentive.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AaeExpect {
+    pub par_id: String,
+    pub stage: u8,
+    pub amount: Option<Money>,
+    pub due: Option<bool>,
+}
+
+/// AAE.OCI: one APAC judged.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OciExpect {
+    pub apac: String,
+    pub concluded: Option<bool>,
+    pub financed: Option<Money>,
+    /// Whether a procedure of this APAC is billed both on its own and inside an OCI.
+    pub double_billing: Option<bool>,
+}
+
+/// APERF.ELEGIVEL: may the professional (by CPF or CNS) enrol on the date?
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AperfExpect {
+    pub cpf: Option<repasse_proto::Cpf>,
+    pub cns: Option<repasse_proto::Cns>,
+    pub on: repasse_proto::Date,
+    pub eligible: Option<bool>,
+    /// Compared as a set.
+    pub reasons: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]

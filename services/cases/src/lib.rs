@@ -6,6 +6,7 @@
 
 pub mod file;
 pub mod format;
+mod programmes;
 pub mod report;
 pub mod run;
 pub mod stream;

@@ -185,14 +185,14 @@ fn outcome(ledger: &Ledger, expect: &Expect, name: String, file: String, facts: 
     }
 }
 
-struct Checker<'a> {
-    ledger: &'a Ledger,
-    checks: usize,
-    mismatches: Vec<Mismatch>,
+pub(crate) struct Checker<'a> {
+    pub(crate) ledger: &'a Ledger,
+    pub(crate) checks: usize,
+    pub(crate) mismatches: Vec<Mismatch>,
 }
 
 impl Checker<'_> {
-    fn compare<T: PartialEq + std::fmt::Debug>(
+    pub(crate) fn compare<T: PartialEq + std::fmt::Debug>(
         &mut self,
         path: String,
         context: &str,
@@ -220,21 +220,21 @@ impl Checker<'_> {
         self.recomposition(expect);
         self.credentialing_requests(expect);
         self.reconciliation(expect);
-        for (key, items) in [
-            ("retro", &expect.retro),
-            ("aae", &expect.aae),
-            ("aperf", &expect.aperf),
-        ] {
-            if !items.is_empty() {
-                self.checks += 1;
-                self.mismatches.push(Mismatch {
-                    path: format!("expect.{key}"),
-                    context: "regras de RULES.md §7–9".to_owned(),
-                    expected: format!("{} expectativa(s)", items.len()),
-                    actual: "ainda não implementado neste razão".to_owned(),
-                });
-            }
-        }
+        self.retro(expect);
+        self.aae(expect);
+        self.oci(expect);
+        self.aperf(expect);
+    }
+
+    /// Records an expected item the ledger does not have.
+    pub(crate) fn absent(&mut self, path: String, context: String, expected: &str) {
+        self.checks += 1;
+        self.mismatches.push(Mismatch {
+            path,
+            context,
+            expected: expected.to_owned(),
+            actual: "(ausente)".to_owned(),
+        });
     }
 
     fn teams(&mut self, expect: &Expect) {

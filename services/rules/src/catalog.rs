@@ -1,4 +1,4 @@
-//! Every rule id of RULES.md §1–6 with its section, percentage, the teams it applies to and its citation:
+//! Every rule id of RULES.md §1–9 with its section, percentage, the teams it applies to and its citation:
 //! what explanations, tests and the API name. Code names a rule by [`RuleId`], never by its text, so an id
 //! cannot be misspelt; the text form (`SUSP.50.SISAB`) is what people and the JSON read.
 
@@ -77,6 +77,20 @@ rules! {
     RecompNovo, RECOMP_NOVO = "RECOMP.NOVO", "§6", None, "município", "Novo: efetivo eSF/eAP de 2024-05 a 2025-04, recalculado", "PRC GM/MS 6/2017, art. 12-T; FAQ Q17";
     RecompValor, RECOMP_VALOR = "RECOMP.VALOR", "§6", None, "município", "Recomposição (B − N) ÷ 12 e compensação × 1,10", "PRC GM/MS 6/2017, art. 12-T; FAQ Q17";
     RecompCondicao, RECOMP_CONDICAO = "RECOMP.CONDICAO", "§6", None, "município", "Compensação enquanto mantida a quantidade equivalente de equipes", "PRC GM/MS 6/2017, art. 12-T; FAQ Q17";
+    RetroDistincao, RETRO_DISTINCAO = "RETRO.DISTINCAO", "§7", None, "todas", "Ajuste corrige erro do Ministério sem pedido; crédito retroativo devolve o suspenso por irregularidade do município", "NT 829/2022 §5.1.1";
+    RetroFluxo, RETRO_FLUXO = "RETRO.FLUXO", "§7", None, "todas", "Pedido do município à SES, encaminhado pela SES ao Ministério, com município, irregularidade, justificativa, equipe e parcela", "NT 829/2022 §5.2.4–5.2.6, Anexo I";
+    RetroPrazo, RETRO_PRAZO = "RETRO.PRAZO", "§7", None, "todas", "Prazo: último dia da parcela + 5 meses, contado na entrada no SEI", "NT 829/2022 §5.2.2, §6.1.b";
+    RetroInelegivel, RETRO_INELEGIVEL = "RETRO.INELEGIVEL", "§7", None, "todas", "Nunca elegíveis: duplicidade, ausência de profissionais, órgão de controle, equipe não válida ou sem homologação", "NT 829/2022 §5.1.3, §5.1.4, §5.1.6, §6.1.c";
+    RetroSisab, RETRO_SISAB = "RETRO.SISAB", "§7", None, "eSF, eAP, ACS", "Suspensão SISAB elegível só se as competências faltantes foram enviadas e aprovadas antes do descarte", "NT 829/2022 §5.1.2, §5.2.5";
+    RetroForma, RETRO_FORMA = "RETRO.FORMA", "§7", None, "todas", "Pedido sem assinatura, fora do modelo, ilegível ou incompleto é indeferido", "NT 829/2022 §6.1 (observação)";
+    RetroDecisao, RETRO_DECISAO = "RETRO.DECISAO", "§7", None, "todas", "Deferido: o valor suspenso entra como ajuste na próxima parcela aberta", "NT 829/2022 §5.2.7.d";
+    AaeAdesao, AAE_ADESAO = "AAE.ADESAO", "§8", None, "PAR", "Adesão: Termo, PAR e resolução CIB; PAR aprovado pela SAES", "Portaria GM/MS 3.492/2024, arts. 8º e 11";
+    AaeIncentivo, AAE_INCENTIVO = "AAE.INCENTIVO", "§8", None, "PAR", "Incentivo pela população do PAR: 1.200.000, 600.000 ou 360.000", "Portaria GM/MS 3.492/2024, art. 15 §1º";
+    AaeEtapas, AAE_ETAPAS = "AAE.ETAPAS", "§8", None, "PAR", "50 % após a aprovação do PAR com a resolução CIB; 50 % após executar 50 % da produção prevista", "Portaria GM/MS 3.492/2024, art. 15 §2º–§4º";
+    AaeOci, AAE_OCI = "AAE.OCI", "§8", None, "OCI", "OCI concluída adequadamente: obrigatórios registrados em APAC e primeiro ao último ≤ tM; cobrança em duplicidade sinalizada", "Portaria GM/MS 3.492/2024, arts. 6º, 14 §2º, 16 I";
+    AperfJanela, APERF_JANELA = "APERF.JANELA", "§9", None, "entes", "Adesão no e-Gestor de 15/11/2025 a 30/11/2025; exclusão só antes do fim do período", "NT 425/2025 §6.3.2, §8.1";
+    AperfResultado, APERF_RESULTADO = "APERF.RESULTADO", "§9", None, "entes", "Resultado em até 3 dias úteis; adesão válida por 24 meses da publicação; pode ser suspensa", "NT 425/2025 §8.2, §8.3, §9.2";
+    AperfElegivel, APERF_ELEGIVEL = "APERF.ELEGIVEL", "§9", None, "profissionais", "Inscrição só de profissional vinculado no CNES a estabelecimento de ente com adesão válida", "NT 425/2025 §5.4, §7.1";
 }
 
 /// Looks a rule up by the id's text, as people and JSON write it.

@@ -24,6 +24,10 @@ pub const PRAZOS: &str = "REGRAS.PRAZOS";
 pub const PADRAO: &str = "PAG.PADRAO";
 /// RECOMP.VALOR and RECOMP.CONDICAO factors.
 pub const RECOMP: &str = "RECOMP.FATORES";
+/// AAE.INCENTIVO: the incentive of each population band of art. 15 §1º.
+pub const AAE_INCENTIVO: &str = "AAE.INCENTIVO";
+/// APERF.JANELA and APERF.RESULTADO: the adhesion window, the result's deadline and the validity.
+pub const APERF: &str = "APERF.PRAZOS";
 
 const CITATION_3493: &str = "Portaria GM/MS 3.493/2024 (FAQ Q4–Q11, Figura 3)";
 
@@ -62,6 +66,8 @@ enum Kind {
     Number,
     Category,
     Words,
+    /// Dates (`*_inicio`, `*_fim`) and whole numbers.
+    Calendar,
 }
 
 fn kind(table: &str) -> Kind {
@@ -69,6 +75,7 @@ fn kind(table: &str) -> Kind {
         CBO => Kind::Category,
         PRAZOS | RECOMP => Kind::Number,
         PADRAO => Kind::Words,
+        APERF => Kind::Calendar,
         _ => Kind::Money,
     }
 }
@@ -87,6 +94,10 @@ fn valid(kind: Kind, key: &str, value: &str) -> bool {
             ["MEDICO", "ENFERMEIRO", "AUX_TEC_ENF", "ACS", "NENHUMA"].contains(&value)
         }
         Kind::Words => value.parse::<repasse_proto::Classe>().is_ok(),
+        Kind::Calendar if key.ends_with("_inicio") || key.ends_with("_fim") => {
+            value.parse::<repasse_proto::Date>().is_ok()
+        }
+        Kind::Calendar => value.parse::<u32>().is_ok(),
     }
 }
 
@@ -246,6 +257,8 @@ impl Default for Params {
             ("duplicidade_horas_minimas", "40"),
             // SUSP.100.SEM_CADASTRO replaces VAL.CADASTRADA from this competência [interp]
             ("sem_cadastro_desde", "2025-04"),
+            // RETRO.PRAZO [interp]: the seed's table is a constant + 5 months with typos
+            ("retro_prazo_meses", "5"),
         ]);
         let prazos_citation =
             "Portaria GM/MS 6.907/2025; NT 829/2022 §4–5 (escolhas [interp] de RULES.md)";
@@ -265,6 +278,27 @@ impl Default for Params {
                 recomp,
                 "PRC GM/MS 6/2017 art. 12-T; FAQ Q17 (RECOMP.CONDICAO [interp])",
             ),
+        );
+        tables.insert(
+            AAE_INCENTIVO.to_owned(),
+            version(
+                money_table(&[
+                    ("mais_de_1000000", "1200000.00"),
+                    ("mais_de_500000", "600000.00"),
+                    ("mais_de_100000", "360000.00"),
+                ]),
+                "Portaria GM/MS 3.492/2024, art. 15 §1º",
+            ),
+        );
+        let aperf = table(&[
+            ("adesao_inicio", "2025-11-15"),
+            ("adesao_fim", "2025-11-30"),
+            ("resultado_dias_uteis", "3"),
+            ("validade_meses", "24"),
+        ]);
+        tables.insert(
+            APERF.to_owned(),
+            version(aperf, "NT Conjunta 425/2025 §8.1–8.3"),
         );
         Params { tables }
     }

@@ -9,6 +9,7 @@ const SRC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
 const ENGINE_LAYERS: &[&str] = &[
     "parallel",
     "payments",
+    "programmes",
     "state",
     "teams",
     "ahead",
@@ -18,6 +19,9 @@ const ENGINE_LAYERS: &[&str] = &[
     "pay",
     "recomposition",
     "reconcile",
+    "retro",
+    "aae",
+    "aperf",
 ];
 
 /// The law's modules, each allowed to import only those before it: what the rules read, then the rule
@@ -27,11 +31,14 @@ const LAW_LAYERS: &[&[&str]] = &[
     &["settings", "status"],
     &["view"],
     &[
+        "aae",
         "absences",
+        "aperf",
         "control",
         "links",
         "payment",
         "recomposition",
+        "retro",
         "revocation",
         "sisab",
         "teto",

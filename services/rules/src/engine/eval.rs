@@ -9,7 +9,8 @@ use repasse_proto::{Competencia, Fact, Ine};
 use rustc_hash::FxHashMap;
 
 use crate::engine::ahead::Ahead;
-use crate::engine::state::{State, kept_not_folded};
+use crate::engine::programmes::is_programme_fact;
+use crate::engine::state::State;
 use crate::engine::teams::{
     Context, LinkIndex, evaluate_teams, limit_and_settle, share_agents, teams_in,
 };
@@ -102,7 +103,8 @@ impl Reach {
             | Fact::TransferExecuted(_)
             | Fact::PublishedStatement(_)
             | Fact::PublishedTeam(_) => Reach::Nothing,
-            f if kept_not_folded(f) => Reach::Nothing,
+            // §7–9: read by their own queries; a `deferido` changes statements, never an evaluation.
+            f if is_programme_fact(f) => Reach::Nothing,
             _ => Reach::Everything,
         }
     }

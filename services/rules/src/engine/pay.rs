@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use repasse_proto::fact::ClassificationTarget;
+use repasse_proto::fact::{ClassificationTarget, RetroOutcome, RetroRequest};
 use repasse_proto::{Classe, Ibge, Ine, Money, Parcela, Plano, QualityComponent};
 
 use crate::calendar::novo_modelo_from;
@@ -267,6 +267,10 @@ impl Ledger {
             entry.0 += line.integral;
             entry.1 += line.desconto;
         }
+        let credits = self.retro_credits(p, keep);
+        for (ibge, plano) in credits.keys() {
+            totals.entry((*ibge, *plano)).or_default();
+        }
         // A plano with an adjustment but no line still has a statement.
         for (ibge, _, plano) in self
             .state
@@ -281,7 +285,8 @@ impl Ledger {
                 .state
                 .adjustments
                 .get(&(ibge, p, plano))
-                .map_or(Money::ZERO, |a| a.0);
+                .map_or(Money::ZERO, |a| a.0)
+                + credits.get(&(ibge, plano)).copied().unwrap_or_default();
             let efetivo = integral - desconto + ajuste;
             result.statements.push(Statement {
                 ibge,
@@ -293,6 +298,53 @@ impl Ledger {
                 efetivo,
             });
         }
+    }
+}
+
+impl Ledger {
+    /// RETRO.DECISAO: the credits of the requests `deferido` and posted in parcela `p`, per municipality
+    /// and plano: an *ajuste* of the statement.
+    fn retro_credits(
+        &self,
+        p: Parcela,
+        keep: &dyn Fn(Ibge) -> bool,
+    ) -> BTreeMap<(Ibge, Plano), Money> {
+        let programmes = &self.state.programmes;
+        let mut credits: BTreeMap<(Ibge, Plano), Money> = BTreeMap::new();
+        for (id, entry) in &programmes.retro_decisions {
+            if entry.posted_in != p || entry.decision.decision != RetroOutcome::Deferido {
+                continue;
+            }
+            let Some((request, _)) = programmes.retro_requests.get(id) else {
+                continue;
+            };
+            // A credit lands after the parcela it returns (a decision logged before its request could
+            // name an earlier one): never on it, which would also make the computation circular.
+            if !keep(request.ibge) || entry.posted_in <= request.parcela {
+                continue;
+            }
+            for ((_, plano), amount) in self.retro_withheld(request) {
+                *credits.entry((request.ibge, plano)).or_default() += amount;
+            }
+        }
+        credits
+    }
+
+    /// What the suspension a request is about withheld in its parcela, per team and plano: the ACS line
+    /// for SUSP.100.ACS_SISAB, the team's own lines otherwise (RETRO.DECISAO: the amount a `deferido`
+    /// returns). Computed from the parcela's lines, so always an earlier parcela than the one credited.
+    pub fn retro_withheld(&self, r: &RetroRequest) -> BTreeMap<(Ine, Plano), Money> {
+        let teams = self.state.teams_named(r);
+        let acs = crate::law::retro::about_acs(r);
+        let lines = self.parcela(r.parcela, Some(r.ibge)).lines;
+        let mut withheld: BTreeMap<(Ine, Plano), Money> = BTreeMap::new();
+        for line in lines.iter().filter(|l| teams.contains(&l.ine)) {
+            if (line.component == Component::Acs) != acs || line.desconto == Money::ZERO {
+                continue;
+            }
+            *withheld.entry((line.ine, line.plano)).or_default() += line.desconto;
+        }
+        withheld
     }
 }
 

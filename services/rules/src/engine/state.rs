@@ -63,6 +63,8 @@ pub(crate) struct State {
     pub rejections: Vec<Rejection>,
     /// The Fund's orders and the published report, for reconciliation only.
     pub payments: crate::engine::payments::PaymentFacts,
+    /// The facts of §7–9.
+    pub programmes: crate::engine::programmes::ProgrammeFacts,
 }
 
 /// A credentialing request and what VAL.TETO recommends for it.
@@ -94,6 +96,7 @@ impl State {
             Fact::Homologation(f) => {
                 let entry = HomologationEntry {
                     ibge: f.ibge,
+                    cnes: f.cnes,
                     team_type: f.team_type,
                     from: f.from_parcela,
                     position,
@@ -156,7 +159,6 @@ impl State {
             Fact::TransferExecuted(_) | Fact::PublishedStatement(_) | Fact::PublishedTeam(_) => {
                 s.payments.apply(position, fact)
             }
-            // `kept_not_folded`, listed again so that a new kind of fact fails to compile until placed.
             Fact::RetroRequest(_)
             | Fact::RetroDecision(_)
             | Fact::ParSubmitted(_)
@@ -167,7 +169,9 @@ impl State {
             | Fact::AperfAdhesion(_)
             | Fact::AperfAdhesionDeleted(_)
             | Fact::AperfResultPublished(_)
-            | Fact::AperfAdhesionSuspended(_) => debug_assert!(kept_not_folded(fact)),
+            | Fact::AperfAdhesionSuspended(_) => {
+                s.programmes.apply(position, fact, &s.parcelas_closed)
+            }
         }
     }
 
@@ -287,25 +291,6 @@ impl CredentialingAssessment {
     }
 }
 
-/// Facts of RULES.md §7–9 (retroactive credit, AAE, training adhesion) and payments executed: kept in the
-/// log, read by no rule of this fold yet (`Ledger::apply` ignores them; they reach nothing).
-pub(crate) fn kept_not_folded(fact: &Fact) -> bool {
-    matches!(
-        fact,
-        Fact::RetroRequest(_)
-            | Fact::RetroDecision(_)
-            | Fact::ParSubmitted(_)
-            | Fact::ParApproved(_)
-            | Fact::ParProduction(_)
-            | Fact::OciCatalog(_)
-            | Fact::OciProcedure(_)
-            | Fact::AperfAdhesion(_)
-            | Fact::AperfAdhesionDeleted(_)
-            | Fact::AperfResultPublished(_)
-            | Fact::AperfAdhesionSuspended(_)
-    )
-}
-
 fn sorted_insert<K: Ord + Copy, A, B>(list: &mut Vec<(K, A, B)>, item: (K, A, B)) {
     let at = list.partition_point(|e| e.0 <= item.0);
     list.insert(at, item);
@@ -417,6 +402,24 @@ impl History for State {
 }
 
 impl State {
+    /// The teams a retroactive-credit request names: its INE, or the teams homologated at its CNES in its
+    /// municipality at its parcela (RETRO.FLUXO: "INE da equipe ou CNES do serviço").
+    pub(crate) fn teams_named(&self, r: &repasse_proto::fact::RetroRequest) -> Vec<Ine> {
+        use repasse_proto::fact::TeamRef;
+        match r.target {
+            TeamRef::Ine(ine) => vec![ine],
+            TeamRef::Cnes(cnes) => self
+                .homologations
+                .iter()
+                .filter(|(_, entries)| {
+                    crate::law::record::homologation_at(entries, r.parcela)
+                        .is_some_and(|h| h.cnes == cnes && h.ibge == r.ibge)
+                })
+                .map(|(ine, _)| *ine)
+                .collect(),
+        }
+    }
+
     /// The team's active SCNES record in a competência, if any.
     pub(crate) fn active_record(&self, ine: u64, c: Competencia) -> Option<&TeamRecord> {
         self.scnes
@@ -449,5 +452,15 @@ pub(crate) fn changes_payment_directly(fact: &Fact) -> bool {
             | Fact::TransferExecuted(_)
             | Fact::PublishedStatement(_)
             | Fact::PublishedTeam(_)
-    ) && !kept_not_folded(fact)
+            // §7–9 other than retroactive credit: their own programmes, no APS statement.
+            | Fact::ParSubmitted(_)
+            | Fact::ParApproved(_)
+            | Fact::ParProduction(_)
+            | Fact::OciCatalog(_)
+            | Fact::OciProcedure(_)
+            | Fact::AperfAdhesion(_)
+            | Fact::AperfAdhesionDeleted(_)
+            | Fact::AperfResultPublished(_)
+            | Fact::AperfAdhesionSuspended(_)
+    )
 }

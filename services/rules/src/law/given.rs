@@ -64,6 +64,7 @@ pub fn record_with(links: Vec<(u64, u32, u8)>, position: Position) -> TeamRecord
 pub fn homologated_from(p: &str) -> Vec<HomologationEntry> {
     vec![HomologationEntry {
         ibge: ibge(),
+        cnes: "2000001".parse().expect("a CNES"),
         team_type: TeamType::Esf,
         from: p.parse::<Parcela>().expect("a parcela"),
         position: 1,

@@ -15,9 +15,14 @@
 //! | §4 revocation | [`revocation`], [`validity`] | SUSP.REVOGACAO |
 //! | §5 amounts | [`payment`] | PAG.* |
 //! | §6 recomposition | [`recomposition`] | RECOMP.* |
+//! | §7 retroactive credit | [`retro`] | RETRO.* |
+//! | §8 specialised outpatient care | [`aae`] | AAE.* |
+//! | §9 training adhesion | [`aperf`] | APERF.* |
 //! | calendar, categories, IED, parameters | [`crate::calendar`], [`crate::category`], [`crate::ied`], [`crate::params`] | CAL.*, IED.ESTRATO |
 
+pub mod aae;
 pub mod absences;
+pub mod aperf;
 pub mod control;
 #[cfg(test)]
 pub(crate) mod given;
@@ -26,6 +31,7 @@ pub mod payment;
 pub mod plain;
 pub mod recomposition;
 pub mod record;
+pub mod retro;
 pub mod revocation;
 pub mod settings;
 pub mod sisab;

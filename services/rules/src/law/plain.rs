@@ -53,6 +53,7 @@ impl PlainHistory {
                     .or_default()
                     .push(HomologationEntry {
                         ibge: f.ibge,
+                        cnes: f.cnes,
                         team_type: f.team_type,
                         from: f.from_parcela,
                         position,

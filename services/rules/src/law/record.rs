@@ -63,6 +63,8 @@ impl TeamRecord {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HomologationEntry {
     pub ibge: Ibge,
+    /// The establishment named by the portaria (a retroactive-credit request may name it instead of the INE).
+    pub cnes: repasse_proto::Cnes,
     pub team_type: TeamType,
     pub from: Parcela,
     pub position: Position,

@@ -21,6 +21,8 @@ pub struct Settings {
     pub duplicity_min_hours: u8,
     /// SUSP.100.SEM_CADASTRO replaces VAL.CADASTRADA for eSF/eAP from this competência [interp].
     pub sem_cadastro_from: Competencia,
+    /// CAL.SISAB_DESCARTE: production received this many months after its deadline is discarded.
+    pub discard_months: i32,
     /// CAL.SISAB_PRAZO: the deadline of each competência the rules look back at.
     deadlines: Vec<(Competencia, Date)>,
 }
@@ -56,8 +58,14 @@ impl Settings {
                 .text(PRAZOS, "sem_cadastro_desde", p)
                 .parse()
                 .expect("validated on publish"),
+            discard_months: count("sisab_descarte_meses") as i32,
             deadlines,
         }
+    }
+
+    /// CAL.SISAB_DESCARTE: from this day on, production of `m` is discarded for every purpose.
+    pub fn discard_from(&self, m: Competencia) -> Option<Date> {
+        self.deadline(m).map(|d| d.add_months(self.discard_months))
     }
 
     /// CAL.SISAB_PRAZO: the deadline of competência `m`, for the competências the rules look back at.
