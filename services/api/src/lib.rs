@@ -33,6 +33,13 @@ pub fn router(store: Served) -> Router {
         .route("/conciliacao/{parcela}/{ibge}", get(reconciliation))
         .route("/situacao/{competencia}/{ibge}", get(statuses))
         .route("/explicacoes/{competencia}/{ine}", get(explanation))
+        .route("/retroativo", get(retro_list))
+        .route("/retroativo/{id}", get(retro))
+        .route("/aae", get(par_list))
+        .route("/aae/{par}", get(par))
+        .route("/oci/{apac}", get(apac))
+        .route("/aperf/adesao/{ente}", get(adhesion))
+        .route("/aperf/inscricao", get(enrolment))
         .fallback(not_a_route)
         .with_state(store)
 }
@@ -201,8 +208,112 @@ async fn not_a_route() -> Failure {
     Failure(
         StatusCode::NOT_FOUND,
         "caminho desconhecido: /saude, /selos, /selos/{parcela}, /demonstrativos/{parcela}/{ibge}, \
-         /linhas/{parcela}/{ibge}, /recomposicao/{parcela}/{ibge}, /situacao/{competencia}/{ibge}, \
-         /explicacoes/{competencia}/{ine}"
+         /linhas/{parcela}/{ibge}, /recomposicao/{parcela}/{ibge}, /conciliacao/{parcela}/{ibge}, \
+         /situacao/{competencia}/{ibge}, /explicacoes/{competencia}/{ine}, /retroativo, \
+         /retroativo/{id}, /aae, /aae/{par}, /oci/{apac}, /aperf/adesao/{ente}, \
+         /aperf/inscricao?cpf=…&data=AAAA-MM-DD"
             .to_owned(),
     )
+}
+
+/// Every value of a tree, as a JSON array (the programmes of §7–9 have a few thousand entries at most).
+fn listed(store: &Served, tree: &str) -> Result<Response, Failure> {
+    let values: Vec<serde_json::Value> = current(store)?
+        .scan(tree, "")
+        .map_err(storage)?
+        .into_iter()
+        .map(|(_, value)| value)
+        .collect();
+    Ok(axum::Json(values).into_response())
+}
+
+/// A request id, PAR id or APAC: printable, without spaces, at most 64 characters.
+fn identifier(field: &str, input: &str) -> Result<String, Failure> {
+    let fine =
+        !input.is_empty() && input.len() <= 64 && input.chars().all(|c| c.is_ascii_graphic());
+    if fine {
+        Ok(input.to_owned())
+    } else {
+        Err(Failure(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "{field} inválido \"{input}\": esperado um identificador de até 64 caracteres sem espaços"
+            ),
+        ))
+    }
+}
+
+async fn retro_list(State(store): State<Served>) -> Result<Response, Failure> {
+    listed(&store, tree::RETROATIVO)
+}
+
+async fn retro(State(store): State<Served>, Path(id): Path<String>) -> Result<Response, Failure> {
+    let id = identifier("pedido", &id)?;
+    let what = format!("sem pedido de crédito retroativo \"{id}\"");
+    stored(&store, tree::RETROATIVO, &id, what)
+}
+
+async fn par_list(State(store): State<Served>) -> Result<Response, Failure> {
+    listed(&store, tree::AAE)
+}
+
+async fn par(State(store): State<Served>, Path(id): Path<String>) -> Result<Response, Failure> {
+    let id = identifier("PAR", &id)?;
+    let what = format!("sem Plano de Ação Regional \"{id}\"");
+    stored(&store, tree::AAE, &id, what)
+}
+
+async fn apac(State(store): State<Served>, Path(id): Path<String>) -> Result<Response, Failure> {
+    let id = identifier("APAC", &id)?;
+    let what = format!("sem APAC \"{id}\" do programa de OCI");
+    stored(&store, tree::OCI, &id, what)
+}
+
+async fn adhesion(
+    State(store): State<Served>,
+    Path(ente): Path<String>,
+) -> Result<Response, Failure> {
+    let ente: repasse_proto::fact::Ente = parse(&ente)?;
+    let what = format!("o ente {ente} não tem evento de adesão ao aperfeiçoamento");
+    stored(&store, tree::APERF, &ente.to_string(), what)
+}
+
+/// APERF.ELEGIVEL: `?cpf=…` or `?cns=…` (or both) and `data=AAAA-MM-DD`.
+async fn enrolment(
+    State(store): State<Served>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Result<Response, Failure> {
+    let query = query.unwrap_or_default();
+    let mut persons = Vec::new();
+    let mut on = None;
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        match key {
+            "cpf" => persons.push(parse::<repasse_proto::Cpf>(value)?.get()),
+            "cns" => persons.push(parse::<repasse_proto::Cns>(value)?.get()),
+            "data" => on = Some(parse::<repasse_proto::Date>(value)?),
+            other => {
+                return Err(Failure(
+                    StatusCode::BAD_REQUEST,
+                    format!("parâmetro desconhecido \"{other}\": esperados cpf, cns e data"),
+                ));
+            }
+        }
+    }
+    let on = on.ok_or_else(|| {
+        Failure(
+            StatusCode::BAD_REQUEST,
+            "falta o parâmetro data=AAAA-MM-DD".to_owned(),
+        )
+    })?;
+    if persons.is_empty() {
+        return Err(Failure(
+            StatusCode::BAD_REQUEST,
+            "falta o profissional: cpf=… ou cns=…".to_owned(),
+        ));
+    }
+    let answer =
+        repasse_projector::programmes::enrolment_from_store(&current(&store)?, &persons, on)
+            .map_err(storage)?;
+    Ok(axum::Json(answer).into_response())
 }

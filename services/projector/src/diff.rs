@@ -50,6 +50,29 @@ pub struct ParcelaDiff {
     pub today_at: u64,
     pub today_hash: String,
     pub changes: Vec<TeamChange>,
+    /// Retroactive credits (RETRO.DECISAO) that return what this parcela withheld, as an *ajuste* of a
+    /// later one: the sealed parcela keeps its desconto, the credit is where the money went.
+    pub credits: Vec<RetroCredit>,
+    /// The parcela's own *ajustes* (authorized adjustments and credits posted in it), per municipality and
+    /// plano, as sealed and today.
+    pub ajustes: Vec<AjusteChange>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RetroCredit {
+    pub id: String,
+    pub ibge: Ibge,
+    pub irregularity: String,
+    pub amount: Money,
+    pub credited_in: Parcela,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AjusteChange {
+    pub ibge: Ibge,
+    pub plano: repasse_proto::Plano,
+    pub sealed: Money,
+    pub today: Money,
 }
 
 /// `None` when parcela `p` has no `parcela_closed` in the log.
@@ -58,7 +81,7 @@ pub async fn diff_parcela<L: EventLog>(log: &L, p: Parcela) -> Result<Option<Par
     // again at the end of the log (today).
     let end = log.last_position().await?;
     let mut folder = Folder::default();
-    let mut sealed: Option<(u64, Vec<Line>)> = None;
+    let mut sealed: Option<(u64, Vec<Line>, Vec<repasse_rules::Statement>)> = None;
     let mut next = Position(1);
     while next <= end {
         let records = log.read(next, MAX_READ_BATCH).await?;
@@ -69,14 +92,32 @@ pub async fn diff_parcela<L: EventLog>(log: &L, p: Parcela) -> Result<Option<Par
             let closes_p = applied
                 .is_some_and(|e| matches!(&e.payload, Fact::ParcelaClosed(f) if f.parcela == p));
             if closes_p && sealed.is_none() {
-                sealed = Some((record.position.0, folder.ledger.parcela(p, None).lines));
+                let result = folder.ledger.parcela(p, None);
+                sealed = Some((record.position.0, result.lines, result.statements));
             }
         }
     }
-    let Some((sealed_at, sealed_lines)) = sealed else {
+    let Some((sealed_at, sealed_lines, sealed_statements)) = sealed else {
         return Ok(None);
     };
-    let today_lines = folder.ledger.parcela(p, None).lines;
+    let today = folder.ledger.parcela(p, None);
+    let today_lines = today.lines;
+    let ajustes = ajuste_changes(&sealed_statements, &today.statements);
+    let credits = folder
+        .ledger
+        .retro_cases()
+        .into_iter()
+        .filter(|case| case.request.parcela == p)
+        .filter_map(|case| {
+            Some(RetroCredit {
+                id: case.id,
+                ibge: case.request.ibge,
+                irregularity: case.request.irregularity,
+                amount: case.credited?,
+                credited_in: case.credited_in?,
+            })
+        })
+        .collect();
     let today_at = folder.summary.last_position;
     drop(folder);
     let by_team = |lines: &[Line]| {
@@ -124,7 +165,32 @@ pub async fn diff_parcela<L: EventLog>(log: &L, p: Parcela) -> Result<Option<Par
         today_at: today_at.0,
         today_hash: lines_hash(&today_lines),
         changes,
+        credits,
+        ajustes,
     }))
+}
+
+/// The statements whose *ajuste* differs between the seal and today, or is not zero.
+fn ajuste_changes(
+    sealed: &[repasse_rules::Statement],
+    today: &[repasse_rules::Statement],
+) -> Vec<AjusteChange> {
+    let mut by: BTreeMap<(Ibge, repasse_proto::Plano), (Money, Money)> = BTreeMap::new();
+    for s in sealed {
+        by.entry((s.ibge, s.plano)).or_default().0 = s.ajuste;
+    }
+    for s in today {
+        by.entry((s.ibge, s.plano)).or_default().1 = s.ajuste;
+    }
+    by.into_iter()
+        .filter(|(_, (a, b))| !a.is_zero() || !b.is_zero())
+        .map(|((ibge, plano), (sealed, today))| AjusteChange {
+            ibge,
+            plano,
+            sealed,
+            today,
+        })
+        .collect()
 }
 
 /// Lists, for each changed team, the facts after the seal about its INE, its municipality (without a

@@ -8,6 +8,7 @@ pub mod export;
 pub mod fold;
 pub mod lease;
 pub mod national;
+pub mod programmes;
 pub mod project;
 pub mod publish;
 pub mod replay;

@@ -221,7 +221,19 @@ pub mod tree {
     /// at the parcela's close for the municipalities of which a published report or a payment order was
     /// imported, and again at each such fact that arrives after the close.
     pub const CONCILIACAO: &str = "conciliacao";
-    pub const ALL: [&str; 7] = [
+    /// Request id → the retroactive-credit request, the ledger's recommendation with every rule checked,
+    /// the Ministry's decision and the credit (JSON): written at its facts and at every parcela's close.
+    pub const RETROATIVO: &str = "retroativo";
+    /// PAR id → its band, incentive and two stages (JSON), written at each of its facts.
+    pub const AAE: &str = "aae";
+    /// APAC → the OCI judged (concluded adequately, financed) and any double billing (JSON).
+    pub const OCI: &str = "oci";
+    /// Ente (IBGE or UF) → its training-adhesion events and the calendar that judges them (JSON).
+    pub const APERF: &str = "aperf";
+    /// `AAAA-MM` → the competência's professionals and their municipalities, 12 bytes each (person key
+    /// and IBGE, little-endian, sorted): what APERF.ELEGIVEL reads.
+    pub const VINCULOS: &str = "vinculos";
+    pub const ALL: [&str; 12] = [
         SITUACAO,
         LINHAS,
         DEMONSTRATIVOS,
@@ -229,6 +241,11 @@ pub mod tree {
         RECOMPOSICAO,
         EXPLICACOES,
         CONCILIACAO,
+        RETROATIVO,
+        AAE,
+        OCI,
+        APERF,
+        VINCULOS,
     ];
 }
 
@@ -266,6 +283,8 @@ enum Pending {
     Parcela(SealedParcela),
     /// A published report's line or a payment order of a closed parcela: the municipality's reconciliation.
     Reconciliation(repasse_proto::Parcela, Ibge),
+    /// A fact of §7–9: its programme's read model.
+    Programme(crate::programmes::Model),
 }
 
 #[derive(Debug)]
@@ -368,7 +387,15 @@ pub fn decide(
             step.decisions = vec![envelope(assessment.decision(), position, recorded_at)];
             step.records = step.decisions.iter().map(decision_record).collect();
         }
-        _ => return None,
+        _ => {
+            let (decisions, model) = crate::programmes::decide(ledger, position, fact)?;
+            step.decisions = decisions
+                .into_iter()
+                .map(|decision| envelope(decision, position, recorded_at))
+                .collect();
+            step.records = step.decisions.iter().map(decision_record).collect();
+            step.pending = Some(Pending::Programme(model));
+        }
     }
     Some(step)
 }
@@ -436,6 +463,10 @@ pub fn add_read_models(ledger: &Ledger, step: &mut Step) {
             for ibge in ledger.payment_municipalities(p) {
                 reconciliation_read_model(ledger, p, ibge, step);
             }
+            crate::programmes::retro_read_models(ledger, &mut step.writes);
+        }
+        Some(Pending::Programme(model)) => {
+            crate::programmes::read_models(ledger, model, &mut step.writes)
         }
         Some(Pending::Reconciliation(p, ibge)) => reconciliation_read_model(ledger, p, ibge, step),
         Some(Pending::Competencia(c)) => competencia_read_models(ledger, c, step),
@@ -462,6 +493,7 @@ fn competencia_read_models(ledger: &Ledger, c: repasse_proto::Competencia, step:
             value: explanation.to_json().into_bytes(),
         });
     }
+    crate::programmes::links_read_model(ledger, c, &mut step.writes);
 }
 
 fn reconciliation_read_model(

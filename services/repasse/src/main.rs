@@ -41,6 +41,14 @@ enum Command {
     /// Concilia uma parcela: o devido pelas regras, o publicado no relatório do e-Gestor e o pago pelas
     /// ordens do Fundo, por município e plano, com cada divergência classificada e explicada.
     Reconcile(cmd::reconcile::Args),
+    /// Crédito retroativo (NT 829/2022): a recomendação do razão para cada pedido, com cada regra
+    /// verificada, a decisão do Ministério e o ajuste lançado.
+    Retro(cmd::programmes::RetroArgs),
+    /// Atenção ambulatorial especializada (Portaria GM/MS 3.492/2024): incentivo e etapas de cada PAR e as
+    /// OCI de cada APAC.
+    Aae(cmd::programmes::AaeArgs),
+    /// Aperfeiçoamento (NT 425/2025): o profissional pode se inscrever nesta data? Com a explicação.
+    Aperf(cmd::programmes::AperfArgs),
     /// Recalcula uma parcela só a partir do log, até uma posição ou data, e imprime o demonstrativo e o hash.
     Replay(cmd::replay::Args),
     /// Projetor: segue o stream de fatos, grava os modelos de leitura com ponto de controle e publica as
@@ -73,6 +81,9 @@ fn main() -> std::process::ExitCode {
         Command::Ingest(command) => cmd::ingest::run(command),
         Command::Explain(args) => cmd::explain::run(args),
         Command::Reconcile(args) => cmd::reconcile::run(args),
+        Command::Retro(args) => cmd::programmes::retro(args),
+        Command::Aae(args) => cmd::programmes::aae(args),
+        Command::Aperf(args) => cmd::programmes::aperf(args),
         Command::Replay(args) => cmd::replay::run(args),
         Command::Project(args) => cmd::project::run(args),
         Command::Serve(args) => cmd::serve::run(args),

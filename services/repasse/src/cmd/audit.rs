@@ -71,6 +71,25 @@ pub fn diff(args: DiffArgs) -> anyhow::Result<ExitCode> {
                 );
             }
         }
+        for a in &diff.ajustes {
+            println!(
+                "Ajuste do município {} no plano {}: selado {}, hoje {}",
+                a.ibge,
+                a.plano,
+                a.sealed.to_brl(),
+                a.today.to_brl()
+            );
+        }
+        for c in &diff.credits {
+            println!(
+                "Crédito retroativo {} (município {}, {}): {} devolvido como ajuste na parcela {} [RETRO.DECISAO]",
+                c.id,
+                c.ibge,
+                c.irregularity,
+                c.amount.to_brl(),
+                c.credited_in
+            );
+        }
         println!(
             "{} equipes mudaram; o selo não é alterado (um fato tardio nunca edita uma parcela selada).",
             diff.changes.len()

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod demo_data;
 pub mod explain;
 pub mod ingest;
+pub mod programmes;
 pub mod project;
 pub mod reconcile;
 pub mod replay;

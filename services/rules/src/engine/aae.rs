@@ -229,7 +229,10 @@ impl Ledger {
                     (Some(_), Some(o)) if !o.missing.is_empty() => {
                         format!("obrigatórios não registrados: {}", o.missing.join(", "))
                     }
-                    (Some(_), Some(o)) => format!("{} dias acima do tM de {}", o.days, o.tm_days),
+                    (Some(_), Some(o)) => format!(
+                        "{} dias do primeiro ao último procedimento, acima do tM de {}",
+                        o.days, o.tm_days
+                    ),
                 };
                 ApacResult {
                     apac: apac.to_owned(),

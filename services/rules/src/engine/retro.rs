@@ -17,7 +17,6 @@ use crate::params::PRAZOS;
 pub struct RetroCase {
     pub id: String,
     pub position: Position,
-    #[serde(skip)]
     pub request: RetroRequest,
     pub assessment: Assessment,
     /// The Ministry's decision, once a fact.

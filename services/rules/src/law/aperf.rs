@@ -7,8 +7,8 @@ use repasse_proto::calendar::is_business_day;
 use crate::catalog::{self, Rule};
 use crate::params::{APERF, Params};
 
-/// The dates of table `APERF.PRAZOS` (read at the parcela of the window's end).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+/// The dates of table `APERF.PRAZOS`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Calendar {
     pub start: Date,
     pub end: Date,
@@ -70,8 +70,8 @@ impl Calendar {
     }
 }
 
-/// What happened to one ente's adhesion, in stream order: its effect already judged by [`Calendar`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+/// What happened to one ente's adhesion, in stream order (its effect is judged by [`adhesion_on`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "evento", content = "em", rename_all = "snake_case")]
 pub enum AdhesionEvent {
     Adhered(Date),
