@@ -255,6 +255,9 @@ vocabulary!(
         EMulti => "eMulti",
         Acs => "ACS",
         Demais => "Demais",
+        // Portaria GM/MS 3.492/2024: the PAR incentive of the specialised outpatient programme (RULES.md §8),
+        // transferred to the entes of a PAR, not a plano of the Piso da APS. Last: postcard codes by position.
+        Aae => "AAE",
     }
 );
 
@@ -267,6 +270,7 @@ impl Plano {
             Plano::EMulti => "eMulti",
             Plano::Acs => "ACS",
             Plano::Demais => "Demais",
+            Plano::Aae => "Atenção Ambulatorial Especializada (PAR)",
         }
     }
 }

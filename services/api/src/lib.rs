@@ -37,6 +37,7 @@ pub fn router(store: Served) -> Router {
         .route("/retroativo/{id}", get(retro))
         .route("/aae", get(par_list))
         .route("/aae/{par}", get(par))
+        .route("/aae/conciliacao/{parcela}", get(par_reconciliation))
         .route("/oci/{apac}", get(apac))
         .route("/aperf/adesao/{ente}", get(adhesion))
         .route("/aperf/inscricao", get(enrolment))
@@ -210,7 +211,7 @@ async fn not_a_route() -> Failure {
         "caminho desconhecido: /saude, /selos, /selos/{parcela}, /demonstrativos/{parcela}/{ibge}, \
          /linhas/{parcela}/{ibge}, /recomposicao/{parcela}/{ibge}, /conciliacao/{parcela}/{ibge}, \
          /situacao/{competencia}/{ibge}, /explicacoes/{competencia}/{ine}, /retroativo, \
-         /retroativo/{id}, /aae, /aae/{par}, /oci/{apac}, /aperf/adesao/{ente}, \
+         /retroativo/{id}, /aae, /aae/{par}, /aae/conciliacao/{parcela}, /oci/{apac}, /aperf/adesao/{ente}, \
          /aperf/inscricao?cpf=…&data=AAAA-MM-DD"
             .to_owned(),
     )
@@ -261,6 +262,16 @@ async fn par(State(store): State<Served>, Path(id): Path<String>) -> Result<Resp
     let id = identifier("PAR", &id)?;
     let what = format!("sem Plano de Ação Regional \"{id}\"");
     stored(&store, tree::AAE, &id, what)
+}
+
+async fn par_reconciliation(
+    State(store): State<Served>,
+    Path(parcela): Path<String>,
+) -> Result<Response, Failure> {
+    let p: Parcela = parse(&parcela)?;
+    let what =
+        format!("a parcela {p} não foi fechada: a conciliação do incentivo AAE sai no fechamento");
+    stored(&store, tree::AAE_CONCILIACAO, &p.to_string(), what)
 }
 
 async fn apac(State(store): State<Served>, Path(id): Path<String>) -> Result<Response, Failure> {

@@ -55,6 +55,8 @@ pub struct Expect {
     #[serde(default)]
     pub aae: Vec<AaeExpect>,
     #[serde(default)]
+    pub aae_reconciliation: Vec<AaeReconciliationExpect>,
+    #[serde(default)]
     pub oci: Vec<OciExpect>,
     #[serde(default)]
     pub aperf: Vec<AperfExpect>,
@@ -82,6 +84,19 @@ pub struct AaeExpect {
     pub stage: u8,
     pub amount: Option<Money>,
     pub due: Option<bool>,
+    /// The parcela the stage is paid in.
+    pub parcela: Option<Parcela>,
+}
+
+/// The PAR incentive of a UF in a parcela (plano `AAE`): owed, paid, findings (compared as a set).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AaeReconciliationExpect {
+    pub uf: repasse_proto::Uf,
+    pub parcela: Parcela,
+    pub owed: Option<Money>,
+    pub paid: Option<Money>,
+    pub findings: Option<Vec<repasse_rules::engine::reconcile::Finding>>,
 }
 
 /// AAE.OCI: one APAC judged.

@@ -60,6 +60,32 @@ impl Checker<'_> {
             };
             self.compare(path("amount"), &context, e.amount, Some(stage.amount));
             self.compare(path("due"), &context, e.due, Some(stage.due));
+            self.compare(path("parcela"), &context, e.parcela, stage.parcela);
+        }
+        for (i, e) in expect.aae_reconciliation.iter().enumerate() {
+            let context = format!("incentivo AAE da UF {} na parcela {}", e.uf, e.parcela);
+            let path = |field: &str| format!("expect.aae_reconciliation[{i}].{field}");
+            let rows = self.ledger.aae_reconcile(e.parcela);
+            let Some(row) = rows.into_iter().find(|r| r.uf == e.uf) else {
+                self.absent(
+                    format!("expect.aae_reconciliation[{i}]"),
+                    context,
+                    "a conciliação",
+                );
+                continue;
+            };
+            self.compare(path("owed"), &context, e.owed, Some(row.owed));
+            self.compare(path("paid"), &context, e.paid, row.paid);
+            let set = |f: &[repasse_rules::engine::reconcile::Finding]| {
+                f.iter().copied().collect::<BTreeSet<_>>()
+            };
+            let expected = e.findings.as_deref().map(set);
+            self.compare(
+                path("findings"),
+                &context,
+                expected,
+                Some(set(&row.findings)),
+            );
         }
     }
 

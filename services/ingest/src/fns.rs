@@ -260,6 +260,12 @@ pub fn plano_of_programme(description: &str) -> Option<Plano> {
         Some(Plano::EsfEap)
     } else if text.contains("DEMAISPROGRAMAS") {
         Some(Plano::Demais)
+    } else if text.contains("AMBULATORIALESPECIALIZADA")
+        || text.contains("MAISACESSOAESPECIALISTAS")
+    {
+        // [interp] The PAR incentive of Portaria 3.492/2024: no published order of it was seen; named by
+        // the programme's own words.
+        Some(Plano::Aae)
     } else {
         None
     }

@@ -226,6 +226,8 @@ pub mod tree {
     pub const RETROATIVO: &str = "retroativo";
     /// PAR id → its band, incentive and two stages (JSON), written at each of its facts.
     pub const AAE: &str = "aae";
+    /// `AAAA-MM` → the PAR incentive's reconciliation in the parcela, per UF (JSON array), at its close.
+    pub const AAE_CONCILIACAO: &str = "aae_conciliacao";
     /// APAC → the OCI judged (concluded adequately, financed) and any double billing (JSON).
     pub const OCI: &str = "oci";
     /// Ente (IBGE or UF) → its training-adhesion events and the calendar that judges them (JSON).
@@ -233,7 +235,7 @@ pub mod tree {
     /// `AAAA-MM` → the competência's professionals and their municipalities, 12 bytes each (person key
     /// and IBGE, little-endian, sorted): what APERF.ELEGIVEL reads.
     pub const VINCULOS: &str = "vinculos";
-    pub const ALL: [&str; 12] = [
+    pub const ALL: [&str; 13] = [
         SITUACAO,
         LINHAS,
         DEMONSTRATIVOS,
@@ -243,6 +245,7 @@ pub mod tree {
         CONCILIACAO,
         RETROATIVO,
         AAE,
+        AAE_CONCILIACAO,
         OCI,
         APERF,
         VINCULOS,
@@ -464,6 +467,11 @@ pub fn add_read_models(ledger: &Ledger, step: &mut Step) {
                 reconciliation_read_model(ledger, p, ibge, step);
             }
             crate::programmes::retro_read_models(ledger, &mut step.writes);
+            step.writes.push(json_write(
+                tree::AAE_CONCILIACAO,
+                p.to_string(),
+                &ledger.aae_reconcile(p),
+            ));
         }
         Some(Pending::Programme(model)) => {
             crate::programmes::read_models(ledger, model, &mut step.writes)

@@ -29,6 +29,10 @@ pub struct AaeArgs {
     /// Só este Plano de Ação Regional; sem ele, todos os PAR e todas as APAC de OCI.
     #[arg(long)]
     pub par: Option<String>,
+    /// Concilia o incentivo do PAR (plano AAE) desta parcela por UF: devido pelas etapas e pago pelas
+    /// ordens do Fundo.
+    #[arg(long)]
+    pub parcela: Option<repasse_proto::Parcela>,
     #[command(flatten)]
     pub from: LedgerSource,
     /// Imprime em JSON.
@@ -151,8 +155,12 @@ pub fn aae(args: AaeArgs) -> anyhow::Result<ExitCode> {
     } else {
         ledger.apacs()
     };
+    let reconciled = args
+        .parcela
+        .map(|p| ledger.aae_reconcile(p))
+        .unwrap_or_default();
     if args.json {
-        let body = serde_json::json!({ "pars": pars, "apacs": apacs });
+        let body = serde_json::json!({ "pars": pars, "apacs": apacs, "conciliacao": reconciled });
         println!("{body}");
         return Ok(ExitCode::SUCCESS);
     }
@@ -190,6 +198,7 @@ pub fn aae(args: AaeArgs) -> anyhow::Result<ExitCode> {
         };
         println!("APAC {}: {}{double} [AAE.OCI]", apac.apac, apac.detail);
     }
+    print!("{}", aae_reconciliation_text(&reconciled));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -252,6 +261,38 @@ pub fn aperf_text(e: &Enrolment) -> String {
                 mark(*against),
                 rule.id,
                 rule.citation
+            );
+        }
+    }
+    out
+}
+
+/// The PAR incentive's reconciliation as an analyst reads it.
+pub fn aae_reconciliation_text(rows: &[repasse_rules::engine::aae::AaeReconciliation]) -> String {
+    let mut out = String::new();
+    for r in rows {
+        let findings: Vec<&str> = r.findings.iter().map(|f| f.label_pt()).collect();
+        let paid = r.paid.map_or_else(|| "—".to_owned(), |m| m.to_brl());
+        let _ = writeln!(
+            out,
+            "Incentivo AAE da UF {} na parcela {}: devido {}, pago {} — {}",
+            r.uf,
+            r.parcela,
+            r.owed.to_brl(),
+            paid,
+            if findings.is_empty() {
+                "confere".to_owned()
+            } else {
+                findings.join("; ")
+            }
+        );
+        for stage in &r.stages {
+            let _ = writeln!(
+                out,
+                "  PAR {} etapa {}: {} [AAE.ETAPAS]",
+                stage.par_id,
+                stage.stage,
+                stage.amount.to_brl()
             );
         }
     }

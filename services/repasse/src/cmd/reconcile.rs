@@ -43,6 +43,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         writeln!(out, "{}", serde_json::to_string(&rows)?)?;
     } else {
         write!(out, "{}", text(args.parcela, &rows))?;
+        // The PAR incentive is reconciled per UF, not per municipality: after the municipalities.
+        let aae = ledger.aae_reconcile(args.parcela);
+        write!(out, "{}", super::programmes::aae_reconciliation_text(&aae))?;
     }
     Ok(ExitCode::SUCCESS)
 }

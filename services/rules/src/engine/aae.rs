@@ -4,11 +4,12 @@
 use std::collections::BTreeMap;
 
 use repasse_proto::fact::OciProcedure;
-use repasse_proto::{Date, Money, Parcela, Uf};
+use repasse_proto::{Date, Money, Parcela, Plano, Uf};
 
 use crate::catalog;
 use crate::engine::ledger::Ledger;
 use crate::engine::programmes::Par;
+use crate::engine::reconcile::{Finding, classify};
 use crate::law::aae::{self, OciOutcome};
 use crate::law::record::Position;
 use crate::params::ParamUse;
@@ -23,7 +24,31 @@ pub struct Stage {
     pub due_on: Option<Date>,
     #[serde(skip)]
     pub due_at: Option<Position>,
+    /// The parcela it is paid in: the first not closed when it became due, from the month it did.
+    pub parcela: Option<Parcela>,
     pub detail: String,
+}
+
+/// A stage in a UF's AAE statement.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct StageRef {
+    pub par_id: String,
+    pub stage: u8,
+    pub amount: Money,
+}
+
+/// What the PAR incentive owes a UF's entes in a parcela (plano `AAE`), against the Fund's orders.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct AaeReconciliation {
+    pub uf: Uf,
+    pub parcela: Parcela,
+    pub owed: Money,
+    /// What the Fund's orders of plano `AAE` paid the UF's entes; `None` when no order of the parcela was
+    /// imported.
+    pub paid: Option<Money>,
+    pub findings: Vec<Finding>,
+    pub stages: Vec<StageRef>,
+    pub bank_orders: Vec<String>,
 }
 
 /// A PAR: its band, incentive and stages, with the rule checks behind them.
@@ -151,6 +176,9 @@ impl Ledger {
             due: payable && adhered.is_some(),
             due_on: adhered.filter(|_| payable).map(|(d, _)| d),
             due_at: adhered.filter(|_| payable).map(|(_, at)| at),
+            parcela: adhered
+                .filter(|_| payable)
+                .map(|(d, at)| self.open_parcela(d, at)),
             detail: if payable {
                 adhesion.clone()
             } else {
@@ -171,6 +199,7 @@ impl Ledger {
             due: two.is_some(),
             due_on: two.map(|(d, _)| d),
             due_at: two.map(|(_, at)| at),
+            parcela: two.map(|(d, at)| self.open_parcela(d, at)),
             detail: format!(
                 "executado {} de {} previstos",
                 executed.to_brl(),
@@ -189,6 +218,70 @@ impl Ledger {
             adhesion,
             stages: vec![stage_one, stage_two],
         }
+    }
+
+    /// AAE.ETAPAS: the parcela a stage due on `on` (at `position`) is paid in: the first from that month on
+    /// that the Fund had not closed by then [interp, as RETRO.DECISAO].
+    fn open_parcela(&self, on: Date, position: Position) -> Parcela {
+        let mut p = Parcela::new(u16::try_from(on.year()).unwrap_or(u16::MAX), on.month())
+            .expect("a date's month");
+        while self
+            .state
+            .parcelas_closed
+            .get(&p)
+            .is_some_and(|closed_at| *closed_at < position)
+        {
+            p = p.succ();
+        }
+        p
+    }
+
+    /// The PAR incentive owed in parcela `p` per UF, against what the Fund's orders of plano `AAE` paid the
+    /// UF's entes (the orders name a municipality: the UF is its code's), every difference classified.
+    pub fn aae_reconcile(&self, p: Parcela) -> Vec<AaeReconciliation> {
+        let mut by_uf: std::collections::BTreeMap<Uf, AaeReconciliation> =
+            std::collections::BTreeMap::new();
+        let fresh = |uf: Uf| AaeReconciliation {
+            uf,
+            parcela: p,
+            owed: Money::ZERO,
+            paid: None,
+            findings: Vec::new(),
+            stages: Vec::new(),
+            bank_orders: Vec::new(),
+        };
+        for par in self.pars() {
+            let Some(uf) = par.uf else { continue };
+            for stage in par.stages.iter().filter(|s| s.due && s.parcela == Some(p)) {
+                let row = by_uf.entry(uf).or_insert_with(|| fresh(uf));
+                row.owed += stage.amount;
+                row.stages.push(StageRef {
+                    par_id: par.par_id.clone(),
+                    stage: stage.stage,
+                    amount: stage.amount,
+                });
+            }
+        }
+        let paid = &self.state.payments.paid;
+        let known = paid.keys().any(|(_, parcela, _)| *parcela == p);
+        for ((ibge, parcela, plano), order) in paid {
+            let Some(uf) = ibge.uf().filter(|_| *parcela == p && *plano == Plano::Aae) else {
+                continue;
+            };
+            let row = by_uf.entry(uf).or_insert_with(|| fresh(uf));
+            *row.paid.get_or_insert(Money::ZERO) += order.amount;
+            row.bank_orders.extend(order.orders.iter().cloned());
+        }
+        by_uf
+            .into_values()
+            .map(|mut row| {
+                if known && row.paid.is_none() {
+                    row.paid = Some(Money::ZERO);
+                }
+                row.findings = classify(row.owed, row.owed, None, row.paid);
+                row
+            })
+            .collect()
     }
 
     /// Every APAC of the OCI programme judged (AAE.OCI), by APAC number.

@@ -125,7 +125,7 @@ impl Ledger {
             .paid
             .keys()
             .chain(facts.published.keys())
-            .filter(|(_, parcela, _)| *parcela == p)
+            .filter(|(_, parcela, plano)| *parcela == p && *plano != Plano::Aae)
             .map(|(ibge, _, _)| *ibge)
             .collect();
         out.extend(
@@ -157,7 +157,10 @@ impl Ledger {
                 .push(line);
         }
         let mut keys: BTreeSet<(Ibge, Plano)> = owed_by.keys().copied().collect();
-        let in_parcela = |(ibge, parcela, _): &(Ibge, Parcela, Plano)| *parcela == p && keep(*ibge);
+        // The PAR incentive is reconciled per UF, on its own (`Ledger::aae_reconcile`).
+        let in_parcela = |(ibge, parcela, plano): &(Ibge, Parcela, Plano)| {
+            *parcela == p && keep(*ibge) && *plano != Plano::Aae
+        };
         keys.extend(
             facts
                 .published
