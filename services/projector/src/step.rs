@@ -1,10 +1,11 @@
 //! What the projector does at a decision point, as a pure function of the ledger right after the fact that
-//! triggered it: the decisions for integrators and the read-model writes. Three kinds of fact are decision
-//! points — the first `scnes_closed` of a competência (team statuses and suspension decisions), the first
-//! `parcela_closed` of a parcela (lines, statements, recomposition and the seal) and the first
-//! `credentialing_request` with its id (VAL.TETO's recommendation) — so the sequence of
-//! decisions is a function of the fact stream alone: a live projector, one resumed after a crash and a fresh
-//! replay publish the same decisions with the same ids, in the same order.
+//! triggered it: the decisions for integrators and the read-model writes. The decision points are the first
+//! `scnes_closed` of a competência (team statuses and suspension decisions), the first `parcela_closed` of
+//! a parcela (lines, statements, recomposition and the seal), the first `credentialing_request` with its id
+//! (VAL.TETO's recommendation), and the facts of §7–9 (`crate::programmes`: a retroactive request and its
+//! decision, a PAR fact that makes a stage due, an adhesion event) — so the sequence of decisions is a
+//! function of the fact stream alone: a live projector, one resumed after a crash and a fresh replay
+//! publish the same decisions with the same ids, in the same order.
 
 use std::collections::{BTreeMap, VecDeque};
 

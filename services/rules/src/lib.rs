@@ -1,4 +1,4 @@
-//! The law as code: RULES.md §1–6 and §10 as pure functions, and the engine that applies them to a
+//! The law as code: RULES.md §1–10 as pure functions, and the engine that applies them to a
 //! national history.
 //!
 //! - [`law`]: one module per rule family, each rule a pure function over a view of one team (or request)

@@ -17,8 +17,11 @@ pub struct Calendar {
 }
 
 impl Calendar {
+    /// The latest version of the table: one adhesion window, which a later portaria or note may move (a
+    /// *prorrogação* publishes a new version).
     pub fn from_params(params: &Params) -> Calendar {
-        let at = crate::calendar::novo_modelo_from();
+        let last_year = u16::try_from(repasse_proto::date::MAX_YEAR).expect("a year");
+        let at = repasse_proto::Parcela::new(last_year, 12).expect("a valid parcela");
         let date = |key| {
             params
                 .text(APERF, key, at)
