@@ -263,3 +263,38 @@ fn the_api_answers_the_programmes_as_the_commands_compute_them() {
     assert_eq!(no_date.0, 400);
     assert!(no_date.1.contains("data"), "{}", no_date.1);
 }
+
+#[test]
+fn a_par_approved_before_it_is_submitted_decides_nothing_and_stops_nothing() {
+    use repasse_proto::Fact;
+    use repasse_proto::fact::{ParApproved, ParSubmitted};
+    let mut ledger = Ledger::default();
+    let mut ahead = Ahead::default();
+    let approved = Fact::ParApproved(ParApproved {
+        par_id: "PAR-X".into(),
+        approved_on: "2025-03-10".parse().unwrap(),
+        portaria: "Portaria de aprovação".into(),
+        cib_resolution_sent: true,
+    });
+    ledger.apply(1, &approved);
+    let step = decide(&ledger, 1, &approved, Timestamp(0), &mut ahead).expect("a step");
+    assert!(step.decisions.is_empty());
+    // The submission that follows makes the first stage due, at its own position.
+    let submitted = Fact::ParSubmitted(ParSubmitted {
+        par_id: "PAR-X".into(),
+        uf: repasse_proto::Uf::SE,
+        population_covered: 750_000,
+        planned_amount: "1000000.00".parse().unwrap(),
+    });
+    ledger.apply(2, &submitted);
+    let step = decide(&ledger, 2, &submitted, Timestamp(0), &mut ahead).expect("a step");
+    match &step.decisions[..] {
+        [d] => match &d.payload {
+            Decision::AaeStageDue(s) => {
+                assert_eq!((s.stage, s.amount.to_string()), (1, "300000.00".into()))
+            }
+            other => panic!("not a stage: {other:?}"),
+        },
+        other => panic!("one stage expected: {other:?}"),
+    }
+}

@@ -37,13 +37,12 @@ pub enum ParamError {
     UnknownTable { table: String, expected: String },
     #[error("tabela \"{table}\": chave \"{key}\" desconhecida")]
     UnknownKey { table: String, key: String },
-    #[error(
-        "tabela \"{table}\", chave \"{key}\": valor inválido {value}; esperado decimal com até 2 casas em texto, ex. \"18000.00\""
-    )]
+    #[error("tabela \"{table}\", chave \"{key}\": valor inválido {value}; esperado {expected}")]
     BadValue {
         table: String,
         key: String,
         value: String,
+        expected: &'static str,
     },
 }
 
@@ -87,9 +86,10 @@ fn valid(kind: Kind, key: &str, value: &str) -> bool {
         Kind::Number if key.ends_with("_desde") => {
             value.parse::<repasse_proto::Competencia>().is_ok()
         }
+        // Counts, hours, months and factors: bounded, so that no date arithmetic leaves the calendar.
         Kind::Number => value
             .parse::<rust_decimal::Decimal>()
-            .is_ok_and(|d| !d.is_sign_negative()),
+            .is_ok_and(|d| !d.is_sign_negative() && d <= rust_decimal::Decimal::ONE_THOUSAND),
         Kind::Category => {
             ["MEDICO", "ENFERMEIRO", "AUX_TEC_ENF", "ACS", "NENHUMA"].contains(&value)
         }
@@ -97,7 +97,22 @@ fn valid(kind: Kind, key: &str, value: &str) -> bool {
         Kind::Calendar if key.ends_with("_inicio") || key.ends_with("_fim") => {
             value.parse::<repasse_proto::Date>().is_ok()
         }
-        Kind::Calendar => value.parse::<u32>().is_ok(),
+        Kind::Calendar => value.parse::<u32>().is_ok_and(|n| n <= 1_000),
+    }
+}
+
+/// What a value of `kind` must be, for the error that refuses one.
+fn expected_of(kind: Kind, key: &str) -> &'static str {
+    match kind {
+        Kind::Money => "decimal com até 2 casas em texto, ex. \"18000.00\"",
+        Kind::Number if key.ends_with("_desde") => "competência em texto, ex. \"2025-04\"",
+        Kind::Number => "número não negativo até 1000 em texto, ex. \"10\"",
+        Kind::Category => "MEDICO, ENFERMEIRO, AUX_TEC_ENF, ACS ou NENHUMA",
+        Kind::Words => "uma classe: otimo, bom, suficiente ou regular",
+        Kind::Calendar if key.ends_with("_inicio") || key.ends_with("_fim") => {
+            "data em texto, ex. \"2025-11-30\""
+        }
+        Kind::Calendar => "número inteiro até 1000 em texto, ex. \"24\"",
     }
 }
 
@@ -339,6 +354,7 @@ impl Params {
                 table: fact.table.clone(),
                 key: key.clone(),
                 value: value.to_string(),
+                expected: expected_of(kind, &key),
             };
             let text = value
                 .as_str()

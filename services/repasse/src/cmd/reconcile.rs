@@ -111,6 +111,9 @@ fn text(parcela: Parcela, rows: &[Reconciliation]) -> String {
                 team.fields.join("; ")
             ));
         }
+        for a in &r.ajustes {
+            out.push_str(&format!("  ajuste {}: {}\n", a.amount.to_brl(), a.source));
+        }
         for line in &r.withheld {
             out.push_str(&format!(
                 "  razão: equipe {} {:?} integral {} desconto {} ({}; {})\n",

@@ -99,10 +99,10 @@ impl Ledger {
         par_id: &str,
         position: Position,
     ) -> Vec<repasse_proto::Decision> {
-        let Some(status) = self.par(par_id) else {
+        // A PAR not yet submitted (an approval or report logged first) has no UF and no stage due.
+        let Some((status, uf)) = self.par(par_id).and_then(|s| s.uf.map(|uf| (s, uf))) else {
             return Vec::new();
         };
-        let uf = status.uf.expect("a due stage has a submitted PAR");
         status
             .stages
             .iter()

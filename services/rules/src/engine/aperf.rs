@@ -30,11 +30,20 @@ pub struct Enrolment {
     pub entes: Vec<(Ente, AdhesionOn)>,
 }
 
-/// The entes a professional's links reach: each municipality and its state, sorted.
+/// The entes a professional's links reach: the municipality of each link (a municipal team's
+/// professional is linked to the municipality, NT 425/2025 §7.1), and the Distrito Federal as a state
+/// for a link in it. [interp] A state's adhesion covers its own establishments, which the APS teams the
+/// ledger holds are not.
 pub fn entes_of(ibges: &[Ibge]) -> Vec<Ente> {
     let mut entes: Vec<Ente> = ibges
         .iter()
-        .flat_map(|ibge| std::iter::once(Ente::Municipio(*ibge)).chain(ibge.uf().map(Ente::Estado)))
+        .flat_map(|ibge| {
+            let df = ibge
+                .uf()
+                .filter(|uf| *uf == repasse_proto::Uf::DF)
+                .map(Ente::Estado);
+            std::iter::once(Ente::Municipio(*ibge)).chain(df)
+        })
         .collect();
     entes.sort();
     entes.dedup();
@@ -54,17 +63,21 @@ impl Ledger {
 
     /// APERF.ELEGIVEL: may the professional whose person key (CPF, or CNS where SCNES masks the CPF) is
     /// one of `persons` enrol on `on`? [interp] The links are those of the latest closed SCNES competência
-    /// up to the date's month, present on its last day; the ledger holds the APS teams' links only, so a
-    /// professional of specialised care or surveillance is not found.
+    /// up to the date's month (without one, the latest with records), present on its last day; the ledger
+    /// holds the APS teams' links only, so a professional of specialised care or surveillance is not found.
     pub fn aperf_enrolment(&self, persons: &[u64], on: Date) -> Enrolment {
         let month = Competencia::new(u16::try_from(on.year()).unwrap_or(u16::MAX), on.month())
             .expect("a date's month");
-        let links: Vec<LinkFound> = self
+        // The latest closed competência up to the month; without one, the latest with SCNES records.
+        let latest = self
             .state
             .closed
             .range(..=month)
             .next_back()
-            .map(|(c, _)| {
+            .map(|(c, _)| c)
+            .or_else(|| self.state.scnes.range(..=month).next_back().map(|(c, _)| c));
+        let links: Vec<LinkFound> = latest
+            .map(|c| {
                 let mut found: Vec<LinkFound> = self
                     .state
                     .scnes

@@ -94,12 +94,26 @@ impl Ledger {
     /// ACS vacancies go to a municipality's agents in INE order).
     pub fn parcela_where(&self, p: Parcela, keep: &dyn Fn(Ibge) -> bool) -> ParcelaResult {
         let mut result = ParcelaResult::default();
+        if self.lines_where(p, keep, &mut result) {
+            self.statements(p, keep, &mut result);
+        }
+        result
+    }
+
+    /// The lines of parcela `p` (no statements): `false` before the new model or while the competência it
+    /// pays on is not closed.
+    fn lines_where(
+        &self,
+        p: Parcela,
+        keep: &dyn Fn(Ibge) -> bool,
+        result: &mut ParcelaResult,
+    ) -> bool {
         if p < novo_modelo_from() {
-            return result;
+            return false;
         }
         let evaluations = self.evaluations_through(p.competencia());
         let Some(statuses) = evaluations.by_competencia.get(&p.competencia()) else {
-            return result;
+            return false;
         };
         // ACS vacancies go to agents in INE order (statuses are sorted by INE).
         let mut agents_used: BTreeMap<Ibge, u32> = BTreeMap::new();
@@ -119,8 +133,7 @@ impl Ledger {
                 }
             }
         }
-        self.statements(p, keep, &mut result);
-        result
+        true
     }
 
     fn team_lines(
@@ -330,13 +343,60 @@ impl Ledger {
         credits
     }
 
+    /// Where each *ajuste* of a municipality's statements in parcela `p` comes from, per plano: the
+    /// Ministry's authorized adjustments (RETRO.DISTINCAO) and the retroactive credits posted in `p`
+    /// (RETRO.DECISAO). What reconciliation shows beside an ajuste.
+    pub fn ajuste_sources(&self, p: Parcela, ibge: Ibge) -> BTreeMap<Plano, Vec<AjusteSource>> {
+        let mut out: BTreeMap<Plano, Vec<AjusteSource>> = BTreeMap::new();
+        for ((i, parcela, plano), (amount, positions)) in &self.state.adjustments {
+            if *i == ibge && *parcela == p {
+                out.entry(*plano).or_default().push(AjusteSource {
+                    amount: *amount,
+                    source: "ajuste autorizado pelo Ministério, sem pedido (RETRO.DISTINCAO)"
+                        .to_owned(),
+                    positions: positions.clone(),
+                });
+            }
+        }
+        let programmes = &self.state.programmes;
+        for (id, entry) in &programmes.retro_decisions {
+            let Some((request, at)) = programmes.retro_requests.get(id) else {
+                continue;
+            };
+            let posted = entry.posted_in == p && entry.posted_in > request.parcela;
+            if !posted || request.ibge != ibge || entry.decision.decision != RetroOutcome::Deferido
+            {
+                continue;
+            }
+            let mut by_plano: BTreeMap<Plano, Money> = BTreeMap::new();
+            for ((_, plano), amount) in self.retro_withheld(request) {
+                *by_plano.entry(plano).or_default() += amount;
+            }
+            for (plano, amount) in by_plano {
+                out.entry(plano).or_default().push(AjusteSource {
+                    amount,
+                    source: format!(
+                        "crédito retroativo {id} deferido: {} da parcela {} (RETRO.DECISAO)",
+                        request.irregularity, request.parcela
+                    ),
+                    positions: vec![*at, entry.position],
+                });
+            }
+        }
+        out
+    }
+
     /// What the suspension a request is about withheld in its parcela, per team and plano: the ACS line
     /// for SUSP.100.ACS_SISAB, the team's own lines otherwise (RETRO.DECISAO: the amount a `deferido`
     /// returns). Computed from the parcela's lines, so always an earlier parcela than the one credited.
     pub fn retro_withheld(&self, r: &RetroRequest) -> BTreeMap<(Ine, Plano), Money> {
         let teams = self.state.teams_named(r);
         let acs = crate::law::retro::about_acs(r);
-        let lines = self.parcela(r.parcela, Some(r.ibge)).lines;
+        // Lines only: the request's parcela's own credits are not what it withheld (and computing its
+        // statements would recurse into every earlier parcela's credits).
+        let mut result = ParcelaResult::default();
+        self.lines_where(r.parcela, &|i| i == r.ibge, &mut result);
+        let lines = result.lines;
         let mut withheld: BTreeMap<(Ine, Plano), Money> = BTreeMap::new();
         for line in lines.iter().filter(|l| teams.contains(&l.ine)) {
             if (line.component == Component::Acs) != acs || line.desconto == Money::ZERO {
@@ -346,6 +406,16 @@ impl Ledger {
         }
         withheld
     }
+}
+
+/// One source of a statement's *ajuste*.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct AjusteSource {
+    pub amount: Money,
+    /// What it is, in Portuguese, with its rule id.
+    pub source: String,
+    /// The facts behind it.
+    pub positions: Vec<crate::law::record::Position>,
 }
 
 /// Rule ids that amounts cite.

@@ -85,6 +85,8 @@ pub struct Reconciliation {
     pub teams: Vec<TeamDifference>,
     /// The ledger's lines of the plano with a desconto: the teams behind what was withheld.
     pub withheld: Vec<Line>,
+    /// Where the plano's *ajuste* comes from: authorized adjustments and retroactive credits.
+    pub ajustes: Vec<crate::engine::pay::AjusteSource>,
     pub bank_orders: Vec<String>,
     /// The facts compared: the report's line and the Fund's orders.
     pub positions: Vec<Position>,
@@ -214,6 +216,10 @@ impl Ledger {
                         .filter(|l| l.desconto > Money::ZERO)
                         .map(|l| (*l).clone())
                         .collect(),
+                    ajustes: self
+                        .ajuste_sources(p, ibge)
+                        .remove(&plano)
+                        .unwrap_or_default(),
                     bank_orders: paid.map(|x| x.orders.clone()).unwrap_or_default(),
                     positions,
                 }

@@ -54,7 +54,7 @@ impl Ledger {
             assessment,
             decision: decision.map(|d| d.decision.decision),
             decided_on: decision.map(|d| d.decision.decided_on),
-            credited_in: deferido.map(|d| d.posted_in),
+            credited_in: credited.and(deferido.map(|d| d.posted_in)),
             credited,
         })
     }

@@ -169,13 +169,14 @@ pub fn adhesion_on(cal: &Calendar, events: &[AdhesionEvent], on: Date) -> Adhesi
     }
 }
 
-/// APERF.ELEGIVEL (NT 425/2025 §5.4, §7.1): a professional linked in SCNES may enrol on `on` when an ente
-/// of one of the links (its municipality, or its state) has an adhesion valid that day. `entes` are those
-/// entes with their events in stream order (empty for an ente that never adhered). Returns whether the
-/// professional may enrol, the rule ids against (empty when eligible) and each ente judged.
-/// [interp] Reasons name the specific rule: APERF.ELEGIVEL when no link is found, APERF.JANELA when no
-/// ente of the links adhered in the window, else what stops the entes that did (APERF.JANELA for a
-/// deletion, APERF.RESULTADO for a result not yet published, expired or suspended).
+/// APERF.ELEGIVEL (NT 425/2025 §5.4, §7.1): a professional linked in SCNES may enrol on `on` when the ente
+/// of one of the links has an adhesion valid that day. `entes` are those entes with their events in stream
+/// order (empty for an ente that never adhered). Returns whether the professional may enrol, the rule ids
+/// against (empty when eligible) and each ente judged.
+/// [interp] Every rule that fails is a reason: APERF.ELEGIVEL whenever the professional may not enrol,
+/// with APERF.JANELA when no ente of the links adhered in the window (or its adhesion was deleted) and
+/// APERF.RESULTADO when one did but its adhesion is not valid on the date (no result yet, expired,
+/// suspended).
 pub fn enrolment(
     cal: &Calendar,
     linked: bool,
@@ -191,87 +192,27 @@ pub fn enrolment(
         .map(|(ente, events)| (*ente, adhesion_on(cal, events, on)))
         .collect();
     let eligible = linked && judged.iter().any(|(_, a)| a.valid);
-    let adhering: Vec<&AdhesionOn> = entes
-        .iter()
-        .zip(&judged)
-        .filter(|((_, events), _)| !events.is_empty())
-        .map(|(_, (_, a))| a)
-        .collect();
-    let mut reasons: Vec<&'static str> = if eligible {
-        Vec::new()
-    } else if !linked {
-        vec![catalog::APERF_ELEGIVEL.id]
-    } else if adhering.is_empty() {
-        vec![catalog::APERF_JANELA.id]
-    } else {
-        adhering
+    let mut reasons: Vec<&'static str> = Vec::new();
+    if !eligible {
+        reasons.push(catalog::APERF_ELEGIVEL.id);
+        let adhering: Vec<&AdhesionOn> = entes
             .iter()
-            .flat_map(|a| a.checks.iter())
-            .filter(|(_, against, _)| *against)
-            .map(|(rule, _, _)| rule.id)
-            .collect()
-    };
+            .zip(&judged)
+            .filter(|((_, events), _)| !events.is_empty())
+            .map(|(_, (_, a))| a)
+            .collect();
+        if linked && adhering.is_empty() {
+            reasons.push(catalog::APERF_JANELA.id);
+        }
+        reasons.extend(
+            adhering
+                .iter()
+                .flat_map(|a| a.checks.iter())
+                .filter(|(_, against, _)| *against)
+                .map(|(rule, _, _)| rule.id),
+        );
+    }
     reasons.sort_unstable();
     reasons.dedup();
     (eligible, reasons, judged)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn d(text: &str) -> Date {
-        text.parse().unwrap()
-    }
-
-    fn cal(start: &str, end: &str) -> Calendar {
-        Calendar {
-            start: d(start),
-            end: d(end),
-            result_business_days: 3,
-            validity_months: 24,
-        }
-    }
-
-    #[test]
-    fn the_result_deadline_counts_business_days_and_skips_a_holiday() {
-        // 2025: the window ends on a Sunday; Mon 1, Tue 2, Wed 3 December.
-        assert_eq!(
-            cal("2025-11-15", "2025-11-30").result_deadline(),
-            d("2025-12-03")
-        );
-        // A later edition ending Wed 18 Nov 2026: Thu 19, (Fri 20 is Consciência Negra), Mon 23, Tue 24.
-        assert_eq!(
-            cal("2026-11-01", "2026-11-18").result_deadline(),
-            d("2026-11-24")
-        );
-    }
-
-    #[test]
-    fn validity_ends_on_the_day_of_the_same_number_or_the_next_when_the_month_lacks_it() {
-        let c = cal("2025-11-15", "2025-11-30");
-        assert_eq!(c.valid_until(d("2025-12-03")), d("2027-12-03"));
-        assert_eq!(c.valid_until(d("2024-02-29")), d("2026-03-01"));
-    }
-
-    #[test]
-    fn a_deletion_after_the_window_has_no_effect_and_a_suspension_ends_validity() {
-        let c = cal("2025-11-15", "2025-11-30");
-        let events = [
-            AdhesionEvent::Adhered(d("2025-11-30")),
-            AdhesionEvent::Deleted(d("2025-12-01")),
-            AdhesionEvent::ResultPublished(d("2025-12-03")),
-            AdhesionEvent::Suspended(d("2026-06-01")),
-        ];
-        assert!(adhesion_on(&c, &events, d("2026-05-31")).valid);
-        let suspended = adhesion_on(&c, &events, d("2026-06-01"));
-        assert!(!suspended.valid);
-        let against: Vec<&str> = suspended
-            .checks
-            .iter()
-            .filter(|(_, against, _)| *against)
-            .map(|(r, _, _)| r.id)
-            .collect();
-        assert_eq!(against, ["APERF.RESULTADO"]);
-    }
 }

@@ -111,7 +111,7 @@ pub fn never_eligible(rule: RuleId) -> bool {
 }
 
 /// RETRO.FORMA: the form checks of §6.1's observation — signed, on the Anexo I model, complete (a
-/// justification and an irregularity that is a suspension rule of the catalog).
+/// justification, and an irregularity that names a suspension or validity rule of the catalog).
 pub fn form_problems(r: &RetroRequest) -> Vec<&'static str> {
     let mut problems = Vec::new();
     if !r.signed {
@@ -123,10 +123,23 @@ pub fn form_problems(r: &RetroRequest) -> Vec<&'static str> {
     if r.justification.trim().is_empty() {
         problems.push("sem justificativa");
     }
-    if suspension_named(r).is_none() {
-        problems.push("irregularidade não é uma regra de suspensão do catálogo");
+    if irregularity_named(r).is_none() {
+        problems.push("irregularidade não é uma regra de suspensão ou de validade do catálogo");
     }
     problems
+}
+
+/// The suspension or validity rule the request names as its irregularity, if it is one of the catalog.
+pub fn irregularity_named(r: &RetroRequest) -> Option<Rule> {
+    catalog::find(r.irregularity.trim())
+        .filter(|rule| rule.id.starts_with("SUSP.") || rule.id.starts_with("VAL."))
+}
+
+/// RETRO.INELEGIVEL on what the request itself names: a never-eligible suspension, or a validity rule (a
+/// team not valid is not suspended, §5.1.6).
+pub fn named_never_eligible(r: &RetroRequest) -> bool {
+    irregularity_named(r)
+        .is_some_and(|rule| rule.id.starts_with("VAL.") || never_eligible(rule.key))
 }
 
 /// The suspension rule the request names, if it is one of the catalog.
@@ -142,9 +155,10 @@ pub fn about_acs(r: &RetroRequest) -> bool {
 
 /// Assesses a request (RETRO.FLUXO, RETRO.PRAZO, RETRO.FORMA, RETRO.INELEGIVEL, RETRO.SISAB,
 /// RETRO.DISTINCAO) against the teams it names and what the ledger decided for them.
-/// [interp] Every rule is checked and every one that fails is a reason; a team is eligible only when
-/// none of its suspension's reasons is never-eligible; the request is eligible when the form, flow and
-/// deadline hold and at least one team it names is.
+/// [interp] Every rule that fails is a reason; RETRO.DISTINCAO (nothing was withheld) only where nothing
+/// else stops the team. A team is eligible when neither the suspension the ledger decided nor the one the
+/// request names is never-eligible; the request is eligible when the form, flow and deadline hold and at
+/// least one team it names (in its municipality) is.
 pub fn assess(
     r: &RetroRequest,
     municipality_uf_matches: bool,
@@ -199,7 +213,8 @@ pub fn assess(
     );
     let acs = about_acs(r);
     let mut eligible_teams = Vec::new();
-    for team in teams {
+    // A team of another municipality fails RETRO.FLUXO; nothing else is judged of it.
+    for team in teams.iter().filter(|t| t.in_municipality) {
         let verdict = team_verdict(r, acs, team);
         for (rule, against, detail) in verdict.checks {
             check(rule, against, format!("equipe {}: {detail}", team.ine));
@@ -230,32 +245,27 @@ struct TeamVerdict {
 /// RETRO.INELEGIVEL, RETRO.SISAB and RETRO.DISTINCAO for one team.
 fn team_verdict(r: &RetroRequest, acs: bool, team: &TeamFacts<'_>) -> TeamVerdict {
     let mut checks = Vec::new();
+    let named_barred = named_never_eligible(r);
+    let ineligible = |detail: String| TeamVerdict {
+        eligible: false,
+        checks: vec![(catalog::RETRO_INELEGIVEL, true, detail)],
+    };
     let Some(status) = team.status.filter(|_| team.homologated) else {
-        let detail = if team.homologated {
+        return ineligible(if team.homologated {
             format!(
                 "sem decisão do razão para a competência {} (não fechada ou equipe não avaliada)",
                 r.parcela.competencia()
             )
         } else {
             "equipe sem homologação no município ou com homologação cancelada".to_owned()
-        };
-        checks.push((catalog::RETRO_INELEGIVEL, true, detail));
-        return TeamVerdict {
-            eligible: false,
-            checks,
-        };
+        });
     };
     if !status.payable {
-        let detail = format!(
+        return ineligible(format!(
             "equipe não válida na competência {} ({}): não é suspensão",
             status.competencia,
             status.not_valid.join(", ")
-        );
-        checks.push((catalog::RETRO_INELEGIVEL, true, detail));
-        return TeamVerdict {
-            eligible: false,
-            checks,
-        };
+        ));
     }
     let barred: Vec<&'static str> = status
         .reasons
@@ -267,34 +277,38 @@ fn team_verdict(r: &RetroRequest, acs: bool, team: &TeamFacts<'_>) -> TeamVerdic
     } else {
         status.suspension_pct > 0
     };
-    if !acs {
-        let detail = if barred.is_empty() {
-            format!(
-                "suspensão de {} % por {}: passível de crédito",
-                status.suspension_pct,
-                status.reasons.join(", ")
-            )
-        } else {
-            format!("suspensa por {}: nunca elegível", barred.join(", "))
-        };
-        checks.push((catalog::RETRO_INELEGIVEL, !barred.is_empty(), detail));
-    }
-    let named = suspension_named(r);
-    let named_held = named.is_some_and(|rule| {
-        if rule.key == RuleId::Susp100AcsSisab {
-            !status.suspended_agents.is_empty()
-        } else {
-            status.reasons.contains(rule.key)
-        }
-    });
-    if suspended && named.is_some() && !named_held {
-        let detail = format!(
-            "irregularidade informada {} difere da decidida ({})",
-            r.irregularity,
+    let decided = if acs {
+        format!(
+            "{} ACS suspenso(s) por SUSP.100.ACS_SISAB",
+            status.suspended_agents.len()
+        )
+    } else if suspended {
+        format!(
+            "suspensão de {} % por {}",
+            status.suspension_pct,
             status.reasons.join(", ")
-        );
-        checks.push((catalog::RETRO_FORMA, true, detail));
-    }
+        )
+    } else {
+        "sem suspensão decidida".to_owned()
+    };
+    let detail = if !barred.is_empty() && !acs {
+        format!("{decided}: {} nunca elegível", barred.join(", "))
+    } else if named_barred {
+        format!(
+            "irregularidade informada {} nunca elegível ({decided})",
+            r.irregularity
+        )
+    } else {
+        format!(
+            "{decided}: passível de crédito (informada {})",
+            r.irregularity
+        )
+    };
+    checks.push((
+        catalog::RETRO_INELEGIVEL,
+        named_barred || (!acs && !barred.is_empty()),
+        detail,
+    ));
     if let Some(regularised) = team.sisab_regularised {
         let detail = if regularised {
             "competências faltantes enviadas e aprovadas antes do descarte".to_owned()
@@ -303,13 +317,14 @@ fn team_verdict(r: &RetroRequest, acs: bool, team: &TeamFacts<'_>) -> TeamVerdic
         };
         checks.push((catalog::RETRO_SISAB, !regularised, detail));
     }
+    let stopped = checks.iter().any(|(_, against, _)| *against);
     let nothing = !suspended || team.withheld == Money::ZERO;
     let detail = if nothing {
         "nada suspenso na parcela: erro do Ministério é ajuste, sem pedido".to_owned()
     } else {
         format!("suspenso na parcela: {}", team.withheld.to_brl())
     };
-    checks.push((catalog::RETRO_DISTINCAO, nothing, detail));
+    checks.push((catalog::RETRO_DISTINCAO, nothing && !stopped, detail));
     let eligible = !checks.iter().any(|(_, against, _)| *against);
     TeamVerdict { eligible, checks }
 }
