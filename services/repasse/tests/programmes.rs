@@ -207,6 +207,14 @@ fn the_api_answers_the_programmes_as_the_commands_compute_them() {
         text.contains("Crédito retroativo RETRO-1") && text.contains("R$ 8.000,00"),
         "{text}"
     );
+    let text =
+        String::from_utf8(repasse(&["diff", "--parcela", "2025-09", "--log", log]).stdout).unwrap();
+    assert!(
+        text.contains(
+            "Ajuste do município 261180 no plano eSF_eAP: selado R$ 8.000,00, hoje R$ 8.000,00"
+        ),
+        "{text}"
+    );
 
     let models = dir.path().join("modelos");
     let mut child = Command::new(env!("CARGO_BIN_EXE_repasse"))
