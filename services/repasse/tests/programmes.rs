@@ -2,8 +2,6 @@
 //! published once, at the fact that makes it, on its own subject; and `repasse serve` answers the
 //! recommendation, the statement with the credit, the PAR and the enrolment question as the commands do.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use repasse_projector::step::{Ahead, decide};
@@ -217,19 +215,7 @@ fn the_api_answers_the_programmes_as_the_commands_compute_them() {
     );
 
     let models = dir.path().join("modelos");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_repasse"))
-        .args(["serve", "--log", log, "--read-models"])
-        .arg(&models)
-        .args(["--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    let address = line.trim().rsplit("http://").next().unwrap().to_owned();
-    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+    let (mut child, address) = common::serve(log, &models);
     let ready = |status: u16, _: &str| status == 200;
     let (_, body) = served(&address, "/aperf/adesao/260030", ready);
     let (_, body_retro) = served(&address, "/retroativo/RETRO-1", |s, b| {

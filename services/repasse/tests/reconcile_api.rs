@@ -2,8 +2,6 @@
 //! through their readers, before and after the parcela's close, and `GET /conciliacao/{parcela}/{ibge}`
 //! answering what `repasse reconcile` computes.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -90,25 +88,7 @@ fn the_reconciliation_of_a_parcela_is_served_as_the_command_computes_it() {
     .unwrap();
 
     let models = dir.path().join("modelos");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_repasse"))
-        .args([
-            "serve",
-            "--log",
-            log,
-            "--read-models",
-            models.to_str().unwrap(),
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    let address = line.trim().rsplit("http://").next().unwrap().to_owned();
-    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+    let (mut child, address) = common::serve(log, &models);
     let deadline = Instant::now() + Duration::from_secs(60);
     let served = loop {
         let (status, body) = get(&address, "/conciliacao/2025-02/172120");

@@ -83,3 +83,28 @@ pub fn get(address: &str, target: &str) -> (u16, String) {
     );
     (status, body.to_owned())
 }
+
+/// `repasse serve` on an embedded log, on a free loopback port: the child (kill it at the end) and the
+/// address it printed.
+pub fn serve(log: &str, models: &Path) -> (std::process::Child, String) {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_repasse"))
+        .args(["serve", "--log", log, "--read-models"])
+        .arg(models)
+        .args(["--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the binary runs");
+    let mut stdout = BufReader::new(child.stdout.take().expect("piped"));
+    let mut line = String::new();
+    stdout.read_line(&mut line).expect("the address line");
+    let address = line
+        .trim()
+        .rsplit("http://")
+        .next()
+        .expect("an address")
+        .to_owned();
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+    (child, address)
+}

@@ -438,7 +438,7 @@ pub(crate) fn in_force(entries: &[Credential], p: Parcela) -> u32 {
 /// payment reads from the state itself (parameters, strata, homologations, credentials, classifications,
 /// adjustments, municipalities). Every fact not listed as read only through the statuses, or not at all, is.
 pub(crate) fn changes_payment_directly(fact: &Fact) -> bool {
-    !matches!(
+    let through_statuses_or_not_at_all = matches!(
         fact,
         Fact::ScnesTeam(_)
             | Fact::ScnesClosed(_)
@@ -452,15 +452,9 @@ pub(crate) fn changes_payment_directly(fact: &Fact) -> bool {
             | Fact::TransferExecuted(_)
             | Fact::PublishedStatement(_)
             | Fact::PublishedTeam(_)
-            // §7–9 other than retroactive credit: their own programmes, no APS statement.
-            | Fact::ParSubmitted(_)
-            | Fact::ParApproved(_)
-            | Fact::ParProduction(_)
-            | Fact::OciCatalog(_)
-            | Fact::OciProcedure(_)
-            | Fact::AperfAdhesion(_)
-            | Fact::AperfAdhesionDeleted(_)
-            | Fact::AperfResultPublished(_)
-            | Fact::AperfAdhesionSuspended(_)
-    )
+    );
+    // Of §7–9, only a retroactive credit reaches an APS statement (as an ajuste).
+    let other_programme = crate::engine::programmes::is_programme_fact(fact)
+        && !matches!(fact, Fact::RetroRequest(_) | Fact::RetroDecision(_));
+    !through_statuses_or_not_at_all && !other_programme
 }
