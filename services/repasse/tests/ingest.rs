@@ -249,3 +249,67 @@ fn reconcile_writes_a_csv_a_pt_br_spreadsheet_opens() {
         "{stdout}"
     );
 }
+
+#[test]
+fn requests_of_the_programmes_that_cannot_be_used_are_set_aside_naming_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    let file = dir.path().join("programas.jsonl");
+    let lines = [
+        GOOD[0],
+        // Both an INE and a CNES: the request must name exactly one.
+        r#"{"type":"retro_request","id":"R-1","ibge":"261180","uf":"PE","ine":"0001234561","cnes":"2000001","parcela":"2025-06","irregularity":"SUSP.50.SISAB","justification":"j","sei_entered_on":"2025-08-01","signed":true,"conforms_to_model":true}"#,
+        r#"{"type":"retro_decision","id":"R-1","decision":"aprovado","decided_on":"2025-08-20"}"#,
+        r#"{"type":"aperf_adhesion","ente":"XX","on":"2025-11-20"}"#,
+        r#"{"type":"par_submitted","par_id":"PAR-1","uf":"PE","population_covered":-5,"planned_amount":"10.00"}"#,
+        r#"{"type":"aperf_adhesion","ente":"261180","on":"2025-11-20"}"#,
+    ];
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let out = repasse(&[
+        "ingest",
+        "fatos",
+        file.to_str().unwrap(),
+        "--log",
+        log.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (summary["new"].as_u64(), summary["rejected"].as_u64()),
+        (Some(2), Some(4)),
+        "{summary}"
+    );
+    let quarantine = std::fs::read_to_string(summary["quarantine"].as_str().unwrap()).unwrap();
+    let reason_of = |line: u64| -> String {
+        quarantine
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .find(|e| e["line"] == line)
+            .map(|e| {
+                format!(
+                    "{} {}",
+                    e["field"].as_str().unwrap(),
+                    e["reason"].as_str().unwrap()
+                )
+            })
+            .expect("quarantined")
+    };
+    assert!(
+        reason_of(2).contains("\"ine\" ou \"cnes\""),
+        "{}",
+        reason_of(2)
+    );
+    assert!(reason_of(3).contains("decision"), "{}", reason_of(3));
+    assert!(reason_of(4).contains("ente"), "{}", reason_of(4));
+    assert!(
+        reason_of(5).contains("population_covered"),
+        "{}",
+        reason_of(5)
+    );
+    assert_eq!(last_position(&log), 2);
+}
