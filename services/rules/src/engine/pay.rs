@@ -348,15 +348,15 @@ impl Ledger {
     /// (RETRO.DECISAO). What reconciliation shows beside an ajuste.
     pub fn ajuste_sources(&self, p: Parcela, ibge: Ibge) -> BTreeMap<Plano, Vec<AjusteSource>> {
         let mut out: BTreeMap<Plano, Vec<AjusteSource>> = BTreeMap::new();
-        for ((i, parcela, plano), (amount, positions)) in &self.state.adjustments {
-            if *i == ibge && *parcela == p {
-                out.entry(*plano).or_default().push(AjusteSource {
-                    amount: *amount,
-                    source: "ajuste autorizado pelo Ministério, sem pedido (RETRO.DISTINCAO)"
-                        .to_owned(),
-                    positions: positions.clone(),
-                });
-            }
+        // The municipality's keys of the parcela only (planos are ordered, eSF_eAP first, AAE last).
+        let keys = (ibge, p, Plano::EsfEap)..=(ibge, p, Plano::Aae);
+        for ((_, _, plano), (amount, positions)) in self.state.adjustments.range(keys) {
+            out.entry(*plano).or_default().push(AjusteSource {
+                amount: *amount,
+                source: "ajuste autorizado pelo Ministério, sem pedido (RETRO.DISTINCAO)"
+                    .to_owned(),
+                positions: positions.clone(),
+            });
         }
         let programmes = &self.state.programmes;
         for (id, entry) in &programmes.retro_decisions {
