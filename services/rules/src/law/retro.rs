@@ -318,7 +318,9 @@ fn team_verdict(r: &RetroRequest, acs: bool, team: &TeamFacts<'_>) -> TeamVerdic
         checks.push((catalog::RETRO_SISAB, !regularised, detail));
     }
     let stopped = checks.iter().any(|(_, against, _)| *against);
-    let nothing = !suspended || team.withheld == Money::ZERO;
+    // Whether the ledger suspended the team decides, not the amount: before the new model (parcelas
+    // before 2024-05) the ledger computes no lines, and a suspension there withheld what it withheld.
+    let nothing = !suspended;
     let detail = if nothing {
         "nada suspenso na parcela: erro do Ministério é ajuste, sem pedido".to_owned()
     } else {
