@@ -3,7 +3,8 @@
 //!
 //! Every answer is JSON; every path segment is parsed into its domain type first (`Parcela`, `Ibge`, `Ine`,
 //! `Competencia`), so a malformed one is a 400 naming the field and what was expected, and a well-formed
-//! one that the read models do not hold is a 404 saying what is missing. The API reads the generation of
+//! one that the read models do not hold is a 404 saying what is missing — both as RFC 9457 problem
+//! documents (`application/problem+json`: `type`, `title`, `status`, `detail` in Portuguese, `field`). The API reads the generation of
 //! read models the projector hands it (`Served`), and follows it to the next after a rebuild.
 
 use std::str::FromStr;
@@ -45,28 +46,75 @@ pub fn router(store: Served) -> Router {
         .with_state(store)
 }
 
-/// An answer that is not a read model: status and a message in Portuguese.
-struct Failure(StatusCode, String);
+/// An answer that is not a read model: an RFC 9457 problem document (`application/problem+json`) with the
+/// detail in Portuguese and, for a bad request, the field that was wrong.
+struct Failure {
+    status: StatusCode,
+    detail: String,
+    field: Option<&'static str>,
+}
 
-impl IntoResponse for Failure {
-    fn into_response(self) -> Response {
-        let body = serde_json::json!({ "error": self.1 });
-        (self.0, axum::Json(body)).into_response()
+impl Failure {
+    fn new(status: StatusCode, detail: impl Into<String>) -> Failure {
+        Failure {
+            status,
+            detail: detail.into(),
+            field: None,
+        }
+    }
+
+    fn bad(field: &'static str, detail: impl Into<String>) -> Failure {
+        Failure {
+            field: Some(field),
+            ..Failure::new(StatusCode::BAD_REQUEST, detail)
+        }
     }
 }
 
-fn parse<T: FromStr>(input: &str) -> Result<T, Failure>
+/// The problem's title, by status, in Portuguese.
+fn title(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::BAD_REQUEST => "Requisição inválida",
+        StatusCode::NOT_FOUND => "Não encontrado",
+        StatusCode::SERVICE_UNAVAILABLE => "Indisponível",
+        _ => "Erro interno",
+    }
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        let mut body = serde_json::json!({
+            "type": "about:blank",
+            "title": title(self.status),
+            "status": self.status.as_u16(),
+            "detail": self.detail,
+        });
+        if let Some(field) = self.field {
+            body["field"] = field.into();
+        }
+        let bytes = serde_json::to_vec(&body).expect("a problem serializes");
+        (
+            self.status,
+            [(header::CONTENT_TYPE, "application/problem+json")],
+            bytes,
+        )
+            .into_response()
+    }
+}
+
+/// A path or query value parsed into its domain type; a 400 naming `field` otherwise.
+fn parse<T: FromStr>(field: &'static str, input: &str) -> Result<T, Failure>
 where
     T::Err: std::fmt::Display,
 {
     input
         .parse()
-        .map_err(|e: T::Err| Failure(StatusCode::BAD_REQUEST, e.to_string()))
+        .map_err(|e: T::Err| Failure::bad(field, e.to_string()))
 }
 
 fn current(store: &Served) -> Result<Store, Failure> {
     store.borrow().clone().ok_or_else(|| {
-        Failure(
+        Failure::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "o projetor ainda está abrindo os modelos de leitura".to_owned(),
         )
@@ -74,7 +122,7 @@ fn current(store: &Served) -> Result<Store, Failure> {
 }
 
 fn storage(e: impl std::fmt::Display) -> Failure {
-    Failure(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+    Failure::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
 }
 
 /// A stored JSON value as the answer, or a 404 naming it.
@@ -82,7 +130,7 @@ fn stored(store: &Served, tree: &str, key: &str, what: String) -> Result<Respons
     let bytes = current(store)?
         .get_raw(tree, key)
         .map_err(storage)?
-        .ok_or(Failure(StatusCode::NOT_FOUND, what))?;
+        .ok_or_else(|| Failure::new(StatusCode::NOT_FOUND, what))?;
     Ok(([(header::CONTENT_TYPE, "application/json")], bytes).into_response())
 }
 
@@ -110,7 +158,7 @@ async fn seal(
     State(store): State<Served>,
     Path(parcela): Path<String>,
 ) -> Result<Response, Failure> {
-    let p: Parcela = parse(&parcela)?;
+    let p: Parcela = parse("parcela", &parcela)?;
     stored(
         &store,
         tree::SELOS,
@@ -123,6 +171,7 @@ async fn seal(
 fn per_municipality<P>(
     store: &Served,
     (period, ibge): (String, String),
+    period_field: &'static str,
     tree: &str,
     what: &str,
 ) -> Result<Response, Failure>
@@ -130,7 +179,7 @@ where
     P: FromStr + std::fmt::Display,
     P::Err: std::fmt::Display,
 {
-    let (period, ibge): (P, Ibge) = (parse(&period)?, parse(&ibge)?);
+    let (period, ibge): (P, Ibge) = (parse(period_field, &period)?, parse("ibge", &ibge)?);
     stored(
         store,
         tree,
@@ -146,6 +195,7 @@ async fn statement(
     per_municipality::<Parcela>(
         &store,
         path,
+        "parcela",
         tree::DEMONSTRATIVOS,
         "demonstrativo da parcela",
     )
@@ -155,14 +205,20 @@ async fn lines(
     State(store): State<Served>,
     Path(path): Path<(String, String)>,
 ) -> Result<Response, Failure> {
-    per_municipality::<Parcela>(&store, path, tree::LINHAS, "linhas da parcela")
+    per_municipality::<Parcela>(&store, path, "parcela", tree::LINHAS, "linhas da parcela")
 }
 
 async fn recomposition(
     State(store): State<Served>,
     Path(path): Path<(String, String)>,
 ) -> Result<Response, Failure> {
-    per_municipality::<Parcela>(&store, path, tree::RECOMPOSICAO, "recomposição da parcela")
+    per_municipality::<Parcela>(
+        &store,
+        path,
+        "parcela",
+        tree::RECOMPOSICAO,
+        "recomposição da parcela",
+    )
 }
 
 async fn reconciliation(
@@ -172,6 +228,7 @@ async fn reconciliation(
     per_municipality::<Parcela>(
         &store,
         path,
+        "parcela",
         tree::CONCILIACAO,
         "conciliação (nenhum relatório publicado nem ordem do Fundo importados) da parcela",
     )
@@ -184,6 +241,7 @@ async fn statuses(
     per_municipality::<Competencia>(
         &store,
         path,
+        "competencia",
         tree::SITUACAO,
         "situação das equipes na competência",
     )
@@ -193,7 +251,7 @@ async fn explanation(
     State(store): State<Served>,
     Path((competencia, ine)): Path<(String, String)>,
 ) -> Result<Response, Failure> {
-    let (c, ine): (Competencia, Ine) = (parse(&competencia)?, parse(&ine)?);
+    let (c, ine): (Competencia, Ine) = (parse("competencia", &competencia)?, parse("ine", &ine)?);
     stored(
         &store,
         tree::EXPLICACOES,
@@ -206,7 +264,7 @@ async fn explanation(
 }
 
 async fn not_a_route() -> Failure {
-    Failure(
+    Failure::new(
         StatusCode::NOT_FOUND,
         "caminho desconhecido: /saude, /selos, /selos/{parcela}, /demonstrativos/{parcela}/{ibge}, \
          /linhas/{parcela}/{ibge}, /recomposicao/{parcela}/{ibge}, /conciliacao/{parcela}/{ibge}, \
@@ -229,16 +287,16 @@ fn listed(store: &Served, tree: &str) -> Result<Response, Failure> {
 }
 
 /// A request id, PAR id or APAC: printable, without spaces, at most 64 characters.
-fn identifier(field: &str, input: &str) -> Result<String, Failure> {
+fn identifier(field: &'static str, label: &str, input: &str) -> Result<String, Failure> {
     let fine =
         !input.is_empty() && input.len() <= 64 && input.chars().all(|c| c.is_ascii_graphic());
     if fine {
         Ok(input.to_owned())
     } else {
-        Err(Failure(
-            StatusCode::BAD_REQUEST,
+        Err(Failure::bad(
+            field,
             format!(
-                "{field} inválido \"{input}\": esperado um identificador de até 64 caracteres sem espaços"
+                "{label} inválido \"{input}\": esperado um identificador de até 64 caracteres sem espaços"
             ),
         ))
     }
@@ -249,7 +307,7 @@ async fn retro_list(State(store): State<Served>) -> Result<Response, Failure> {
 }
 
 async fn retro(State(store): State<Served>, Path(id): Path<String>) -> Result<Response, Failure> {
-    let id = identifier("pedido", &id)?;
+    let id = identifier("id", "pedido", &id)?;
     let what = format!("sem pedido de crédito retroativo \"{id}\"");
     stored(&store, tree::RETROATIVO, &id, what)
 }
@@ -259,7 +317,7 @@ async fn par_list(State(store): State<Served>) -> Result<Response, Failure> {
 }
 
 async fn par(State(store): State<Served>, Path(id): Path<String>) -> Result<Response, Failure> {
-    let id = identifier("PAR", &id)?;
+    let id = identifier("par", "PAR", &id)?;
     let what = format!("sem Plano de Ação Regional \"{id}\"");
     stored(&store, tree::AAE, &id, what)
 }
@@ -268,14 +326,14 @@ async fn par_reconciliation(
     State(store): State<Served>,
     Path(parcela): Path<String>,
 ) -> Result<Response, Failure> {
-    let p: Parcela = parse(&parcela)?;
+    let p: Parcela = parse("parcela", &parcela)?;
     let what =
         format!("a parcela {p} não foi fechada: a conciliação do incentivo AAE sai no fechamento");
     stored(&store, tree::AAE_CONCILIACAO, &p.to_string(), what)
 }
 
 async fn apac(State(store): State<Served>, Path(id): Path<String>) -> Result<Response, Failure> {
-    let id = identifier("APAC", &id)?;
+    let id = identifier("apac", "APAC", &id)?;
     let what = format!("sem APAC \"{id}\" do programa de OCI");
     stored(&store, tree::OCI, &id, what)
 }
@@ -284,7 +342,7 @@ async fn adhesion(
     State(store): State<Served>,
     Path(ente): Path<String>,
 ) -> Result<Response, Failure> {
-    let ente: repasse_proto::fact::Ente = parse(&ente)?;
+    let ente: repasse_proto::fact::Ente = parse("ente", &ente)?;
     let what = format!("o ente {ente} não tem evento de adesão ao aperfeiçoamento");
     stored(&store, tree::APERF, &ente.to_string(), what)
 }
@@ -300,28 +358,20 @@ async fn enrolment(
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         match key {
-            "cpf" => persons.push(parse::<repasse_proto::Cpf>(value)?.get()),
-            "cns" => persons.push(parse::<repasse_proto::Cns>(value)?.get()),
-            "data" => on = Some(parse::<repasse_proto::Date>(value)?),
+            "cpf" => persons.push(parse::<repasse_proto::Cpf>("cpf", value)?.get()),
+            "cns" => persons.push(parse::<repasse_proto::Cns>("cns", value)?.get()),
+            "data" => on = Some(parse::<repasse_proto::Date>("data", value)?),
             other => {
-                return Err(Failure(
-                    StatusCode::BAD_REQUEST,
+                return Err(Failure::bad(
+                    "query",
                     format!("parâmetro desconhecido \"{other}\": esperados cpf, cns e data"),
                 ));
             }
         }
     }
-    let on = on.ok_or_else(|| {
-        Failure(
-            StatusCode::BAD_REQUEST,
-            "falta o parâmetro data=AAAA-MM-DD".to_owned(),
-        )
-    })?;
+    let on = on.ok_or_else(|| Failure::bad("data", "falta o parâmetro data=AAAA-MM-DD"))?;
     if persons.is_empty() {
-        return Err(Failure(
-            StatusCode::BAD_REQUEST,
-            "falta o profissional: cpf=… ou cns=…".to_owned(),
-        ));
+        return Err(Failure::bad("cpf", "falta o profissional: cpf=… ou cns=…"));
     }
     let answer =
         repasse_projector::programmes::enrolment_from_store(&current(&store)?, &persons, on)

@@ -230,6 +230,8 @@ fn the_api_answers_the_programmes_as_the_commands_compute_them() {
     );
     let missing = get(&address, "/retroativo/NAO-EXISTE");
     let bad_cpf = get(&address, "/aperf/inscricao?cpf=11122233300&data=2026-01-10");
+    let (_, problem_type, _) =
+        common::get_with_type(&address, "/aperf/inscricao?cpf=11122233300&data=2026-01-10");
     let no_date = get(&address, &format!("/aperf/inscricao?cpf={cpf}"));
     let _ = child.kill();
     let _ = child.wait();
@@ -254,8 +256,19 @@ fn the_api_answers_the_programmes_as_the_commands_compute_them() {
     assert_eq!(missing.0, 404);
     assert_eq!(bad_cpf.0, 400);
     assert!(bad_cpf.1.contains("CPF"), "{}", bad_cpf.1);
+    // RFC 9457: a problem document naming the field.
+    assert_eq!(problem_type, "application/problem+json");
+    let problem: Value = serde_json::from_str(&bad_cpf.1).unwrap();
+    assert_eq!(
+        (problem["status"].as_u64(), problem["field"].as_str()),
+        (Some(400), Some("cpf"))
+    );
+    assert_eq!(problem["title"], "Requisição inválida");
     assert_eq!(no_date.0, 400);
-    assert!(no_date.1.contains("data"), "{}", no_date.1);
+    assert_eq!(
+        serde_json::from_str::<Value>(&no_date.1).unwrap()["field"],
+        "data"
+    );
 }
 
 #[test]

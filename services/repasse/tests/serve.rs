@@ -195,6 +195,10 @@ fn the_api_serves_the_read_models_the_log_alone_reproduces_and_follows_a_rebuild
     let (status, body) = get(&served.address, "/situacao/2025-03/1400101");
     assert_eq!(status, 400);
     assert!(body.contains("IBGE inválido"), "{body}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["field"],
+        "ibge"
+    );
     let (status, body) = get(&served.address, "/explicacoes/2025-03/12");
     assert_eq!(status, 400);
     assert!(body.contains("INE inválido"), "{body}");

@@ -57,6 +57,12 @@ pub fn path(p: &Path) -> &str {
 
 /// One HTTP/1.1 GET with nothing but the standard library: status and body.
 pub fn get(address: &str, target: &str) -> (u16, String) {
+    let (status, _, body) = get_with_type(address, target);
+    (status, body)
+}
+
+/// [`get`], with the response's content type.
+pub fn get_with_type(address: &str, target: &str) -> (u16, String, String) {
     let mut stream = TcpStream::connect(address)
         .unwrap_or_else(|e| panic!("the API at {address:?} accepts connections: {e}"));
     stream
@@ -81,7 +87,15 @@ pub fn get(address: &str, target: &str) -> (u16, String) {
             .contains("transfer-encoding: chunked"),
         "bodies are sent whole"
     );
-    (status, body.to_owned())
+    let content_type = head
+        .lines()
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("content-type")
+                .then(|| value.trim().to_owned())
+        })
+        .unwrap_or_default();
+    (status, content_type, body.to_owned())
 }
 
 /// `repasse serve` on an embedded log, on a free loopback port: the child (kill it at the end) and the
