@@ -22,9 +22,42 @@ use tokio::sync::watch;
 /// The generation of read models in use, as the projector hands it over.
 pub type Served = watch::Receiver<Option<Store>>;
 
+/// What the projector beside the API says of itself, for `/readyz`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Health {
+    /// The projector has folded the fact stream up to where it stood when it started following.
+    pub caught_up: bool,
+    /// The publisher's lease on NATS: held or lost; `None` where there is none (embedded log, no
+    /// publishing).
+    pub lease_held: Option<bool>,
+}
+
+pub type Readiness = watch::Receiver<Health>;
+
+/// What every handler may read.
+#[derive(Clone)]
+struct Api {
+    store: Served,
+    health: Readiness,
+}
+
+impl axum::extract::FromRef<Api> for Served {
+    fn from_ref(api: &Api) -> Served {
+        api.store.clone()
+    }
+}
+
+impl axum::extract::FromRef<Api> for Readiness {
+    fn from_ref(api: &Api) -> Readiness {
+        api.health.clone()
+    }
+}
+
 /// The routes, over whatever generation `store` holds at each request.
-pub fn router(store: Served) -> Router {
+pub fn router(store: Served, readiness: Readiness) -> Router {
     Router::new()
+        .route("/livez", get(live))
+        .route("/readyz", get(ready))
         .route("/saude", get(health))
         .route("/selos", get(seals))
         .route("/selos/{parcela}", get(seal))
@@ -43,7 +76,45 @@ pub fn router(store: Served) -> Router {
         .route("/aperf/adesao/{ente}", get(adhesion))
         .route("/aperf/inscricao", get(enrolment))
         .fallback(not_a_route)
-        .with_state(store)
+        .with_state(Api {
+            store,
+            health: readiness,
+        })
+}
+
+/// The process answers.
+async fn live() -> Response {
+    axum::Json(serde_json::json!({ "status": "vivo" })).into_response()
+}
+
+/// Ready to answer for the ledger: read models open, the projector caught up with the fact stream, and the
+/// publisher's lease held where there is one. Otherwise a 503 problem saying which.
+async fn ready(
+    State(store): State<Served>,
+    State(health): State<Readiness>,
+) -> Result<Response, Failure> {
+    let store = current(&store)?;
+    let health = health.borrow().clone();
+    if !health.caught_up {
+        return Err(Failure::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "o projetor ainda está alcançando o stream de fatos",
+        ));
+    }
+    if health.lease_held == Some(false) {
+        return Err(Failure::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "a concessão de publicador não está com este processo",
+        ));
+    }
+    let checkpoint = store.checkpoint().map_err(storage)?;
+    let body = serde_json::json!({
+        "status": "pronto",
+        "generation": store.generation(),
+        "checkpoint": checkpoint,
+        "lease_held": health.lease_held,
+    });
+    Ok(axum::Json(body).into_response())
 }
 
 /// An answer that is not a read model: an RFC 9457 problem document (`application/problem+json`) with the
@@ -266,7 +337,7 @@ async fn explanation(
 async fn not_a_route() -> Failure {
     Failure::new(
         StatusCode::NOT_FOUND,
-        "caminho desconhecido: /saude, /selos, /selos/{parcela}, /demonstrativos/{parcela}/{ibge}, \
+        "caminho desconhecido: /livez, /readyz, /saude, /selos, /selos/{parcela}, /demonstrativos/{parcela}/{ibge}, \
          /linhas/{parcela}/{ibge}, /recomposicao/{parcela}/{ibge}, /conciliacao/{parcela}/{ibge}, \
          /situacao/{competencia}/{ibge}, /explicacoes/{competencia}/{ine}, /retroativo, \
          /retroativo/{id}, /aae, /aae/{par}, /aae/conciliacao/{parcela}, /oci/{apac}, /aperf/adesao/{ente}, \

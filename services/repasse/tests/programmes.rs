@@ -228,6 +228,7 @@ fn the_api_answers_the_programmes_as_the_commands_compute_them() {
         &format!("/aperf/inscricao?cpf={cpf}&data=2026-01-10"),
         ready,
     );
+    let (_, ready) = served(&address, "/readyz", ready);
     let missing = get(&address, "/retroativo/NAO-EXISTE");
     let bad_cpf = get(&address, "/aperf/inscricao?cpf=11122233300&data=2026-01-10");
     let (_, problem_type, _) =
@@ -254,6 +255,12 @@ fn the_api_answers_the_programmes_as_the_commands_compute_them() {
     assert_eq!(answer["eligible"], enrolment["eligible"]);
     assert_eq!(answer["reasons"], enrolment["reasons"]);
     assert_eq!(missing.0, 404);
+    // On the embedded log: caught up at the end of the log, no lease.
+    let ready: Value = serde_json::from_str(&ready).unwrap();
+    assert_eq!(
+        (ready["status"].as_str(), ready["lease_held"].is_null()),
+        (Some("pronto"), true)
+    );
     assert_eq!(bad_cpf.0, 400);
     assert!(bad_cpf.1.contains("CPF"), "{}", bad_cpf.1);
     // RFC 9457: a problem document naming the field.

@@ -152,6 +152,13 @@ fn the_api_serves_the_read_models_the_log_alone_reproduces_and_follows_a_rebuild
         "--json",
     ]))
     .unwrap();
+    // Caught up, holding the publisher's lease: ready.
+    let ready = get_json(&served.address, "/readyz");
+    assert_eq!(
+        (ready["status"].as_str(), ready["lease_held"].as_bool()),
+        (Some("pronto"), Some(true))
+    );
+    assert_eq!(get(&served.address, "/livez").0, 200);
     let statement = get_json(&served.address, &format!("/demonstrativos/{last}/1400100"));
     assert_eq!(statement["hash"], boa_vista["hash"]);
     let lines = get_json(&served.address, &format!("/linhas/{last}/140010"));

@@ -69,13 +69,28 @@ async fn project(args: Args) -> anyhow::Result<ExitCode> {
     run_projector(&args, None, stop_requested).await
 }
 
+/// What `repasse serve` hands the projector: where to put the generation of read models in use, and
+/// where to say whether it is ready.
+pub type Served<'a> = (
+    &'a tokio::sync::watch::Sender<Option<Store>>,
+    &'a tokio::sync::watch::Sender<repasse_api::Health>,
+);
+
 /// The projector's loop: opens the generation in use (handing it to `served`, for `repasse serve`), catches
 /// up and, on NATS, follows until `stop_requested`; reopens on the new generation after a rebuild.
 pub async fn run_projector(
     args: &Args,
-    served: Option<&tokio::sync::watch::Sender<Option<Store>>>,
+    served: Option<Served<'_>>,
     stop_requested: tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<ExitCode> {
+    let set_health = |caught_up: bool, lease_held: Option<bool>| {
+        if let Some((_, health)) = served {
+            health.send_replace(repasse_api::Health {
+                caught_up,
+                lease_held,
+            });
+        }
+    };
     let logs = args.source.open().await?;
     let holder = args
         .name
@@ -96,19 +111,26 @@ pub async fn run_projector(
         let mut replaced: Option<PathBuf> = None;
         loop {
             let store = open_store(&args.read_models).await?;
-            if let Some(served) = served {
+            if let Some((served, _)) = served {
                 // The read models are consistent up to their checkpoint: serve them while the log is
                 // folded again.
                 served.send_replace(Some(store.clone()));
             }
+            let lease_held = || lease.as_ref().map(|l| !l.lost());
+            set_health(false, lease_held());
             if let Some(old) = replaced.take() {
                 let _ = std::fs::remove_dir_all(old);
             }
             let mut projector = Projector::open(&facts, decisions, store).await?;
+            // Caught up with the stream as it stands, then ready (then following, on NATS).
+            let last = facts.last_position().await?;
+            projector.run_to(last).await?;
+            set_health(true, lease_held());
             let stopped = if follow {
                 let lost = async {
                     loop {
                         tokio::time::sleep(Duration::from_millis(200)).await;
+                        set_health(true, lease_held());
                         if lease.as_ref().is_some_and(lease::Lease::lost) {
                             return;
                         }
@@ -125,8 +147,6 @@ pub async fn run_projector(
                     .follow(&args.read_models, stop, Duration::from_secs(1))
                     .await?
             } else {
-                let last = facts.last_position().await?;
-                projector.run_to(last).await?;
                 Stopped::Requested
             };
             if lease.as_ref().is_some_and(lease::Lease::lost) {

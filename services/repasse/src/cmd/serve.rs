@@ -34,6 +34,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let _ = stop_sender.send(true);
     });
     let (served, store) = watch::channel::<Option<Store>>(None);
+    let (health, readiness) = watch::channel(repasse_api::Health::default());
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| anyhow::anyhow!("não foi possível escutar em {}: {e}", args.listen))?;
@@ -43,13 +44,18 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     );
     let mut http_stop = stop_requested.clone();
     let http = tokio::spawn(async move {
-        axum::serve(listener, repasse_api::router(store))
+        axum::serve(listener, repasse_api::router(store, readiness))
             .with_graceful_shutdown(async move {
                 let _ = http_stop.wait_for(|stop| *stop).await;
             })
             .await
     });
-    let code = run_projector(&args.project, Some(&served), stop_requested.clone()).await;
+    let code = run_projector(
+        &args.project,
+        Some((&served, &health)),
+        stop_requested.clone(),
+    )
+    .await;
     if code.is_ok() {
         // On the embedded log (or with --until-end) the projector stops at the end of the log; the read
         // models are still served until the process is asked to stop.
