@@ -9,6 +9,8 @@
 
 use std::str::FromStr;
 
+mod lists;
+
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
@@ -61,7 +63,9 @@ pub fn router(store: Served, readiness: Readiness) -> Router {
         .route("/saude", get(health))
         .route("/selos", get(seals))
         .route("/selos/{parcela}", get(seal))
+        .route("/demonstrativos/{parcela}", get(lists::statements))
         .route("/demonstrativos/{parcela}/{ibge}", get(statement))
+        .route("/suspensoes/{competencia}", get(lists::suspended))
         .route("/linhas/{parcela}/{ibge}", get(lines))
         .route("/recomposicao/{parcela}/{ibge}", get(recomposition))
         .route("/conciliacao/{parcela}/{ibge}", get(reconciliation))
@@ -337,7 +341,8 @@ async fn explanation(
 async fn not_a_route() -> Failure {
     Failure::new(
         StatusCode::NOT_FOUND,
-        "caminho desconhecido: /livez, /readyz, /saude, /selos, /selos/{parcela}, /demonstrativos/{parcela}/{ibge}, \
+        "caminho desconhecido: /livez, /readyz, /saude, /selos, /selos/{parcela}, /demonstrativos/{parcela}, \
+         /demonstrativos/{parcela}/{ibge}, /suspensoes/{competencia}, \
          /linhas/{parcela}/{ibge}, /recomposicao/{parcela}/{ibge}, /conciliacao/{parcela}/{ibge}, \
          /situacao/{competencia}/{ibge}, /explicacoes/{competencia}/{ine}, /retroativo, \
          /retroativo/{id}, /aae, /aae/{par}, /aae/conciliacao/{parcela}, /oci/{apac}, /aperf/adesao/{ente}, \

@@ -229,6 +229,15 @@ fn the_api_answers_the_programmes_as_the_commands_compute_them() {
         ready,
     );
     let (_, ready) = served(&address, "/readyz", ready);
+    let suspended = get(&address, "/suspensoes/2025-04?uf=PE&rule=SUSP.50.SISAB");
+    let elsewhere = get(&address, "/suspensoes/2025-04?uf=SP");
+    let other_rule = get(&address, "/suspensoes/2025-04?rule=SUSP.25.AUX_OU_ACS");
+    let bad_rule = get(&address, "/suspensoes/2025-04?rule=VAL.TETO");
+    let bad_limit = get(&address, "/suspensoes/2025-04?limit=0");
+    let (_, csv_type, suspended_csv) =
+        common::get_with_type(&address, "/suspensoes/2025-04?format=csv");
+    let statements_csv = get(&address, "/demonstrativos/2025-09?uf=PE&format=csv");
+    let statements = get(&address, "/demonstrativos/2025-09?limit=1&offset=0");
     let missing = get(&address, "/retroativo/NAO-EXISTE");
     let bad_cpf = get(&address, "/aperf/inscricao?cpf=11122233300&data=2026-01-10");
     let (_, problem_type, _) =
@@ -255,6 +264,48 @@ fn the_api_answers_the_programmes_as_the_commands_compute_them() {
     assert_eq!(answer["eligible"], enrolment["eligible"]);
     assert_eq!(answer["reasons"], enrolment["reasons"]);
     assert_eq!(missing.0, 404);
+    // Lists: filtered by UF and rule, paged, and as CSV for a pt-BR spreadsheet.
+    let suspended: Value = serde_json::from_str(&suspended.1).unwrap();
+    assert_eq!(suspended["total"], 1);
+    assert_eq!(suspended["items"][0]["ine"], "0001234561");
+    assert_eq!(
+        serde_json::from_str::<Value>(&elsewhere.1).unwrap()["total"],
+        0
+    );
+    assert_eq!(
+        serde_json::from_str::<Value>(&other_rule.1).unwrap()["total"],
+        0
+    );
+    assert_eq!((bad_rule.0, bad_limit.0), (400, 400));
+    assert_eq!(
+        serde_json::from_str::<Value>(&bad_rule.1).unwrap()["field"],
+        "rule"
+    );
+    assert_eq!(
+        serde_json::from_str::<Value>(&bad_limit.1).unwrap()["field"],
+        "limit"
+    );
+    assert_eq!(csv_type, "text/csv; charset=utf-8");
+    assert_eq!(
+        suspended_csv,
+        "\u{feff}competencia;ibge;ine;tipo;percentual;regras;acs_suspensos\r\n\
+         2025-04;261180;0001234561;eSF;50;SUSP.50.SISAB;0\r\n"
+    );
+    assert!(
+        statements_csv
+            .1
+            .contains("2025-09;261180;eSF_eAP;28000,00;0,00;8000,00;36000,00\r\n"),
+        "{}",
+        statements_csv.1
+    );
+    let statements: Value = serde_json::from_str(&statements.1).unwrap();
+    assert_eq!(
+        (
+            statements["total"].as_u64(),
+            statements["items"].as_array().map(Vec::len)
+        ),
+        (Some(1), Some(1))
+    );
     // On the embedded log: caught up at the end of the log, no lease.
     let ready: Value = serde_json::from_str(&ready).unwrap();
     assert_eq!(
