@@ -8,7 +8,9 @@
 //! read models the projector hands it (`Served`), and follows it to the next after a rebuild.
 
 use std::str::FromStr;
+use std::sync::Arc;
 
+pub mod auth;
 mod lists;
 
 use axum::Router;
@@ -55,8 +57,9 @@ impl axum::extract::FromRef<Api> for Readiness {
     }
 }
 
-/// The routes, over whatever generation `store` holds at each request.
-pub fn router(store: Served, readiness: Readiness) -> Router {
+/// The routes, over whatever generation `store` holds at each request; with `tokens`, every route but
+/// `/livez` and `/readyz` needs one (`auth`).
+pub fn router(store: Served, readiness: Readiness, tokens: Option<Arc<auth::Tokens>>) -> Router {
     Router::new()
         .route("/livez", get(live))
         .route("/readyz", get(ready))
@@ -80,6 +83,7 @@ pub fn router(store: Served, readiness: Readiness) -> Router {
         .route("/aperf/adesao/{ente}", get(adhesion))
         .route("/aperf/inscricao", get(enrolment))
         .fallback(not_a_route)
+        .layer(axum::middleware::from_fn_with_state(tokens, auth::require))
         .with_state(Api {
             store,
             health: readiness,
@@ -151,6 +155,8 @@ fn title(status: StatusCode) -> &'static str {
     match status {
         StatusCode::BAD_REQUEST => "Requisição inválida",
         StatusCode::NOT_FOUND => "Não encontrado",
+        StatusCode::UNAUTHORIZED => "Não autenticado",
+        StatusCode::FORBIDDEN => "Proibido",
         StatusCode::SERVICE_UNAVAILABLE => "Indisponível",
         _ => "Erro interno",
     }

@@ -56,6 +56,8 @@ enum Command {
     Project(cmd::project::Args),
     /// O projetor de `project` e, no mesmo processo, a API HTTP (JSON) dos seus modelos de leitura.
     Serve(cmd::serve::ServeArgs),
+    /// Gera um token da API para um papel e imprime a entrada do arquivo de tokens (só o hash).
+    Token(cmd::serve::TokenArgs),
     /// Reconstrói os modelos de leitura numa nova geração, ao lado da atual, e troca ao final.
     Rebuild(cmd::project::RebuildArgs),
     /// O que mudou numa parcela selada: equipes, valores e os fatos posteriores ao selo que as tocam.
@@ -87,6 +89,7 @@ fn main() -> std::process::ExitCode {
         Command::Replay(args) => cmd::replay::run(args),
         Command::Project(args) => cmd::project::run(args),
         Command::Serve(args) => cmd::serve::run(args),
+        Command::Token(args) => cmd::serve::token(args),
         Command::Rebuild(args) => cmd::project::rebuild(args),
         Command::Diff(args) => cmd::audit::diff(args),
         Command::Export(args) => cmd::audit::export_cmd(args),

@@ -21,6 +21,10 @@ pub struct ServeArgs {
     /// impresso na saída padrão).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    /// Arquivo JSON de tokens (papéis auditor, integrator, operator; `repasse token` gera cada entrada).
+    /// Sem ele a API fica aberta, e o serviço avisa ao iniciar.
+    #[arg(long, env = "REPASSE_TOKENS")]
+    pub tokens: Option<std::path::PathBuf>,
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -28,6 +32,23 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let tokens = match &args.tokens {
+        Some(path) => {
+            let tokens = repasse_api::auth::Tokens::read(path).map_err(anyhow::Error::msg)?;
+            super::say!(
+                "API com {} token(s) de {}",
+                tokens.tokens.len(),
+                path.display()
+            );
+            Some(std::sync::Arc::new(tokens))
+        }
+        None => {
+            super::say!(
+                "API sem autenticação: nenhum --tokens (use só em máquina de teste ou demonstração)"
+            );
+            None
+        }
+    };
     let (stop_sender, stop_requested) = watch::channel(false);
     tokio::spawn(async move {
         project::shutdown().await;
@@ -44,7 +65,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     );
     let mut http_stop = stop_requested.clone();
     let http = tokio::spawn(async move {
-        axum::serve(listener, repasse_api::router(store, readiness))
+        axum::serve(listener, repasse_api::router(store, readiness, tokens))
             .with_graceful_shutdown(async move {
                 let _ = http_stop.wait_for(|stop| *stop).await;
             })
@@ -68,4 +89,45 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         served.map_err(|e| anyhow::anyhow!("a API HTTP falhou: {e}"))?;
     }
     code
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TokenArgs {
+    /// Quem usa o token (aparece nas respostas 403).
+    #[arg(long)]
+    pub name: String,
+    /// auditor, integrator ou operator.
+    #[arg(long)]
+    pub role: String,
+    /// Para um integrator: as UFs que ele lê (repita a opção; sem ela, todas).
+    #[arg(long = "uf")]
+    pub ufs: Vec<repasse_proto::Uf>,
+}
+
+/// `repasse token`: a fresh random token on stderr and its entry for the tokens file on stdout (the file
+/// keeps only the token's BLAKE3).
+pub fn token(args: TokenArgs) -> anyhow::Result<ExitCode> {
+    use std::io::Read;
+    let role: repasse_api::auth::Role =
+        serde_json::from_value(serde_json::Value::String(args.role.clone())).map_err(|_| {
+            anyhow::anyhow!(
+                "papel \"{}\" desconhecido: esperado auditor, integrator ou operator",
+                args.role
+            )
+        })?;
+    let mut bytes = [0u8; 32];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
+    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let entry = repasse_api::auth::TokenEntry {
+        name: args.name,
+        role,
+        blake3: repasse_api::auth::Tokens::digest(&token),
+        ufs: args.ufs,
+    };
+    if !entry.ufs.is_empty() && role != repasse_api::auth::Role::Integrator {
+        anyhow::bail!("só um integrator tem --uf");
+    }
+    super::say!("token (entregue a quem o usa; não fica guardado): {token}");
+    println!("{}", serde_json::to_string(&entry)?);
+    Ok(ExitCode::SUCCESS)
 }

@@ -63,14 +63,21 @@ pub fn get(address: &str, target: &str) -> (u16, String) {
 
 /// [`get`], with the response's content type.
 pub fn get_with_type(address: &str, target: &str) -> (u16, String, String) {
+    get_as(address, target, None)
+}
+
+/// [`get_with_type`], with a bearer token when given.
+pub fn get_as(address: &str, target: &str, token: Option<&str>) -> (u16, String, String) {
     let mut stream = TcpStream::connect(address)
         .unwrap_or_else(|e| panic!("the API at {address:?} accepts connections: {e}"));
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
         .unwrap();
+    let authorization =
+        token.map_or_else(String::new, |t| format!("Authorization: Bearer {t}\r\n"));
     write!(
         stream,
-        "GET {target} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+        "GET {target} HTTP/1.1\r\nHost: {address}\r\n{authorization}Connection: close\r\n\r\n"
     )
     .unwrap();
     let mut response = String::new();
@@ -101,10 +108,16 @@ pub fn get_with_type(address: &str, target: &str) -> (u16, String, String) {
 /// `repasse serve` on an embedded log, on a free loopback port: the child (kill it at the end) and the
 /// address it printed.
 pub fn serve(log: &str, models: &Path) -> (std::process::Child, String) {
+    serve_with(log, models, &[])
+}
+
+/// [`serve`] with more arguments (`--tokens FILE`).
+pub fn serve_with(log: &str, models: &Path, more: &[&str]) -> (std::process::Child, String) {
     use std::io::{BufRead, BufReader};
     let mut child = Command::new(env!("CARGO_BIN_EXE_repasse"))
         .args(["serve", "--log", log, "--read-models"])
         .arg(models)
+        .args(more)
         .args(["--listen", "127.0.0.1:0"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())

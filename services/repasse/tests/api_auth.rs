@@ -1,0 +1,127 @@
+//! Access to the API: tokens made by `repasse token`, kept hashed in the operator's file, a role each. Given
+//! a served log, when a request comes without a token, with an unknown one, or from an integrator asking
+//! for another state, then a 401 or 403 problem names the header or the role; otherwise the answer is the
+//! read model. Health routes stay open, and a malformed tokens file stops `serve` naming the entry.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+mod common;
+use common::{get_as, repasse};
+
+fn repo(relative: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(relative)
+}
+
+/// A token and its entry, from `repasse token`.
+fn token(args: &[&str]) -> (String, Value) {
+    let mut all = vec!["token"];
+    all.extend(args);
+    let out = repasse(&all);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let token = stderr.trim().rsplit(' ').next().unwrap().to_owned();
+    (token, serde_json::from_slice(&out.stdout).unwrap())
+}
+
+fn problem(body: &str) -> Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+}
+
+#[test]
+fn tokens_and_roles_decide_who_reads_what() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    let log = log.to_str().unwrap();
+    let case = repasse_cases::read_case(&repo(
+        "tests/cases/retro-sisab-regularizado-creditado-como-ajuste.json",
+    ))
+    .unwrap();
+    let facts: String = case
+        .facts
+        .iter()
+        .map(|(f, _)| format!("{}\n", serde_json::to_string(f).unwrap()))
+        .collect();
+    let file = dir.path().join("fatos.jsonl");
+    std::fs::write(&file, facts).unwrap();
+    let out = repasse(&["ingest", "fatos", file.to_str().unwrap(), "--log", log]);
+    assert!(out.status.success());
+
+    let (auditor, a) = token(&["--name", "tcu", "--role", "auditor"]);
+    let (pe, b) = token(&["--name", "ses-pe", "--role", "integrator", "--uf", "PE"]);
+    let (sp, c) = token(&["--name", "ses-sp", "--role", "integrator", "--uf", "SP"]);
+    assert!(a["blake3"].as_str().unwrap().len() == 64 && !a.to_string().contains(&auditor));
+    let tokens = dir.path().join("tokens.json");
+    std::fs::write(
+        &tokens,
+        serde_json::json!({ "tokens": [a, b, c] }).to_string(),
+    )
+    .unwrap();
+
+    // A malformed file: serve refuses to start, naming the file and the entry.
+    let bad = dir.path().join("ruim.json");
+    std::fs::write(
+        &bad,
+        r#"{"tokens":[{"name":"x","role":"auditor","blake3":"abc"}]}"#,
+    )
+    .unwrap();
+    let models = dir.path().join("modelos");
+    let refused = repasse(&[
+        "serve",
+        "--log",
+        log,
+        "--read-models",
+        models.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+        "--tokens",
+        bad.to_str().unwrap(),
+    ]);
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("ruim.json") && stderr.contains("tokens[0]"),
+        "{stderr}"
+    );
+
+    let (mut child, address) =
+        common::serve_with(log, &models, &["--tokens", tokens.to_str().unwrap()]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while get_as(&address, "/readyz", None).0 != 200 {
+        assert!(Instant::now() < deadline, "never ready");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let statement = "/demonstrativos/2025-06/261180";
+    let anonymous = get_as(&address, statement, None);
+    let unknown = get_as(&address, statement, Some("0123"));
+    let as_auditor = get_as(&address, statement, Some(&auditor));
+    let as_pe = get_as(&address, statement, Some(&pe));
+    let as_sp = get_as(&address, statement, Some(&sp));
+    let pe_list = get_as(&address, "/suspensoes/2025-04?uf=PE", Some(&pe));
+    let pe_national = get_as(&address, "/suspensoes/2025-04", Some(&pe));
+    let live = get_as(&address, "/livez", None);
+    let _ = child.kill();
+    let _ = child.wait();
+
+    assert_eq!(live.0, 200);
+    assert_eq!((anonymous.0, unknown.0), (401, 401));
+    assert_eq!(anonymous.1, "application/problem+json");
+    assert_eq!(problem(&anonymous.2)["field"], "Authorization");
+    assert_eq!((as_auditor.0, as_pe.0, pe_list.0), (200, 200, 200));
+    assert_eq!(as_auditor.2, as_pe.2);
+    assert_eq!((as_sp.0, pe_national.0), (403, 403));
+    let forbidden = problem(&as_sp.2);
+    assert_eq!(forbidden["field"], "role");
+    let detail = forbidden["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("integrator") && detail.contains("SP") && detail.contains("261180"),
+        "{detail}"
+    );
+}
