@@ -1,6 +1,7 @@
 //! Access: bearer tokens the operator configures (`repasse serve --tokens FILE`), each with a role. The
 //! file keeps the BLAKE3 of each token, never the token (`repasse token` makes one and prints its entry).
-//! Every route but `/livez` and `/readyz` then needs a token: 401 without one or with an unknown one, 403
+//! Every route but `/livez`, `/readyz` and `/metrics` (for the orchestrator and Prometheus) then needs a
+//! token: 401 without one or with an unknown one, 403
 //! when the role may not read what was asked — an integrator scoped to some states (`ufs`) reads only
 //! their municipalities, and lists only with `uf` set to one of them. Without a file the API is open (the
 //! embedded demo), and `repasse serve` says so when it starts.
@@ -114,7 +115,7 @@ pub(crate) async fn require(
     let Some(tokens) = tokens else {
         return next.run(request).await;
     };
-    if matches!(path, "/livez" | "/readyz") {
+    if matches!(path, "/livez" | "/readyz" | "/metrics") {
         return next.run(request).await;
     }
     let given = request

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 pub mod auth;
 mod lists;
+pub mod metrics;
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -43,6 +44,13 @@ pub type Readiness = watch::Receiver<Health>;
 struct Api {
     store: Served,
     health: Readiness,
+    metrics: Arc<metrics::Metrics>,
+}
+
+impl axum::extract::FromRef<Api> for Arc<metrics::Metrics> {
+    fn from_ref(api: &Api) -> Arc<metrics::Metrics> {
+        Arc::clone(&api.metrics)
+    }
 }
 
 impl axum::extract::FromRef<Api> for Served {
@@ -59,9 +67,15 @@ impl axum::extract::FromRef<Api> for Readiness {
 
 /// The routes, over whatever generation `store` holds at each request; with `tokens`, every route but
 /// `/livez` and `/readyz` needs one (`auth`).
-pub fn router(store: Served, readiness: Readiness, tokens: Option<Arc<auth::Tokens>>) -> Router {
+pub fn router(
+    store: Served,
+    readiness: Readiness,
+    tokens: Option<Arc<auth::Tokens>>,
+    metrics: Arc<metrics::Metrics>,
+) -> Router {
     Router::new()
         .route("/livez", get(live))
+        .route("/metrics", get(metrics::exposition))
         .route("/readyz", get(ready))
         .route("/saude", get(health))
         .route("/selos", get(seals))
@@ -82,11 +96,16 @@ pub fn router(store: Served, readiness: Readiness, tokens: Option<Arc<auth::Toke
         .route("/oci/{apac}", get(apac))
         .route("/aperf/adesao/{ente}", get(adhesion))
         .route("/aperf/inscricao", get(enrolment))
+        .route_layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&metrics),
+            metrics::time,
+        ))
         .fallback(not_a_route)
         .layer(axum::middleware::from_fn_with_state(tokens, auth::require))
         .with_state(Api {
             store,
             health: readiness,
+            metrics,
         })
 }
 
@@ -347,7 +366,7 @@ async fn explanation(
 async fn not_a_route() -> Failure {
     Failure::new(
         StatusCode::NOT_FOUND,
-        "caminho desconhecido: /livez, /readyz, /saude, /selos, /selos/{parcela}, /demonstrativos/{parcela}, \
+        "caminho desconhecido: /livez, /readyz, /metrics, /saude, /selos, /selos/{parcela}, /demonstrativos/{parcela}, \
          /demonstrativos/{parcela}/{ibge}, /suspensoes/{competencia}, \
          /linhas/{parcela}/{ibge}, /recomposicao/{parcela}/{ibge}, /conciliacao/{parcela}/{ibge}, \
          /situacao/{competencia}/{ibge}, /explicacoes/{competencia}/{ine}, /retroativo, \

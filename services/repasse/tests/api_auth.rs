@@ -107,10 +107,32 @@ fn tokens_and_roles_decide_who_reads_what() {
     let pe_list = get_as(&address, "/suspensoes/2025-04?uf=PE", Some(&pe));
     let pe_national = get_as(&address, "/suspensoes/2025-04", Some(&pe));
     let live = get_as(&address, "/livez", None);
+    let metrics = get_as(&address, "/metrics", None);
     let _ = child.kill();
     let _ = child.wait();
 
     assert_eq!(live.0, 200);
+    // Prometheus, open like the health routes: the projector's progress and each route's latency.
+    assert_eq!(
+        (metrics.0, metrics.1.as_str()),
+        (200, "text/plain; version=0.0.4")
+    );
+    let value = |name: &str| -> f64 {
+        metrics
+            .2
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("{name} in\n{}", metrics.2))
+    };
+    assert_eq!(value("repasse_facts_behind"), 0.0);
+    assert_eq!(value("repasse_lease_held"), -1.0);
+    assert!(value("repasse_decision_points_total") > 0.0);
+    assert!(value("repasse_fact_position") > 0.0);
+    assert_eq!(
+        value("repasse_http_request_seconds_count{route=\"/demonstrativos/{parcela}/{ibge}\"}"),
+        2.0,
+        "the auditor's and PE's requests (those refused stop at the token, before the route)"
+    );
     assert_eq!((anonymous.0, unknown.0), (401, 401));
     assert_eq!(anonymous.1, "application/problem+json");
     assert_eq!(problem(&anonymous.2)["field"], "Authorization");

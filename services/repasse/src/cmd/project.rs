@@ -74,6 +74,7 @@ async fn project(args: Args) -> anyhow::Result<ExitCode> {
 pub type Served<'a> = (
     &'a tokio::sync::watch::Sender<Option<Store>>,
     &'a tokio::sync::watch::Sender<repasse_api::Health>,
+    &'a std::sync::Arc<repasse_api::metrics::Metrics>,
 );
 
 /// The projector's loop: opens the generation in use (handing it to `served`, for `repasse serve`), catches
@@ -83,12 +84,17 @@ pub async fn run_projector(
     served: Option<Served<'_>>,
     stop_requested: tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<ExitCode> {
+    let metrics = served.map(|(_, _, m)| std::sync::Arc::clone(m));
     let set_health = |caught_up: bool, lease_held: Option<bool>| {
-        if let Some((_, health)) = served {
+        if let Some((_, health, metrics)) = served {
             health.send_replace(repasse_api::Health {
                 caught_up,
                 lease_held,
             });
+            let held = lease_held.map_or(-1, i8::from);
+            metrics
+                .lease_held
+                .store(held, std::sync::atomic::Ordering::Relaxed);
         }
     };
     let logs = args.source.open().await?;
@@ -111,7 +117,7 @@ pub async fn run_projector(
         let mut replaced: Option<PathBuf> = None;
         loop {
             let store = open_store(&args.read_models).await?;
-            if let Some((served, _)) = served {
+            if let Some((served, _, _)) = served {
                 // The read models are consistent up to their checkpoint: serve them while the log is
                 // folded again.
                 served.send_replace(Some(store.clone()));
@@ -122,8 +128,16 @@ pub async fn run_projector(
                 let _ = std::fs::remove_dir_all(old);
             }
             let mut projector = Projector::open(&facts, decisions, store).await?;
+            if let Some(metrics) = &metrics {
+                observe(&mut projector, metrics);
+            }
             // Caught up with the stream as it stands, then ready (then following, on NATS).
             let last = facts.last_position().await?;
+            if let Some(metrics) = &metrics {
+                metrics
+                    .log_end
+                    .store(last.0, std::sync::atomic::Ordering::Relaxed);
+            }
             projector.run_to(last).await?;
             set_health(true, lease_held());
             let stopped = if follow {
@@ -162,6 +176,29 @@ pub async fn run_projector(
             super::say!("Modelos de leitura reconstruídos: passando à nova geração");
         }
     })
+}
+
+/// Feeds the API's metrics from the projector's steps and folded positions.
+fn observe<F: EventLog, D: EventLog>(
+    projector: &mut Projector<'_, F, D>,
+    metrics: &std::sync::Arc<repasse_api::metrics::Metrics>,
+) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let on_step = std::sync::Arc::clone(metrics);
+    projector.on_step(move |step, times| {
+        on_step.decision_points.fetch_add(1, Relaxed);
+        on_step
+            .decisions_published
+            .fetch_add(step.decisions.len() as u64, Relaxed);
+        on_step
+            .decision_point
+            .observe(times.decided.duration_since(times.received));
+    });
+    let on_applied = std::sync::Arc::clone(metrics);
+    projector.on_applied(move |position| {
+        on_applied.position.store(position, Relaxed);
+        on_applied.log_end.fetch_max(position, Relaxed);
+    });
 }
 
 /// Opens the generation in use, retrying while a finishing `rebuild` still holds it.

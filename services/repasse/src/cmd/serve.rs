@@ -56,6 +56,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     });
     let (served, store) = watch::channel::<Option<Store>>(None);
     let (health, readiness) = watch::channel(repasse_api::Health::default());
+    let metrics = std::sync::Arc::new(repasse_api::metrics::Metrics::default());
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| anyhow::anyhow!("não foi possível escutar em {}: {e}", args.listen))?;
@@ -64,8 +65,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         listener.local_addr()?
     );
     let mut http_stop = stop_requested.clone();
+    let router = repasse_api::router(store, readiness, tokens, std::sync::Arc::clone(&metrics));
     let http = tokio::spawn(async move {
-        axum::serve(listener, repasse_api::router(store, readiness, tokens))
+        axum::serve(listener, router)
             .with_graceful_shutdown(async move {
                 let _ = http_stop.wait_for(|stop| *stop).await;
             })
@@ -73,7 +75,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     });
     let code = run_projector(
         &args.project,
-        Some((&served, &health)),
+        Some((&served, &health, &metrics)),
         stop_requested.clone(),
     )
     .await;
