@@ -104,6 +104,12 @@ impl Date {
     }
 
     /// Adds calendar months, clamping the day to the target month's length.
+    /// The month this date falls in (a date's year is always within the periods' range).
+    pub fn year_month(self) -> crate::period::YearMonth {
+        let year = u16::try_from(self.year()).expect("a date's year fits a period");
+        crate::period::YearMonth::new(year, self.month()).expect("a date's month is a valid period")
+    }
+
     pub fn add_months(self, months: i32) -> Date {
         let index = self.year() * 12 + i32::from(self.month) - 1 + months;
         let (year, month) = (index.div_euclid(12), (index.rem_euclid(12) + 1) as u8);

@@ -8,7 +8,7 @@ use repasse_rules::Ledger;
 use repasse_rules::engine::aperf::{Enrolment, LinkFound, entes_of};
 use repasse_rules::law::aperf::{self, AdhesionEvent, Calendar};
 
-use crate::step::{Write, tree};
+use crate::step::{Write, json_write, tree};
 use crate::store::Store;
 
 /// What a programme fact leaves to write once its decisions are out.
@@ -132,8 +132,7 @@ pub fn enrolment_from_store(
     persons: &[u64],
     on: Date,
 ) -> Result<Enrolment, crate::store::Error> {
-    let month = Competencia::new(u16::try_from(on.year()).unwrap_or(u16::MAX), on.month())
-        .expect("a date's month");
+    let month = Competencia::from_ym(on.year_month());
     let mut links = Vec::new();
     for back in 0..LINKS_LOOKBACK_MONTHS {
         let c = month.add_months(-back);
@@ -189,12 +188,4 @@ pub fn enrolment_from_store(
         links,
         entes,
     })
-}
-
-fn json_write(tree: &'static str, key: String, value: &impl serde::Serialize) -> Write {
-    Write {
-        tree,
-        key,
-        value: serde_json::to_vec(value).expect("read models serialize"),
-    }
 }

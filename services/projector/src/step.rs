@@ -516,7 +516,7 @@ fn reconciliation_read_model(
         .push(json_write(tree::CONCILIACAO, format!("{p}/{ibge}"), &rows));
 }
 
-fn json_write(tree: &'static str, key: String, value: &impl serde::Serialize) -> Write {
+pub(crate) fn json_write(tree: &'static str, key: String, value: &impl serde::Serialize) -> Write {
     Write {
         tree,
         key,

@@ -4,9 +4,8 @@
 //! process); malformed and unknown requests get 400 and 404 naming the field; a `repasse rebuild` while it
 //! serves moves the API to the new generation with the same answers; SIGTERM stops it cleanly.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use repasse_eventlog::testing::NatsServer;
@@ -44,31 +43,7 @@ impl Drop for Served {
 }
 
 fn serve(url: &str, state: &Path) -> Served {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_repasse"))
-        .args([
-            "serve",
-            "--nats",
-            url,
-            "--read-models",
-            path(state),
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("serve starts");
-    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut line = String::new();
-    stdout.read_line(&mut line).expect("the address line");
-    let address = line
-        .trim()
-        .rsplit("http://")
-        .next()
-        .expect("the address")
-        .to_owned();
-    // Keep draining stdout (the projector's reports) so that it never blocks on a full pipe.
-    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+    let (child, address) = common::serve_from(&["--nats", url], state, &[]);
     Served { child, address }
 }
 

@@ -113,9 +113,16 @@ pub fn serve(log: &str, models: &Path) -> (std::process::Child, String) {
 
 /// [`serve`] with more arguments (`--tokens FILE`).
 pub fn serve_with(log: &str, models: &Path, more: &[&str]) -> (std::process::Child, String) {
+    serve_from(&["--log", log], models, more)
+}
+
+/// `repasse serve` on any source of facts (`--log DIR` or `--nats URL`), with more arguments.
+pub fn serve_from(source: &[&str], models: &Path, more: &[&str]) -> (std::process::Child, String) {
     use std::io::{BufRead, BufReader};
     let mut child = Command::new(env!("CARGO_BIN_EXE_repasse"))
-        .args(["serve", "--log", log, "--read-models"])
+        .arg("serve")
+        .args(source)
+        .arg("--read-models")
         .arg(models)
         .args(more)
         .args(["--listen", "127.0.0.1:0"])

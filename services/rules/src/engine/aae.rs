@@ -145,10 +145,7 @@ impl Ledger {
         let adhered = submitted
             .zip(complete)
             .map(|((_, s_at), (a, a_at))| (a.approved_on, (*a_at).max(s_at)));
-        let at_parcela = |d: Date| {
-            Parcela::new(u16::try_from(d.year()).unwrap_or(u16::MAX), d.month())
-                .expect("a date's month")
-        };
+        let at_parcela = |d: Date| Parcela::from_ym(d.year_month());
         let (incentive_param, band) = match submitted {
             Some((s, _)) => {
                 let at =
@@ -223,17 +220,8 @@ impl Ledger {
     /// AAE.ETAPAS: the parcela a stage due on `on` (at `position`) is paid in: the first from that month on
     /// that the Fund had not closed by then [interp, as RETRO.DECISAO].
     fn open_parcela(&self, on: Date, position: Position) -> Parcela {
-        let mut p = Parcela::new(u16::try_from(on.year()).unwrap_or(u16::MAX), on.month())
-            .expect("a date's month");
-        while self
-            .state
-            .parcelas_closed
-            .get(&p)
-            .is_some_and(|closed_at| *closed_at < position)
-        {
-            p = p.succ();
-        }
-        p
+        let from = Parcela::from_ym(on.year_month());
+        crate::engine::programmes::first_open(&self.state.parcelas_closed, from, position)
     }
 
     /// The PAR incentive owed in parcela `p` per UF, against what the Fund's orders of plano `AAE` paid the

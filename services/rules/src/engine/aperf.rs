@@ -66,8 +66,7 @@ impl Ledger {
     /// up to the date's month (without one, the latest with records), present on its last day; the ledger
     /// holds the APS teams' links only, so a professional of specialised care or surveillance is not found.
     pub fn aperf_enrolment(&self, persons: &[u64], on: Date) -> Enrolment {
-        let month = Competencia::new(u16::try_from(on.year()).unwrap_or(u16::MAX), on.month())
-            .expect("a date's month");
+        let month = Competencia::from_ym(on.year_month());
         // The latest closed competência up to the month; without one, the latest with SCNES records.
         let latest = self
             .state

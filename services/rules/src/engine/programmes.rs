@@ -70,19 +70,12 @@ impl ProgrammeFacts {
                 if self.retro_decisions.contains_key(&f.id) {
                     return;
                 }
-                let month = Parcela::new(
-                    u16::try_from(f.decided_on.year()).unwrap_or(u16::MAX),
-                    f.decided_on.month(),
-                )
-                .expect("a date's month is a valid period");
+                let month = Parcela::from_ym(f.decided_on.year_month());
                 let after_request = self
                     .retro_requests
                     .get(&f.id)
                     .map_or(month, |(r, _)| r.parcela.succ());
-                let mut posted_in = month.max(after_request);
-                while closed.contains_key(&posted_in) {
-                    posted_in = posted_in.succ();
-                }
+                let posted_in = first_open(closed, month.max(after_request), position);
                 let entry = DecisionEntry {
                     decision: f.clone(),
                     position,
@@ -130,6 +123,23 @@ impl ProgrammeFacts {
     fn aperf_event(&mut self, ente: Ente, event: AdhesionEvent, position: Position) {
         self.aperf.entry(ente).or_default().push((event, position));
     }
+}
+
+/// The first parcela from `from` on that the Fund had not closed by the fact at `position`: where a
+/// retroactive credit (RETRO.DECISAO) and a PAR stage (AAE.ETAPAS) are paid.
+pub(crate) fn first_open(
+    closed: &BTreeMap<Parcela, Position>,
+    from: Parcela,
+    position: Position,
+) -> Parcela {
+    let mut p = from;
+    while closed
+        .get(&p)
+        .is_some_and(|closed_at| *closed_at < position)
+    {
+        p = p.succ();
+    }
+    p
 }
 
 /// The facts this module folds.

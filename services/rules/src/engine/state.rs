@@ -207,11 +207,7 @@ impl State {
             });
             return;
         };
-        let at = Parcela::new(
-            u16::try_from(f.requested_on.year()).unwrap_or(u16::MAX),
-            f.requested_on.month(),
-        )
-        .expect("a date's month is a valid period");
+        let at = Parcela::from_ym(f.requested_on.year_month());
         let divisor = |key: &str| {
             params
                 .money(crate::params::TETO, key, at)
