@@ -9,9 +9,9 @@
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use repasse_proto::{Ibge, Uf};
 
 use crate::Failure;
@@ -26,6 +26,17 @@ pub enum Role {
     Integrator,
     /// Runs the ledger: reads everything (and, when the API takes writes, writes).
     Operator,
+}
+
+impl Role {
+    /// As the token file spells it.
+    pub fn word(self) -> &'static str {
+        match self {
+            Role::Auditor => "auditor",
+            Role::Integrator => "integrator",
+            Role::Operator => "operator",
+        }
+    }
 }
 
 /// One configured token.
@@ -84,7 +95,7 @@ impl Tokens {
         blake3::hash(token.as_bytes()).to_hex().to_string()
     }
 
-    fn find(&self, token: &str) -> Option<&TokenEntry> {
+    pub(crate) fn find(&self, token: &str) -> Option<&TokenEntry> {
         let digest = Tokens::digest(token);
         self.tokens
             .iter()
@@ -105,35 +116,95 @@ fn problem(status: StatusCode, field: &'static str, detail: String) -> Response 
     response
 }
 
-/// The middleware: open routes pass, the others need a token whose role may read them.
-pub(crate) async fn require(
-    State(tokens): State<Option<Arc<Tokens>>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let path = request.uri().path();
-    let Some(tokens) = tokens else {
-        return next.run(request).await;
-    };
-    if matches!(path, "/livez" | "/readyz" | "/metrics") {
-        return next.run(request).await;
-    }
-    let given = request
-        .headers()
+/// Who made a request, as the token file names them: handed to the handlers that write, which record it.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub name: String,
+    pub role: Role,
+}
+
+/// Routes anyone may call: the orchestrator's probes, Prometheus, the contract, and the page's sign-in.
+fn open(path: &str) -> bool {
+    matches!(
+        path,
+        "/livez"
+            | "/readyz"
+            | "/metrics"
+            | "/openapi.json"
+            | "/painel/entrar"
+            | "/painel/estilo.css"
+    )
+}
+
+/// The cookie the page's sign-in sets: a browser cannot send a bearer token when it follows a link.
+pub const COOKIE: &str = "repasse_token";
+
+/// The token a request carries: `Authorization: Bearer …`, else the page's cookie.
+fn presented(request: &Request) -> Option<String> {
+    let headers = request.headers();
+    let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
-    let Some(given) = given else {
+    if let Some(token) = bearer {
+        return Some(token.trim().to_owned());
+    }
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| c.trim().strip_prefix(COOKIE)?.strip_prefix('='))
+        .map(str::to_owned)
+}
+
+/// The middleware: open routes pass; the others need a token whose role may do what was asked. Writes
+/// (any method but GET and HEAD) are the operator's only, and never without a token file.
+pub(crate) async fn require(
+    State(tokens): State<Option<Arc<Tokens>>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path().to_owned();
+    let reads = matches!(*request.method(), Method::GET | Method::HEAD);
+    if open(&path) {
+        return next.run(request).await;
+    }
+    let Some(tokens) = tokens else {
+        if reads {
+            return next.run(request).await;
+        }
+        let detail =
+            "esta API foi iniciada sem --tokens: só leituras; escritas exigem um token de operator"
+                .to_owned();
+        return problem(StatusCode::FORBIDDEN, "role", detail);
+    };
+    let Some(given) = presented(&request) else {
+        if reads && (path == "/" || path.starts_with("/painel")) {
+            return Redirect::to("/painel/entrar").into_response();
+        }
         let detail = "falta o token: cabeçalho Authorization: Bearer <token>".to_owned();
         return problem(StatusCode::UNAUTHORIZED, "Authorization", detail);
     };
-    let Some(entry) = tokens.find(given.trim()) else {
+    let Some(entry) = tokens.find(&given) else {
         let detail = "token desconhecido (não está no arquivo de tokens deste servidor)".to_owned();
         return problem(StatusCode::UNAUTHORIZED, "Authorization", detail);
     };
-    if let Err(detail) = allowed(entry, path, request.uri().query().unwrap_or("")) {
+    if !reads && entry.role != Role::Operator {
+        let detail = format!(
+            "o papel {} de \"{}\" só lê: escritas são do papel operator",
+            entry.role.word(),
+            entry.name
+        );
         return problem(StatusCode::FORBIDDEN, "role", detail);
     }
+    if let Err(detail) = allowed(entry, &path, request.uri().query().unwrap_or("")) {
+        return problem(StatusCode::FORBIDDEN, "role", detail);
+    }
+    request.extensions_mut().insert(Caller {
+        name: entry.name.clone(),
+        role: entry.role,
+    });
     next.run(request).await
 }
 
@@ -160,7 +231,14 @@ fn allowed(entry: &TokenEntry, path: &str, query: &str) -> Result<(), String> {
             _ => refused(format!("o município {ibge} é de outra UF")),
         };
     }
+    if let Some(uf) = path.strip_prefix("/painel/uf/") {
+        return match uf.parse::<Uf>() {
+            Ok(uf) if entry.ufs.contains(&uf) => Ok(()),
+            _ => refused(format!("a UF {uf} não é uma delas")),
+        };
+    }
     let listed = path.starts_with("/suspensoes/")
+        || path == "/eventos"
         || (path.starts_with("/demonstrativos/") && path.matches('/').count() == 2);
     if listed {
         let uf = query

@@ -11,8 +11,12 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 pub mod auth;
+mod feed;
 mod lists;
+pub mod logs;
 pub mod metrics;
+mod page;
+mod writes;
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -39,12 +43,41 @@ pub struct Health {
 
 pub type Readiness = watch::Receiver<Health>;
 
+/// The logs, once the projector beside the API has opened them.
+pub type OpenLogs = watch::Receiver<Option<Arc<dyn logs::LogAccess>>>;
+
+/// What the binary hands the API.
+pub struct Wiring {
+    pub store: Served,
+    pub readiness: Readiness,
+    pub logs: OpenLogs,
+    /// With tokens, every route but `/livez`, `/readyz` and `/metrics` needs one (`auth`).
+    pub tokens: Option<Arc<auth::Tokens>>,
+    pub metrics: Arc<metrics::Metrics>,
+}
+
 /// What every handler may read.
 #[derive(Clone)]
 struct Api {
     store: Served,
     health: Readiness,
+    logs: OpenLogs,
+    tokens: Option<Arc<auth::Tokens>>,
     metrics: Arc<metrics::Metrics>,
+    /// The live feed's connections (`feed::MAX_CONNECTIONS`).
+    feeds: Arc<tokio::sync::Semaphore>,
+    diffs: Arc<logs::Diffs>,
+}
+
+impl Api {
+    fn logs(&self) -> Result<Arc<dyn logs::LogAccess>, Failure> {
+        self.logs.borrow().clone().ok_or_else(|| {
+            Failure::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "o projetor ainda está abrindo os logs",
+            )
+        })
+    }
 }
 
 impl axum::extract::FromRef<Api> for Arc<metrics::Metrics> {
@@ -65,14 +98,15 @@ impl axum::extract::FromRef<Api> for Readiness {
     }
 }
 
-/// The routes, over whatever generation `store` holds at each request; with `tokens`, every route but
-/// `/livez` and `/readyz` needs one (`auth`).
-pub fn router(
-    store: Served,
-    readiness: Readiness,
-    tokens: Option<Arc<auth::Tokens>>,
-    metrics: Arc<metrics::Metrics>,
-) -> Router {
+/// The routes, over whatever generation `store` holds at each request.
+pub fn router(wiring: Wiring) -> Router {
+    let Wiring {
+        store,
+        readiness,
+        logs,
+        tokens,
+        metrics,
+    } = wiring;
     Router::new()
         .route("/livez", get(live))
         .route("/metrics", get(metrics::exposition))
@@ -96,16 +130,31 @@ pub fn router(
         .route("/oci/{apac}", get(apac))
         .route("/aperf/adesao/{ente}", get(adhesion))
         .route("/aperf/inscricao", get(enrolment))
+        .route("/eventos", get(feed::events))
+        .route(
+            "/fatos",
+            axum::routing::post(writes::facts)
+                .layer(axum::extract::DefaultBodyLimit::max(writes::MAX_BODY_BYTES)),
+        )
+        .route("/comparacao/{parcela}", get(comparison))
+        .merge(page::routes())
         .route_layer(axum::middleware::from_fn_with_state(
             Arc::clone(&metrics),
             metrics::time,
         ))
         .fallback(not_a_route)
-        .layer(axum::middleware::from_fn_with_state(tokens, auth::require))
+        .layer(axum::middleware::from_fn_with_state(
+            tokens.clone(),
+            auth::require,
+        ))
         .with_state(Api {
             store,
             health: readiness,
+            logs,
+            tokens,
             metrics,
+            feeds: Arc::new(tokio::sync::Semaphore::new(feed::MAX_CONNECTIONS)),
+            diffs: Arc::new(logs::Diffs::default()),
         })
 }
 
@@ -280,12 +329,26 @@ where
     P::Err: std::fmt::Display,
 {
     let (period, ibge): (P, Ibge) = (parse(period_field, &period)?, parse("ibge", &ibge)?);
+    known(ibge)?;
     stored(
         store,
         tree,
         &format!("{period}/{ibge}"),
         format!("sem {what} {period} para o município {ibge}"),
     )
+}
+
+/// A municipality of Anexo VI, or a 404 naming the field.
+fn known(ibge: Ibge) -> Result<&'static repasse_ingest::anexo_vi::AnexoRow, Failure> {
+    if let Some(row) = page::municipality(ibge) {
+        return Ok(row);
+    }
+    let mut failure = Failure::new(
+        StatusCode::NOT_FOUND,
+        format!("o município {ibge} não está no Anexo VI da Portaria GM/MS 3.493/2024"),
+    );
+    failure.field = Some("ibge");
+    Err(failure)
 }
 
 async fn statement(
@@ -363,6 +426,38 @@ async fn explanation(
     )
 }
 
+/// A sealed parcela against today's computation (`repasse diff`). Folding the log takes a while on national
+/// data: the first request starts it and gets a 202 with `Retry-After`; the answer is kept until the fact
+/// stream moves.
+async fn comparison(
+    State(api): State<Api>,
+    Path(parcela): Path<String>,
+) -> Result<Response, Failure> {
+    let p: Parcela = parse("parcela", &parcela)?;
+    match api.diffs.get(&api.logs()?, p).await {
+        logs::DiffAnswer::Ready(diff) => match diff.as_ref() {
+            Some(diff) => Ok(axum::Json(diff).into_response()),
+            None => Err(Failure::new(
+                StatusCode::NOT_FOUND,
+                format!("a parcela {p} não foi selada"),
+            )),
+        },
+        logs::DiffAnswer::Computing => {
+            let body = serde_json::json!({
+                "status": "calculando",
+                "detail": format!("a comparação da parcela {p} está sendo calculada a partir do log; repita em alguns segundos"),
+            });
+            Ok((
+                StatusCode::ACCEPTED,
+                [(header::RETRY_AFTER, "2")],
+                axum::Json(body),
+            )
+                .into_response())
+        }
+        logs::DiffAnswer::Failed(e) => Err(storage(e)),
+    }
+}
+
 async fn not_a_route() -> Failure {
     Failure::new(
         StatusCode::NOT_FOUND,
@@ -371,7 +466,7 @@ async fn not_a_route() -> Failure {
          /linhas/{parcela}/{ibge}, /recomposicao/{parcela}/{ibge}, /conciliacao/{parcela}/{ibge}, \
          /situacao/{competencia}/{ibge}, /explicacoes/{competencia}/{ine}, /retroativo, \
          /retroativo/{id}, /aae, /aae/{par}, /aae/conciliacao/{parcela}, /oci/{apac}, /aperf/adesao/{ente}, \
-         /aperf/inscricao?cpf=…&data=AAAA-MM-DD"
+         /aperf/inscricao?cpf=…&data=AAAA-MM-DD, /eventos, /comparacao/{parcela}, /openapi.json, /painel"
             .to_owned(),
     )
 }

@@ -56,11 +56,23 @@ pub async fn import<L: EventLog>(
     log: &L,
     clock: &dyn Clock,
 ) -> Result<(Summary, Vec<Quarantined>), Error> {
+    let document = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    import_as(path, &document, log, clock).await
+}
+
+/// [`import`], with `document` as every fact's source instead of the file's name: the API names who
+/// wrote the facts there.
+pub async fn import_as<L: EventLog>(
+    path: &Path,
+    document: &str,
+    log: &L,
+    clock: &dyn Clock,
+) -> Result<(Summary, Vec<Quarantined>), Error> {
     let (facts, quarantine, digest) = check(path)?;
     let file = path.display().to_string();
-    let document = path
-        .file_name()
-        .map_or_else(|| file.clone(), |n| n.to_string_lossy().into_owned());
     // Parsed again line by line and written as it goes: the file is never held whole.
     let mut writer = FactWriter::new(log, clock);
     let mut lines = Lines::open(path).map_err(|reason| Error::Refused {
@@ -75,7 +87,7 @@ pub async fn import<L: EventLog>(
             continue;
         };
         let source = SourceRef {
-            document: document.clone(),
+            document: document.to_owned(),
             digest: Some(digest.clone()),
             line: Some(u32::try_from(number).unwrap_or(u32::MAX)),
         };

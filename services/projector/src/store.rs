@@ -183,6 +183,15 @@ impl Store {
         Ok(out)
     }
 
+    /// The greatest key of a tree (keys are `AAAA-MM/…`: the latest period written).
+    pub fn last_key(&self, tree: &str) -> Result<Option<String>, Error> {
+        let last = self
+            .tree(tree)?
+            .last()
+            .map_err(|e| storage(&self.path, e))?;
+        Ok(last.map(|(key, _)| String::from_utf8_lossy(&key).into_owned()))
+    }
+
     fn tree(&self, name: &str) -> Result<sled::Tree, Error> {
         self.db.open_tree(name).map_err(|e| storage(&self.path, e))
     }

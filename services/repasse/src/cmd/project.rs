@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use repasse_eventlog::EventLog;
@@ -69,13 +70,15 @@ async fn project(args: Args) -> anyhow::Result<ExitCode> {
     run_projector(&args, None, stop_requested).await
 }
 
-/// What `repasse serve` hands the projector: where to put the generation of read models in use, and
-/// where to say whether it is ready.
-pub type Served<'a> = (
-    &'a tokio::sync::watch::Sender<Option<Store>>,
-    &'a tokio::sync::watch::Sender<repasse_api::Health>,
-    &'a std::sync::Arc<repasse_api::metrics::Metrics>,
-);
+/// What `repasse serve` hands the projector: where to put the generation of read models in use and the
+/// logs once open, where to say whether it is ready, and its metrics.
+#[derive(Clone, Copy)]
+pub struct Served<'a> {
+    pub store: &'a tokio::sync::watch::Sender<Option<Store>>,
+    pub health: &'a tokio::sync::watch::Sender<repasse_api::Health>,
+    pub logs: &'a tokio::sync::watch::Sender<Option<Arc<dyn repasse_api::logs::LogAccess>>>,
+    pub metrics: &'a Arc<repasse_api::metrics::Metrics>,
+}
 
 /// The projector's loop: opens the generation in use (handing it to `served`, for `repasse serve`), catches
 /// up and, on NATS, follows until `stop_requested`; reopens on the new generation after a rebuild.
@@ -84,19 +87,8 @@ pub async fn run_projector(
     served: Option<Served<'_>>,
     stop_requested: tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<ExitCode> {
-    let metrics = served.map(|(_, _, m)| std::sync::Arc::clone(m));
-    let set_health = |caught_up: bool, lease_held: Option<bool>| {
-        if let Some((_, health, metrics)) = served {
-            health.send_replace(repasse_api::Health {
-                caught_up,
-                lease_held,
-            });
-            let held = lease_held.map_or(-1, i8::from);
-            metrics
-                .lease_held
-                .store(held, std::sync::atomic::Ordering::Relaxed);
-        }
-    };
+    let metrics = served.map(|s| Arc::clone(s.metrics));
+    let set_health = |caught_up, lease_held| set_health(served, caught_up, lease_held);
     let logs = args.source.open().await?;
     let holder = args
         .name
@@ -110,24 +102,27 @@ pub async fn run_projector(
         }
         _ => None,
     };
-    let follow = matches!(logs, Logs::Nats { .. }) && !args.until_end;
+    // `repasse serve` follows the embedded log too: the API's writes go into it, in this same process.
+    let follow = (matches!(logs, Logs::Nats { .. }) || served.is_some()) && !args.until_end;
     let publish = !args.no_publish;
     with_logs!(logs, |facts, decisions| {
-        let decisions = publish.then_some(&decisions);
+        let (facts, decisions) = (Arc::new(facts), Arc::new(decisions));
+        hand_logs(served, &facts, &decisions);
+        let (facts, decisions) = (&*facts, publish.then_some(&*decisions));
         let mut replaced: Option<PathBuf> = None;
         loop {
             let store = open_store(&args.read_models).await?;
-            if let Some((served, _, _)) = served {
+            if let Some(served) = served {
                 // The read models are consistent up to their checkpoint: serve them while the log is
                 // folded again.
-                served.send_replace(Some(store.clone()));
+                served.store.send_replace(Some(store.clone()));
             }
             let lease_held = || lease.as_ref().map(|l| !l.lost());
             set_health(false, lease_held());
             if let Some(old) = replaced.take() {
                 let _ = std::fs::remove_dir_all(old);
             }
-            let mut projector = Projector::open(&facts, decisions, store).await?;
+            let mut projector = Projector::open(facts, decisions, store).await?;
             if let Some(metrics) = &metrics {
                 observe(&mut projector, metrics);
             }
@@ -176,6 +171,38 @@ pub async fn run_projector(
             super::say!("Modelos de leitura reconstruídos: passando à nova geração");
         }
     })
+}
+
+/// Tells `repasse serve`'s API whether the projector is ready (`/readyz`, the lease metric).
+fn set_health(served: Option<Served<'_>>, caught_up: bool, lease_held: Option<bool>) {
+    if let Some(Served {
+        health, metrics, ..
+    }) = served
+    {
+        health.send_replace(repasse_api::Health {
+            caught_up,
+            lease_held,
+        });
+        let held = lease_held.map_or(-1, i8::from);
+        metrics
+            .lease_held
+            .store(held, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Hands `repasse serve`'s API the two logs: the live feed, the comparison and the writes read them.
+fn hand_logs<F: EventLog + 'static, D: EventLog + 'static>(
+    served: Option<Served<'_>>,
+    facts: &Arc<F>,
+    decisions: &Arc<D>,
+) {
+    if let Some(served) = served {
+        let logs = repasse_api::logs::Logs {
+            facts: Arc::clone(facts),
+            decisions: Arc::clone(decisions),
+        };
+        served.logs.send_replace(Some(Arc::new(logs)));
+    }
 }
 
 /// Feeds the API's metrics from the projector's steps and folded positions.

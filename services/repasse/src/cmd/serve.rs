@@ -65,7 +65,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         listener.local_addr()?
     );
     let mut http_stop = stop_requested.clone();
-    let router = repasse_api::router(store, readiness, tokens, std::sync::Arc::clone(&metrics));
+    let (logs_opened, logs) = watch::channel(None);
+    let router = repasse_api::router(repasse_api::Wiring {
+        store,
+        readiness,
+        logs,
+        tokens,
+        metrics: std::sync::Arc::clone(&metrics),
+    });
     let http = tokio::spawn(async move {
         axum::serve(listener, router)
             .with_graceful_shutdown(async move {
@@ -75,7 +82,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     });
     let code = run_projector(
         &args.project,
-        Some((&served, &health, &metrics)),
+        Some(project::Served {
+            store: &served,
+            health: &health,
+            logs: &logs_opened,
+            metrics: &metrics,
+        }),
         stop_requested.clone(),
     )
     .await;

@@ -1,0 +1,138 @@
+//! `/eventos`: the decisions as server-sent events, for browsers and for anyone who would rather not speak
+//! NATS. Each event's `id` is its position in the decision stream, so a client that reconnects with
+//! `Last-Event-ID` (as `EventSource` does by itself) resumes right after the last one it saw; `event` is the
+//! decision's tipo (`suspensao`, `demonstrativo`, …) and `data` the envelope of `proto/EVENTS.md`.
+//! Filters by UF, municipality, team and tipo are read off the subject, as NATS filters them.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
+use repasse_proto::{Ibge, Ine, Uf};
+
+use crate::{Api, Failure, parse};
+
+/// Live connections at most; one more is a 503 (each holds a cursor on the decision stream).
+pub const MAX_CONNECTIONS: usize = 256;
+
+/// What one connection follows.
+#[derive(Debug, Default)]
+struct Filter {
+    uf: Option<Uf>,
+    ibge: Option<Ibge>,
+    ine: Option<Ine>,
+    tipo: Option<String>,
+}
+
+impl Filter {
+    /// `decisoes.<tipo>.<uf>.<ibge>.<ine>` against the filter.
+    fn admits(&self, subject: &str) -> bool {
+        let tokens: Vec<&str> = subject.split('.').collect();
+        let [_, tipo, uf, ibge, ine] = tokens[..] else {
+            return false;
+        };
+        self.tipo.as_deref().is_none_or(|t| t == tipo)
+            && self.uf.is_none_or(|u| u.as_str() == uf)
+            && self.ibge.is_none_or(|i| i.to_string() == ibge)
+            && self.ine.is_none_or(|i| i.to_string() == ine)
+    }
+}
+
+fn filter(raw: Option<String>) -> Result<(Filter, Option<u64>), Failure> {
+    let mut f = Filter::default();
+    let mut after = None;
+    for pair in raw.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        match key {
+            "uf" => f.uf = Some(parse("uf", value)?),
+            "ibge" => f.ibge = Some(parse("ibge", value)?),
+            "ine" => f.ine = Some(parse("ine", value)?),
+            "tipo" if !value.is_empty() && value.bytes().all(|b| b.is_ascii_lowercase()) => {
+                f.tipo = Some(value.to_owned());
+            }
+            "tipo" => {
+                return Err(Failure::bad(
+                    "tipo",
+                    format!(
+                        "tipo \"{value}\": esperado o tipo de decisão em minúsculas (suspensao, demonstrativo, …)"
+                    ),
+                ));
+            }
+            "desde" => after = Some(position("desde", value)?),
+            other => {
+                return Err(Failure::bad(
+                    "query",
+                    format!(
+                        "parâmetro desconhecido \"{other}\": esperados uf, ibge, ine, tipo e desde"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok((f, after))
+}
+
+fn position(field: &'static str, value: &str) -> Result<u64, Failure> {
+    value.trim().parse().map_err(|_| {
+        Failure::bad(
+            field,
+            format!("\"{value}\": esperada a posição de uma decisão no stream (inteiro ≥ 0)"),
+        )
+    })
+}
+
+/// The live feed. Resumes after `Last-Event-ID` (or `desde`); without either, starts with the next
+/// decision published.
+pub(crate) async fn events(
+    State(api): State<Api>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Response, Failure> {
+    let (filter, mut after) = filter(query)?;
+    if let Some(last) = headers.get("last-event-id") {
+        let last = last.to_str().unwrap_or("");
+        after = Some(position("Last-Event-ID", last)?);
+    }
+    let logs = api.logs()?;
+    let Ok(permit) = Arc::clone(&api.feeds).try_acquire_owned() else {
+        return Err(Failure::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("já há {MAX_CONNECTIONS} conexões ao vivo abertas; tente de novo mais tarde"),
+        ));
+    };
+    let after = match after {
+        Some(after) => after,
+        None => logs
+            .decisions_end()
+            .await
+            .map_err(|e| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, e))?,
+    };
+    let stream = logs
+        .decisions(after + 1)
+        .take_while(|r| std::future::ready(r.is_ok()))
+        .filter_map(move |record| {
+            let event = record.ok().filter(|r| filter.admits(&r.subject)).map(|r| {
+                let tipo = r.subject.split('.').nth(1).unwrap_or("decisao").to_owned();
+                let data = String::from_utf8_lossy(&r.payload).into_owned();
+                Ok::<_, Infallible>(
+                    Event::default()
+                        .id(r.position.0.to_string())
+                        .event(tipo)
+                        .data(data),
+                )
+            });
+            std::future::ready(event)
+        })
+        // The permit lives as long as the connection's stream.
+        .map(move |event| {
+            let _held = &permit;
+            event
+        });
+    let keep_alive = KeepAlive::new().interval(Duration::from_secs(15));
+    Ok(Sse::new(stream).keep_alive(keep_alive).into_response())
+}

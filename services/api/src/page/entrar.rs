@@ -1,0 +1,55 @@
+//! Signing in to the page: the token goes once through a form and comes back as an `HttpOnly`,
+//! `SameSite=Strict` cookie, which the browser then sends with every page and with the live feed.
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+
+use super::municipio::query_value;
+use super::{esc, html};
+use crate::Api;
+use crate::auth::COOKIE;
+
+fn form(message: &str) -> String {
+    format!(
+        "<h1>Entrar</h1>{message}<form method=\"post\" action=\"/painel/entrar\">\
+         <label for=\"token\">Token de acesso (entregue pelo operador do razão)</label><br>\
+         <input type=\"password\" id=\"token\" name=\"token\" autocomplete=\"current-password\" required> \
+         <button type=\"submit\">Entrar</button></form>"
+    )
+}
+
+pub(crate) async fn show(State(api): State<Api>) -> Response {
+    if api.tokens.is_none() {
+        return Redirect::to("/painel").into_response();
+    }
+    html("Entrar", &form(""))
+}
+
+pub(crate) async fn submit(State(api): State<Api>, body: String) -> Response {
+    let Some(tokens) = api.tokens else {
+        return Redirect::to("/painel").into_response();
+    };
+    let token = query_value(Some(&body), "token").unwrap_or_default();
+    let token = token.trim();
+    if tokens.find(token).is_none() {
+        let message =
+            "<p class=\"erro\" role=\"alert\">Token desconhecido: confira com o operador.</p>";
+        let mut page = html("Entrar", &form(message));
+        *page.status_mut() = StatusCode::UNAUTHORIZED;
+        return page;
+    }
+    // Hex only (what `repasse token` makes): nothing in it can break the header.
+    if !token.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return html("Entrar", &form(&esc("token com caracteres inválidos")));
+    }
+    let cookie = format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict");
+    (
+        StatusCode::SEE_OTHER,
+        [
+            (header::SET_COOKIE, cookie),
+            (header::LOCATION, "/painel".to_owned()),
+        ],
+    )
+        .into_response()
+}
