@@ -24,6 +24,13 @@ if [ -z "${NATS_SERVER:-}" ]; then
     NATS_SERVER="$(cd "$venv/bin" && pwd)/nats-server"
     export NATS_SERVER
 fi
+# Chromium and its driver for the page's end-to-end test (Debian's packages), unless CHROMEDRIVER names one.
+if [ -z "${CHROMEDRIVER:-}" ] && ! command -v chromedriver >/dev/null 2>&1; then
+    echo "instalando chromium e chromium-driver (Debian)" >&2
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq >&2 && $sudo apt-get install -y -qq chromium chromium-driver >&2
+fi
 echo "usando $NATS_SERVER: $("$NATS_SERVER" --version)" >&2
 
 cargo fmt --all -- --check

@@ -330,12 +330,19 @@ where
 {
     let (period, ibge): (P, Ibge) = (parse(period_field, &period)?, parse("ibge", &ibge)?);
     known(ibge)?;
+    // The municipality is known: what is missing is the period (not closed yet, or before the ledger).
     stored(
         store,
         tree,
         &format!("{period}/{ibge}"),
         format!("sem {what} {period} para o município {ibge}"),
     )
+    .map_err(|mut failure| {
+        if failure.status == StatusCode::NOT_FOUND {
+            failure.field = Some(period_field);
+        }
+        failure
+    })
 }
 
 /// A municipality of Anexo VI, or a 404 naming the field.

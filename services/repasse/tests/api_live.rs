@@ -163,6 +163,18 @@ fn the_feed_resumes_after_the_last_event_id_and_filters_by_state_and_tipo() {
         let problem: Value = serde_json::from_str(&body).unwrap();
         assert_eq!(problem["field"], field, "{target}");
     }
+    // A well-formed municipality that Anexo VI does not have, and parcelas the ledger never closed.
+    for (target, field) in [
+        ("/demonstrativos/2024-08/140099", "ibge"),
+        ("/linhas/1999-01/140010", "parcela"),
+        ("/demonstrativos/2099-12/140010", "parcela"),
+        ("/situacao/2099-12/140010", "competencia"),
+    ] {
+        let (status, body) = get(&address, target);
+        assert_eq!(status, 404, "{target}: {body}");
+        let problem: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(problem["field"], field, "{target}");
+    }
     child.kill().unwrap();
     child.wait().unwrap();
 }

@@ -64,6 +64,7 @@ pub(crate) async fn explanation(
         body,
         "<details><summary>Regras verificadas que não se aplicaram</summary>{not_fired}</details>"
     );
+    body.push_str(&team_lines(&explained["lines"]));
     if let Some(ibge) = ibge {
         let p = c.parcela();
         let _ = write!(
@@ -72,6 +73,42 @@ pub(crate) async fn explanation(
         );
     }
     Ok(html(&format!("Equipe {ine}"), &body))
+}
+
+/// The team's lines in the parcela that pays the competência, each with the parameter it was computed from.
+fn team_lines(lines: &Value) -> String {
+    let mut out = String::from(
+        "<table><caption>Linhas da equipe na parcela</caption><thead><tr><th scope=\"col\">Componente</th>\
+         <th scope=\"col\">Plano</th><th scope=\"col\" class=\"valor\">Integral</th>\
+         <th scope=\"col\" class=\"valor\">Desconto</th><th scope=\"col\">Parâmetro</th></tr></thead><tbody>",
+    );
+    for line in lines.as_array().into_iter().flatten() {
+        let params = line["params"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|p| {
+                format!(
+                    "{}/{} (desde {}): {}",
+                    esc(p["table"].as_str().unwrap_or("")),
+                    esc(p["key"].as_str().unwrap_or("")),
+                    esc(p["version_from"].as_str().unwrap_or("")),
+                    esc(p["citation"].as_str().unwrap_or(""))
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("<br>");
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td class=\"valor\">{}</td><td class=\"valor\">{}</td><td class=\"citacao\">{params}</td></tr>",
+            esc(line["component"].as_str().unwrap_or("")),
+            esc(line["plano"].as_str().unwrap_or("")),
+            reais(line["integral"].as_str().unwrap_or("0")),
+            reais(line["desconto"].as_str().unwrap_or("0"))
+        );
+    }
+    out.push_str("</tbody></table>");
+    out
 }
 
 fn not_valid(status: &Value) -> String {

@@ -343,7 +343,7 @@ fn teams(p: Parcela, lines: Option<&Value>) -> String {
     }
     let suspended = by_team.values().filter(|t| t.pct > 0).count();
     let mut out = format!(
-        "<h2 id=\"equipes\">Equipes ({} ; {suspended} com suspensão)</h2><table aria-labelledby=\"equipes\">\
+        "<h2 id=\"equipes\">Equipes: {}, {suspended} com suspensão</h2><table aria-labelledby=\"equipes\">\
          <thead><tr><th scope=\"col\">INE</th><th scope=\"col\">Tipo</th><th scope=\"col\">Situação</th>\
          <th scope=\"col\" class=\"valor\">Integral</th><th scope=\"col\" class=\"valor\">Desconto</th>\
          <th scope=\"col\" class=\"valor\">Efetivo</th></tr></thead><tbody>",
