@@ -24,6 +24,21 @@ if [ -z "${NATS_SERVER:-}" ]; then
     NATS_SERVER="$(cd "$venv/bin" && pwd)/nats-server"
     export NATS_SERVER
 fi
+# schemathesis for the property-based run against /openapi.json, pinned, in its own virtual environment.
+SCHEMATHESIS_VERSION="4.32.5"
+if [ -z "${SCHEMATHESIS:-}" ]; then
+    st_venv="target/schemathesis-${SCHEMATHESIS_VERSION}"
+    if [ ! -x "$st_venv/bin/schemathesis" ]; then
+        echo "instalando schemathesis ${SCHEMATHESIS_VERSION} (PyPI) em $st_venv" >&2
+        rm -rf "$st_venv"
+        python3 -m venv "$st_venv"
+        "$st_venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+            "schemathesis==${SCHEMATHESIS_VERSION}" >&2
+    fi
+    SCHEMATHESIS="$(cd "$st_venv/bin" && pwd)/schemathesis"
+    export SCHEMATHESIS
+fi
+
 # Chromium and its driver for the page's end-to-end test (Debian's packages), unless CHROMEDRIVER names one.
 if [ -z "${CHROMEDRIVER:-}" ] && ! command -v chromedriver >/dev/null 2>&1; then
     echo "instalando chromium e chromium-driver (Debian)" >&2

@@ -75,6 +75,10 @@ impl YearMonth {
             kind,
             input: input.to_owned(),
         };
+        // Digits only: a multi-byte character would put the slices below off a character boundary.
+        if !input.is_ascii() {
+            return Err(error());
+        }
         let (y, m) = match input.len() {
             7 if input.as_bytes()[4] == b'-' => (&input[..4], &input[5..]),
             6 => (&input[..4], &input[4..]),

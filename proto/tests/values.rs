@@ -120,3 +120,40 @@ fn repasse_rules_free_cpf(base: u64) -> String {
     }
     d.iter().map(|x| char::from(b'0' + *x as u8)).collect()
 }
+
+proptest! {
+    /// Raw strings stop at the edge: whatever text arrives (a URL segment, a file's field), parsing it
+    /// answers a value or an error, never a panic — multi-byte characters where digits are expected
+    /// included (schemathesis found `/selos/0\u{80}\u{80}0` panicking on a byte slice).
+    #[test]
+    fn every_value_type_parses_any_text_without_panicking(text in "\\PC{0,12}|[0-9\\-]{0,4}\\PC{0,3}[0-9\\-]{0,4}") {
+        let _ = text.parse::<Competencia>();
+        let _ = text.parse::<Parcela>();
+        let _ = text.parse::<repasse_proto::YearMonth>();
+        let _ = text.parse::<Ibge>();
+        let _ = text.parse::<Ine>();
+        let _ = text.parse::<Cnes>();
+        let _ = text.parse::<Cbo>();
+        let _ = text.parse::<Cpf>();
+        let _ = text.parse::<repasse_proto::Cns>();
+        let _ = text.parse::<Money>();
+        let _ = text.parse::<repasse_proto::Date>();
+        let _ = text.parse::<repasse_proto::Timestamp>();
+        let _ = text.parse::<repasse_proto::Uf>();
+        let _ = text.parse::<repasse_proto::fact::Ente>();
+        let _ = text.parse::<repasse_proto::EventId>();
+    }
+}
+
+#[test]
+fn a_period_with_multibyte_characters_is_an_error() {
+    for text in [
+        "0\u{80}\u{80}0",
+        "\u{80}\u{10000}",
+        "2024-\u{e9}",
+        "20\u{e9}-01",
+    ] {
+        assert!(text.parse::<Competencia>().is_err(), "{text:?}");
+        assert!(text.parse::<Parcela>().is_err(), "{text:?}");
+    }
+}

@@ -15,6 +15,7 @@ mod feed;
 mod lists;
 pub mod logs;
 pub mod metrics;
+pub mod openapi;
 mod page;
 mod writes;
 
@@ -111,6 +112,7 @@ pub fn router(wiring: Wiring) -> Router {
         .route("/livez", get(live))
         .route("/metrics", get(metrics::exposition))
         .route("/readyz", get(ready))
+        .route("/openapi.json", get(openapi::document))
         .route("/saude", get(health))
         .route("/selos", get(seals))
         .route("/selos/{parcela}", get(seal))

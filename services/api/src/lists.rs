@@ -14,6 +14,8 @@ use crate::{Failure, Served, current, parse, storage};
 /// The most items one page holds.
 const MAX_LIMIT: usize = 1_000;
 const DEFAULT_LIMIT: usize = 100;
+/// Bounds what a client may ask to skip (the contract says so too).
+const MAX_OFFSET: usize = 1_000_000_000;
 
 /// The query of a list: `uf`, `rule` (suspensions only), `limit`, `offset`, `format=csv`.
 struct Query {
@@ -62,12 +64,16 @@ fn query(raw: Option<String>, rules: bool) -> Result<Query, Failure> {
                     })?;
             }
             "offset" => {
-                q.offset = value.parse().map_err(|_| {
-                    Failure::bad(
-                        "offset",
-                        format!("offset \"{value}\": esperado um inteiro ≥ 0"),
-                    )
-                })?;
+                q.offset = value
+                    .parse()
+                    .ok()
+                    .filter(|n| *n <= MAX_OFFSET)
+                    .ok_or_else(|| {
+                        Failure::bad(
+                            "offset",
+                            format!("offset \"{value}\": esperado um inteiro de 0 a {MAX_OFFSET}"),
+                        )
+                    })?;
             }
             "format" if value == "csv" => q.csv = true,
             "format" => return Err(Failure::bad("format", "format: só \"csv\" (sem ele, JSON)")),

@@ -27,10 +27,15 @@ pub(crate) async fn show(State(api): State<Api>) -> Response {
 }
 
 pub(crate) async fn submit(State(api): State<Api>, body: String) -> Response {
+    let Some(token) = query_value(Some(&body), "token") else {
+        let message = "<p class=\"erro\" role=\"alert\">Falta o campo token.</p>";
+        let mut page = html("Entrar", &form(message));
+        *page.status_mut() = StatusCode::BAD_REQUEST;
+        return page;
+    };
     let Some(tokens) = api.tokens else {
         return Redirect::to("/painel").into_response();
     };
-    let token = query_value(Some(&body), "token").unwrap_or_default();
     let token = token.trim();
     if tokens.find(token).is_none() {
         let message =

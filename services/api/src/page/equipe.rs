@@ -176,8 +176,8 @@ pub(crate) async fn comparison(
 ) -> Page {
     let p: Parcela = parse("parcela", &parcela)?;
     let ibge: Option<Ibge> = match query_value(raw.as_deref(), "ibge") {
-        Some(v) if !v.is_empty() => Some(parse("ibge", &v)?),
-        _ => None,
+        Some(v) => Some(parse("ibge", &v)?),
+        None => None,
     };
     let title = format!("Parcela {p}: selada e hoje");
     match api.diffs.get(&api.logs()?, p).await {
