@@ -2,6 +2,7 @@
 //! (the raw tool on the same data, in the same run). Only the binary imports this crate; the clocks the
 //! measurements read are here, never in the law or the engine.
 
+pub mod api;
 pub mod close;
 pub mod ingest;
 mod integrator;
@@ -56,6 +57,10 @@ pub enum Command {
         #[arg(long, default_value_t = 100)]
         ahead_every: u64,
     },
+    /// As rotas do demonstrativo e da explicação da API em loopback, sobre os modelos de leitura do
+    /// histórico nacional, ao lado do piso: uma rota trivial do mesmo servidor que responde os mesmos bytes
+    /// da memória, na mesma execução.
+    Api(crate::api::Args),
     /// Avalia uma competência nacional sintética (equipes, vínculos, duplicidade e 60 h) e imprime os tempos.
     Rules {
         /// Número de equipes.
@@ -93,6 +98,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Replay(args) => return crate::replay::run(args),
         Command::Close(args) => return crate::close::run(args),
         Command::Ingest(args) => return crate::ingest::run(args),
+        Command::Api(args) => return crate::api::run(args),
         Command::Decisions {
             competencias,
             measurements,

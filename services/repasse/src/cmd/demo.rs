@@ -121,7 +121,24 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         print!("{}", render(&summary));
     }
+    page_hint(args.log.as_deref());
     Ok(ExitCode::SUCCESS)
+}
+
+/// How to look at these data in the auditor's page (on stderr: stdout is the summary).
+fn page_hint(log: Option<&std::path::Path>) {
+    let (keep, dir) = match log {
+        Some(dir) => (String::new(), dir.display().to_string()),
+        None => (
+            "repasse demo --log repasse-demo  (este log era temporário; guarde-o assim), depois\n    "
+                .to_owned(),
+            "repasse-demo".to_owned(),
+        ),
+    };
+    eprintln!(
+        "\nPara ver estes dados no painel do auditor:\n    {keep}repasse serve --log {dir} --read-models {dir}-modelos\n\
+         e abra http://127.0.0.1:8080/painel quando /readyz responder (o projetor recalcula o log primeiro)."
+    );
 }
 
 fn progress(total: u64, message: &'static str) -> ProgressBar {
