@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 pub mod auth;
 mod feed;
+mod folds;
 mod lists;
 pub mod logs;
 pub mod metrics;
@@ -67,7 +68,7 @@ struct Api {
     metrics: Arc<metrics::Metrics>,
     /// The live feed's connections (`feed::MAX_CONNECTIONS`).
     feeds: Arc<tokio::sync::Semaphore>,
-    diffs: Arc<logs::Diffs>,
+    folds: Arc<logs::Background>,
 }
 
 impl Api {
@@ -138,7 +139,8 @@ pub fn router(wiring: Wiring) -> Router {
             axum::routing::post(writes::facts)
                 .layer(axum::extract::DefaultBodyLimit::max(writes::MAX_BODY_BYTES)),
         )
-        .route("/comparacao/{parcela}", get(comparison))
+        .route("/comparacao/{parcela}", get(folds::comparison))
+        .route("/recalculo/{parcela}", get(folds::recomputed))
         .merge(page::routes())
         .route_layer(axum::middleware::from_fn_with_state(
             Arc::clone(&metrics),
@@ -156,7 +158,7 @@ pub fn router(wiring: Wiring) -> Router {
             tokens,
             metrics,
             feeds: Arc::new(tokio::sync::Semaphore::new(feed::MAX_CONNECTIONS)),
-            diffs: Arc::new(logs::Diffs::default()),
+            folds: Arc::new(logs::Background::default()),
         })
 }
 
@@ -435,38 +437,6 @@ async fn explanation(
     )
 }
 
-/// A sealed parcela against today's computation (`repasse diff`). Folding the log takes a while on national
-/// data: the first request starts it and gets a 202 with `Retry-After`; the answer is kept until the fact
-/// stream moves.
-async fn comparison(
-    State(api): State<Api>,
-    Path(parcela): Path<String>,
-) -> Result<Response, Failure> {
-    let p: Parcela = parse("parcela", &parcela)?;
-    match api.diffs.get(&api.logs()?, p).await {
-        logs::DiffAnswer::Ready(diff) => match diff.as_ref() {
-            Some(diff) => Ok(axum::Json(diff).into_response()),
-            None => Err(Failure::new(
-                StatusCode::NOT_FOUND,
-                format!("a parcela {p} não foi selada"),
-            )),
-        },
-        logs::DiffAnswer::Computing => {
-            let body = serde_json::json!({
-                "status": "calculando",
-                "detail": format!("a comparação da parcela {p} está sendo calculada a partir do log; repita em alguns segundos"),
-            });
-            Ok((
-                StatusCode::ACCEPTED,
-                [(header::RETRY_AFTER, "2")],
-                axum::Json(body),
-            )
-                .into_response())
-        }
-        logs::DiffAnswer::Failed(e) => Err(storage(e)),
-    }
-}
-
 async fn not_a_route() -> Failure {
     Failure::new(
         StatusCode::NOT_FOUND,
@@ -475,7 +445,7 @@ async fn not_a_route() -> Failure {
          /linhas/{parcela}/{ibge}, /recomposicao/{parcela}/{ibge}, /conciliacao/{parcela}/{ibge}, \
          /situacao/{competencia}/{ibge}, /explicacoes/{competencia}/{ine}, /retroativo, \
          /retroativo/{id}, /aae, /aae/{par}, /aae/conciliacao/{parcela}, /oci/{apac}, /aperf/adesao/{ente}, \
-         /aperf/inscricao?cpf=…&data=AAAA-MM-DD, /eventos, /comparacao/{parcela}, /openapi.json, /painel"
+         /aperf/inscricao?cpf=…&data=AAAA-MM-DD, /eventos, /comparacao/{parcela}, /recalculo/{parcela}?as_of=…&ibge=…, /openapi.json, /painel"
             .to_owned(),
     )
 }

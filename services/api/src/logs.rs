@@ -11,7 +11,9 @@ use futures::stream::BoxStream;
 use repasse_eventlog::{EventLog, Position, Record};
 use repasse_ingest::files::{Quarantined, Summary};
 use repasse_projector::diff::ParcelaDiff;
-use repasse_proto::Parcela;
+use repasse_projector::replay::AsOf;
+use repasse_proto::{Ibge, Parcela};
+use serde_json::Value;
 
 /// The logs as the API reads them.
 pub trait LogAccess: Send + Sync + 'static {
@@ -23,6 +25,14 @@ pub trait LogAccess: Send + Sync + 'static {
     fn facts_end(&self) -> BoxFuture<'_, Result<u64, String>>;
     /// Parcela `p` as sealed against today's computation (`None`: not sealed).
     fn diff(&self, p: Parcela) -> BoxFuture<'_, Result<Option<ParcelaDiff>, String>>;
+    /// Parcela `p` recomputed from the log alone up to `as_of` (`repasse replay --json`), for one
+    /// municipality or all.
+    fn replay(
+        &self,
+        p: Parcela,
+        as_of: AsOf,
+        ibge: Option<Ibge>,
+    ) -> BoxFuture<'_, Result<Value, String>>;
     /// Facts as JSON lines, through the path of `repasse ingest fatos` (checked whole first, unusable
     /// lines set aside, the same body twice adds nothing), each with `document` as its source.
     fn ingest(&self, body: bytes::Bytes, document: String) -> BoxFuture<'_, Ingested>;
@@ -73,6 +83,26 @@ impl<F: EventLog + 'static, D: EventLog + 'static> LogAccess for Logs<F, D> {
         })
     }
 
+    fn replay(
+        &self,
+        p: Parcela,
+        as_of: AsOf,
+        ibge: Option<Ibge>,
+    ) -> BoxFuture<'_, Result<Value, String>> {
+        Box::pin(async move {
+            let (ledger, position) = repasse_projector::replay::ledger_as_of(&*self.facts, as_of)
+                .await
+                .map_err(|e| e.to_string())?;
+            let result = ledger.parcela(p, ibge);
+            Ok(serde_json::json!({
+                "parcela": p, "ibge": ibge, "last_position": position.0,
+                "lines": result.lines.len(),
+                "hash": repasse_projector::replay::lines_hash(&result.lines),
+                "statements": result.statements,
+            }))
+        })
+    }
+
     fn ingest(&self, body: bytes::Bytes, document: String) -> BoxFuture<'_, Ingested> {
         Box::pin(async move {
             let refused = |e: std::io::Error| repasse_ingest::files::Error::Refused {
@@ -104,69 +134,84 @@ impl<F: EventLog + 'static, D: EventLog + 'static> LogAccess for Logs<F, D> {
     }
 }
 
-/// One diff at a time, kept until the fact stream moves: folding the national log takes about as long and
-/// as much memory as the projector's own replay, so it is never done twice for the same log, nor twice at
-/// once.
-pub struct Diffs {
-    state: Mutex<HashMap<Parcela, Computed>>,
+/// Folds of the whole log, one at a time, each kept until the fact stream moves: on national data a fold
+/// takes about as long and as much memory as the projector's own replay, so the same one is never run
+/// twice for the same log, nor two at once. Bounded: at most `MAX_KEPT` answers are kept.
+pub struct Background {
+    state: Mutex<HashMap<String, Computed>>,
     running: tokio::sync::Semaphore,
 }
+
+const MAX_KEPT: usize = 64;
 
 #[derive(Clone)]
 enum Computed {
     Running,
-    Done(u64, Arc<Option<ParcelaDiff>>),
+    Done(u64, Arc<Value>),
     Failed(u64, String),
 }
 
-/// What the caller gets: the diff as of the fact stream's end, or word that it is being computed.
-pub enum DiffAnswer {
-    Ready(Arc<Option<ParcelaDiff>>),
+/// What the caller gets: the answer as of the fact stream's end, or word that it is being computed.
+pub enum Answer {
+    Ready(Arc<Value>),
     Computing,
     Failed(String),
 }
 
-impl Default for Diffs {
-    fn default() -> Diffs {
-        Diffs {
+/// A fold of the log, as the caller wants it answered.
+pub type Fold =
+    Box<dyn FnOnce(Arc<dyn LogAccess>) -> BoxFuture<'static, Result<Value, String>> + Send>;
+
+impl Default for Background {
+    fn default() -> Background {
+        Background {
             state: Mutex::new(HashMap::new()),
             running: tokio::sync::Semaphore::new(1),
         }
     }
 }
 
-impl Diffs {
-    /// The diff of `p` if it is known for the fact stream as it stands; otherwise starts computing it (in
-    /// the background, one parcela at a time) and says so.
-    pub async fn get(self: &Arc<Self>, logs: &Arc<dyn LogAccess>, p: Parcela) -> DiffAnswer {
+impl Background {
+    /// The answer kept under `key` if it is known for the fact stream as it stands; otherwise starts
+    /// `fold` (in the background, one at a time) and says so.
+    pub async fn get(
+        self: &Arc<Self>,
+        logs: &Arc<dyn LogAccess>,
+        key: String,
+        fold: Fold,
+    ) -> Answer {
         let end = match logs.facts_end().await {
             Ok(end) => end,
-            Err(e) => return DiffAnswer::Failed(e),
+            Err(e) => return Answer::Failed(e),
         };
         {
-            let mut state = self.state.lock().expect("diff cache");
-            match state.get(&p) {
-                Some(Computed::Done(at, diff)) if *at == end => {
-                    return DiffAnswer::Ready(Arc::clone(diff));
+            let mut state = self.state.lock().expect("background answers");
+            match state.get(&key) {
+                Some(Computed::Done(at, value)) if *at == end => {
+                    return Answer::Ready(Arc::clone(value));
                 }
-                Some(Computed::Failed(at, e)) if *at == end => {
-                    return DiffAnswer::Failed(e.clone());
-                }
-                Some(Computed::Running) => return DiffAnswer::Computing,
+                Some(Computed::Failed(at, e)) if *at == end => return Answer::Failed(e.clone()),
+                Some(Computed::Running) => return Answer::Computing,
                 _ => {}
             }
-            state.insert(p, Computed::Running);
+            if state.len() >= MAX_KEPT {
+                state.retain(|_, c| matches!(c, Computed::Running));
+            }
+            state.insert(key.clone(), Computed::Running);
         }
-        let (diffs, logs) = (Arc::clone(self), Arc::clone(logs));
+        let (this, logs) = (Arc::clone(self), Arc::clone(logs));
         tokio::spawn(async move {
-            let permit = diffs.running.acquire().await.expect("never closed");
-            let computed = match logs.diff(p).await {
-                Ok(diff) => Computed::Done(end, Arc::new(diff)),
+            let permit = this.running.acquire().await.expect("never closed");
+            let computed = match fold(logs).await {
+                Ok(value) => Computed::Done(end, Arc::new(value)),
                 Err(e) => Computed::Failed(end, e),
             };
             drop(permit);
-            diffs.state.lock().expect("diff cache").insert(p, computed);
+            this.state
+                .lock()
+                .expect("background answers")
+                .insert(key, computed);
         });
-        DiffAnswer::Computing
+        Answer::Computing
     }
 }

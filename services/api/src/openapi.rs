@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 /// Every path the router serves, as the document names it.
-pub const PATHS: [&str; 34] = [
+pub const PATHS: [&str; 35] = [
     "/livez",
     "/readyz",
     "/metrics",
@@ -27,6 +27,7 @@ pub const PATHS: [&str; 34] = [
     "/situacao/{competencia}/{ibge}",
     "/explicacoes/{competencia}/{ine}",
     "/comparacao/{parcela}",
+    "/recalculo/{parcela}",
     "/retroativo",
     "/retroativo/{id}",
     "/aae",
@@ -213,7 +214,11 @@ fn build() -> Value {
         "/conciliacao/{parcela}/{ibge}": get("Devido, publicado e pago, por plano, com cada diferença classificada.", vec![parcela(), ibge()], objects.clone(), true),
         "/situacao/{competencia}/{ibge}": get("A situação de cada equipe do município na competência.", vec![competencia(), ibge()], json!({ "type": "array", "items": r("Situacao") }), true),
         "/explicacoes/{competencia}/{ine}": get("Cada regra verificada para uma equipe suspensa ou não válida, com citação e fatos.", vec![competencia(), path_param("ine", "Ine", "Equipe, INE de 10 dígitos.")], r("Explicacao"), true),
-        "/comparacao/{parcela}": comparison(parcela()),
+        "/comparacao/{parcela}": folded(get("A parcela selada diante do cálculo de hoje (`repasse diff`).", vec![parcela()], r("Comparacao"), true)),
+        "/recalculo/{parcela}": folded(get("A parcela recalculada só do log até um ponto (`repasse replay`), com o hash das linhas que um selo registra.",
+            vec![parcela(), query("as_of", json!({ "anyOf": [{ "type": "string", "pattern": "^[0-9]{1,12}$" }, { "type": "string", "format": "date", "pattern": "^(19|20|21)[0-9]{2}-" }] }), "Posição do log, ou dia (AAAA-MM-DD, até o fim dele); sem ele, o log inteiro."),
+                 query("ibge", r("Ibge"), "Só este município.")],
+            r("Recalculo"), true)),
         "/retroativo": get("Os pedidos de crédito retroativo.", vec![], objects.clone(), false),
         "/retroativo/{id}": get("Um pedido de crédito retroativo.", vec![id("id", "Pedido.")], object.clone(), true),
         "/aae": get("Os Planos de Ação Regional.", vec![], objects.clone(), false),
@@ -224,7 +229,7 @@ fn build() -> Value {
         "/aperf/inscricao": get("Se o profissional pode se inscrever na data.", vec![
             query("cpf", json!({ "type": "string", "pattern": "^[0-9]{11}$" }), "CPF (ou cns)."),
             query("cns", json!({ "type": "string", "pattern": "^[0-9]{15}$" }), "CNS (ou cpf)."),
-            json!({ "name": "data", "in": "query", "required": true, "schema": { "type": "string", "format": "date" } })],
+            json!({ "name": "data", "in": "query", "required": true, "schema": { "type": "string", "format": "date", "pattern": "^(19|20|21)[0-9]{2}-" } })],
             object, false),
         "/eventos": events(),
         "/fatos": writes(),
@@ -262,13 +267,8 @@ fn sign_in() -> Value {
     op
 }
 
-fn comparison(parcela: Value) -> Value {
-    let mut op = get(
-        "A parcela selada diante do cálculo de hoje (`repasse diff`).",
-        vec![parcela],
-        r("Comparacao"),
-        true,
-    );
+/// A route answered by a fold of the log: 202 while it is computed.
+fn folded(mut op: Value) -> Value {
     op["get"]["responses"]["202"] = json!({ "description": "Sendo calculada a partir do log; repita após Retry-After.",
         "content": { "application/json": { "schema": { "type": "object", "required": ["status"] } } } });
     op
@@ -363,6 +363,7 @@ fn schemas() -> Value {
         "Verificacao": { "type": "object", "required": ["rule", "fired", "detail", "positions"], "properties": {
             "rule": { "type": "object", "required": ["id", "title", "citation"] }, "fired": { "type": "boolean" },
             "detail": { "type": "string" }, "positions": { "type": "array", "items": { "type": "integer" } } } },
+        "Recalculo": { "type": "object", "required": ["parcela", "last_position", "lines", "hash", "statements"] },
         "Comparacao": { "type": "object", "required": ["parcela", "sealed_at", "sealed_hash", "today_at", "today_hash", "changes", "credits", "ajustes"] },
         "Escrita": { "type": "object", "required": ["summary", "quarantine"], "properties": {
             "summary": { "type": "object", "required": ["read", "new", "already_present", "rejected"] },

@@ -114,6 +114,19 @@ fn wait_ready(address: &str, token: Option<&str>) {
     panic!("serve never became ready");
 }
 
+/// A route answered by a fold of the log: 202 until it is computed, then 200.
+fn until_ready(address: &str, target: &str, token: Option<&str>) -> Value {
+    for _ in 0..600 {
+        let (status, _, body) = get_as(address, target, token);
+        match status {
+            200 => return serde_json::from_str(&body).unwrap(),
+            202 => std::thread::sleep(Duration::from_millis(100)),
+            other => panic!("{target}: {other} {body}"),
+        }
+    }
+    panic!("{target} never computed");
+}
+
 #[test]
 fn the_feed_resumes_after_the_last_event_id_and_filters_by_state_and_tipo() {
     let dir = tempfile::tempdir().unwrap();
@@ -163,6 +176,16 @@ fn the_feed_resumes_after_the_last_event_id_and_filters_by_state_and_tipo() {
         let problem: Value = serde_json::from_str(&body).unwrap();
         assert_eq!(problem["field"], field, "{target}");
     }
+    // A parcela recomputed from the log alone up to its seal's position gives the seal's hash.
+    let (_, seal) = get(&address, "/selos/2024-08");
+    let seal: Value = serde_json::from_str(&seal).unwrap();
+    let target = format!("/recalculo/2024-08?as_of={}", seal["last_position"]);
+    let recomputed = until_ready(&address, &target, None);
+    assert_eq!(recomputed["hash"], seal["hash"], "{recomputed}");
+    assert_eq!(recomputed["lines"], seal["lines"]);
+    let (status, body) = get(&address, "/recalculo/2024-08?as_of=ontem");
+    assert_eq!(status, 400, "{body}");
+
     // A well-formed municipality that Anexo VI does not have, and parcelas the ledger never closed.
     for (target, field) in [
         ("/demonstrativos/2024-08/140099", "ibge"),

@@ -21,13 +21,19 @@ fn bench_api_sets_each_route_beside_its_floor() {
         "1",
     ]);
     let routes = report["routes"].as_array().expect("routes");
-    let names: Vec<&str> = routes.iter().map(|r| r["route"].as_str().unwrap()).collect();
+    let names: Vec<&str> = routes
+        .iter()
+        .map(|r| r["route"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["demonstrativos", "explicacoes"]);
     for route in routes {
         assert!(route["distinct_keys"].as_u64().unwrap() > 0, "{route}");
         for side in ["target", "floor"] {
             let figures = &route[side];
-            assert!(figures["requests_per_second"].as_f64().unwrap() > 0.0, "{route}");
+            assert!(
+                figures["requests_per_second"].as_f64().unwrap() > 0.0,
+                "{route}"
+            );
             assert!(
                 figures["p50_us"].as_u64().unwrap() <= figures["p99_us"].as_u64().unwrap(),
                 "{route}"

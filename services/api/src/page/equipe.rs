@@ -4,14 +4,12 @@ use std::fmt::Write as _;
 
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use repasse_projector::diff::ParcelaDiff;
 use repasse_projector::step::tree;
 use repasse_proto::{Competencia, Ibge, Ine, Parcela, Uf};
 use serde_json::Value;
 
 use super::municipio::query_value;
 use super::{Page, badge, esc, html, municipality, reais};
-use crate::logs::DiffAnswer;
 use crate::{Api, Failure, current, parse, storage};
 
 /// `/painel/equipe/{competencia}/{ine}`: every rule checked for the team, fired first, each with its id,
@@ -180,36 +178,34 @@ pub(crate) async fn comparison(
         None => None,
     };
     let title = format!("Parcela {p}: selada e hoje");
-    match api.diffs.get(&api.logs()?, p).await {
-        DiffAnswer::Computing => {
+    match crate::folds::comparison_value(&api, p).await? {
+        None => {
             let body = format!(
                 "<h1>{title}</h1><p class=\"aviso\" role=\"status\">Calculando a parcela {p} a partir do log de \
                  fatos; esta página se atualiza sozinha.</p>"
             );
             Ok(super::html_refreshing(&title, &body, 2))
         }
-        DiffAnswer::Failed(e) => Err(storage(e).into()),
-        DiffAnswer::Ready(diff) => match diff.as_ref() {
-            None => Err(Failure::new(
-                StatusCode::NOT_FOUND,
-                format!("a parcela {p} não foi selada"),
-            )
-            .into()),
-            Some(diff) => Ok(html(&title, &compared(&title, diff, ibge))),
-        },
+        Some(diff) if diff.is_null() => Err(Failure::new(
+            StatusCode::NOT_FOUND,
+            format!("a parcela {p} não foi selada"),
+        )
+        .into()),
+        Some(diff) => Ok(html(&title, &compared(&title, &diff, ibge))),
     }
 }
 
-fn compared(title: &str, diff: &ParcelaDiff, ibge: Option<Ibge>) -> String {
-    let same = diff.sealed_hash == diff.today_hash;
+fn compared(title: &str, diff: &Value, ibge: Option<Ibge>) -> String {
+    let text = |v: &Value| v.as_str().unwrap_or("").to_owned();
+    let same = diff["sealed_hash"] == diff["today_hash"];
     let mut body = format!(
         "<h1>{}</h1><dl class=\"ficha\"><dt>Selada na posição</dt><dd>{}</dd><dt>Hash selado</dt>\
          <dd><code>{}</code></dd><dt>Hoje (posição {})</dt><dd><code>{}</code></dd></dl><p class=\"{}\">{}</p>",
         esc(title),
-        diff.sealed_at,
-        esc(&diff.sealed_hash),
-        diff.today_at,
-        esc(&diff.today_hash),
+        diff["sealed_at"],
+        esc(&text(&diff["sealed_hash"])),
+        diff["today_at"],
+        esc(&text(&diff["today_hash"])),
         if same { "aviso" } else { "erro" },
         if same {
             "O cálculo de hoje é idêntico ao selado."
@@ -217,10 +213,12 @@ fn compared(title: &str, diff: &ParcelaDiff, ibge: Option<Ibge>) -> String {
             "O cálculo de hoje difere do selado: a parcela selada não muda; abaixo, o que uma correção mudaria."
         }
     );
-    let changes: Vec<_> = diff
-        .changes
-        .iter()
-        .filter(|c| ibge.is_none_or(|i| c.ibge == i))
+    let ours = |item: &&Value| ibge.is_none_or(|i| item["ibge"].as_str() == Some(&i.to_string()));
+    let changes: Vec<&Value> = diff["changes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(ours)
         .collect();
     let _ = write!(
         body,
@@ -229,35 +227,53 @@ fn compared(title: &str, diff: &ParcelaDiff, ibge: Option<Ibge>) -> String {
          <th scope=\"col\">Fatos posteriores ao selo</th></tr></thead><tbody>",
         changes.len()
     );
+    let parcela = text(&diff["parcela"]);
     for change in changes {
-        let facts = change
-            .facts
-            .iter()
-            .map(|f| format!("{} ({})", f.position, esc(f.event_type)))
+        let facts = change["facts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|f| format!("{} ({})", f["position"], esc(&text(&f["event_type"]))))
             .collect::<Vec<_>>()
             .join(", ");
         let _ = write!(
             body,
             "<tr><td>{}</td><td><a href=\"/painel/municipio/{1}/{2}\">{1}</a></td><td class=\"valor\">{3}</td><td>{facts}</td></tr>",
-            change.ine,
-            change.ibge,
-            diff.parcela,
-            reais(&change.delta.to_string())
+            esc(&text(&change["ine"])),
+            esc(&text(&change["ibge"])),
+            esc(&parcela),
+            reais(&text(&change["delta"]))
         );
     }
     body.push_str("</tbody></table>");
-    for credit in diff
-        .credits
-        .iter()
-        .filter(|c| ibge.is_none_or(|i| c.ibge == i))
+    for credit in diff["credits"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(ours)
     {
         let _ = write!(
             body,
             "<p>Crédito retroativo {} ({}): {} devolvidos na parcela {}.</p>",
-            esc(&credit.id),
-            esc(&credit.irregularity),
-            reais(&credit.amount.to_string()),
-            credit.credited_in
+            esc(&text(&credit["id"])),
+            esc(&text(&credit["irregularity"])),
+            reais(&text(&credit["amount"])),
+            esc(&text(&credit["credited_in"]))
+        );
+    }
+    for ajuste in diff["ajustes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(ours)
+    {
+        let _ = write!(
+            body,
+            "<p>Ajuste de {} no plano {}: {} selado, {} hoje.</p>",
+            esc(&text(&ajuste["ibge"])),
+            esc(&text(&ajuste["plano"])),
+            reais(&text(&ajuste["sealed"])),
+            reais(&text(&ajuste["today"]))
         );
     }
     body
