@@ -276,15 +276,16 @@ fn to_record(stream: &str, message: &jetstream::Message) -> Result<Record> {
         stream: stream.to_owned(),
         detail: e.to_string(),
     })?;
+    // A message someone published without the header is still a position of the stream: it gets an id
+    // of its own, and whoever reads it judges its payload (the fold skips what is not a fact).
     let id = message
         .headers
         .as_ref()
         .and_then(|h| h.get(MSG_ID))
-        .map(|v| v.as_str().to_owned())
-        .ok_or_else(|| Error::Nats {
-            stream: stream.to_owned(),
-            detail: format!("mensagem {} sem {MSG_ID}", info.stream_sequence),
-        })?;
+        .map_or_else(
+            || format!("sem-id-{}", info.stream_sequence),
+            |v| v.as_str().to_owned(),
+        );
     Ok(Record {
         position: Position(info.stream_sequence),
         subject: message.subject.to_string(),

@@ -211,11 +211,10 @@ async fn attribute_late_facts<L: EventLog>(
         let Some(tail) = records.last() else { break };
         next = tail.position.next();
         for record in records.iter().filter(|r| r.position.0 <= end) {
-            let envelope =
-                codec::decode::<Fact>(&record.payload).map_err(|source| Error::Decode {
-                    position: record.position,
-                    source,
-                })?;
+            // Not a fact (counted by the fold): nothing a correction could come from.
+            let Ok(envelope) = codec::decode::<Fact>(&record.payload) else {
+                continue;
+            };
             let about = envelope.payload.about();
             // A fact about a later competência or parcela cannot change this one.
             if about.competencia.is_some_and(|c| c > p.competencia())

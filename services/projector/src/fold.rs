@@ -23,6 +23,9 @@ pub enum Error {
 pub struct FoldSummary {
     pub applied: u64,
     pub duplicates_ignored: u64,
+    /// Records on the fact subjects that are not a fact of this ledger (anyone with publish rights could
+    /// put bytes there): skipped, counted and logged, never folded and never a reason to stop.
+    pub malformed: u64,
     pub last_position: Position,
 }
 
@@ -45,17 +48,28 @@ impl Folder {
         }
     }
 
-    /// Decodes and applies one record; `None` when its id was already applied (a duplicate re-import).
+    /// Decodes and applies one record; `None` when its id was already applied (a duplicate re-import) or
+    /// it is not a fact (`FoldSummary::malformed`).
     pub fn apply(&mut self, record: &Record) -> Result<Option<Envelope<Fact>>, Error> {
         assert!(
             record.position > self.summary.last_position,
             "records are folded in stream order"
         );
-        let envelope = codec::decode::<Fact>(&record.payload).map_err(|source| Error::Decode {
-            position: record.position,
-            source,
-        })?;
         self.summary.last_position = record.position;
+        let envelope = match codec::decode::<Fact>(&record.payload) {
+            Ok(envelope) => envelope,
+            Err(source) => {
+                // The same bytes are skipped on every replay, so decisions and seals stay the same.
+                self.summary.malformed += 1;
+                tracing::warn!(
+                    position = record.position.0,
+                    subject = %record.subject,
+                    error = %source,
+                    "registro do stream de fatos que não é um fato: ignorado"
+                );
+                return Ok(None);
+            }
+        };
         if self.seen.insert(u128::from_le_bytes(envelope.id.0)) {
             self.ledger.apply(record.position.0, &envelope.payload);
             self.summary.applied += 1;

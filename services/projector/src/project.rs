@@ -155,6 +155,11 @@ impl<'a, F: EventLog, D: EventLog> Projector<'a, F, D> {
         &self.checkpoint
     }
 
+    /// Records of the fact stream skipped because they are not facts (`FoldSummary::malformed`).
+    pub fn malformed(&self) -> u64 {
+        self.folder.summary.malformed
+    }
+
     pub fn ledger(&self) -> &repasse_rules::Ledger {
         &self.folder.ledger
     }

@@ -24,6 +24,8 @@ pub struct Args {
     /// Publica no stream de fatos de um NATS JetStream (REPASSE_FATOS) em vez de JSON lines.
     #[arg(long)]
     pub nats: Option<String>,
+    #[command(flatten)]
+    pub access: super::source::NatsAccess,
     /// Com --log ou --nats: grava só os pedaços do histórico antes do pedaço K (o pedaço 0 são os fatos
     /// cadastrais, o pedaço k a k-ésima competência); o restante pode ser gravado depois com --from-chunk K.
     #[arg(long)]
@@ -119,8 +121,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .enable_all()
             .build()?;
         let summary = runtime.block_on(async {
-            let log = repasse_eventlog::nats::NatsLog::connect(
-                url,
+            let client = args.access.connect(url).await?;
+            let log = repasse_eventlog::nats::NatsLog::open(
+                client,
                 repasse_eventlog::nats::NatsConfig::facts(),
             )
             .await?;

@@ -67,6 +67,8 @@ pub struct Args {
     /// Servidor NATS JetStream (stream REPASSE_FATOS).
     #[arg(long, env = "REPASSE_NATS")]
     nats: Option<String>,
+    #[command(flatten)]
+    access: super::source::NatsAccess,
     /// Imprime um resumo JSON por arquivo em vez do texto.
     #[arg(long)]
     json: bool,
@@ -157,7 +159,8 @@ async fn ingest(source: Option<Source>, args: Args, options: Options) -> anyhow:
             }
         }
         (None, Some(url)) => {
-            let log = NatsLog::connect(url, NatsConfig::facts()).await?;
+            let client = args.access.connect(url).await?;
+            let log = NatsLog::open(client, NatsConfig::facts()).await?;
             for file in &args.files {
                 results.push(import_one(source, file, &options, &log).await);
             }

@@ -269,6 +269,7 @@ fn report<F: EventLog, D: EventLog>(
             "generation": projector.store().generation(),
             "checkpoint": checkpoint,
             "facts_folded": projector.progress.facts,
+            "facts_malformed": projector.malformed(),
             "decision_points": projector.progress.steps,
             "decisions_published": projector.progress.published.appended,
             "decisions_already_published": projector.progress.published.found,
@@ -287,6 +288,12 @@ fn report<F: EventLog, D: EventLog>(
         super::thousands(projector.progress.published.appended),
         super::thousands(projector.progress.published.found)
     );
+    if projector.malformed() > 0 {
+        println!(
+            "Registros do stream de fatos que não são fatos, ignorados: {}",
+            projector.malformed()
+        );
+    }
     println!(
         "Hash do estado dos modelos de leitura: {}",
         checkpoint.state_hash

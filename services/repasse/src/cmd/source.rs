@@ -21,6 +21,58 @@ pub struct Source {
     /// um stream existente nunca perde réplicas.
     #[arg(long, env = "REPASSE_NATS_REPLICAS", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=5))]
     pub nats_replicas: u8,
+    #[command(flatten)]
+    pub access: NatsAccess,
+}
+
+/// Who this process is to the NATS cluster and how it trusts it: a user of `deploy/nats/accounts.conf` (or
+/// a `.creds` file of an operator-managed setup), and TLS.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct NatsAccess {
+    /// Usuário NATS (as contas e permissões de deploy/nats/accounts.conf: ingest, projector, integrator-UF, auditor).
+    #[arg(long, env = "REPASSE_NATS_USER", requires = "nats_password")]
+    pub nats_user: Option<String>,
+    /// Senha do usuário NATS.
+    #[arg(long, env = "REPASSE_NATS_PASSWORD", hide_env_values = true)]
+    pub nats_password: Option<String>,
+    /// Arquivo de credenciais NATS (.creds: JWT e semente), no lugar de usuário e senha.
+    #[arg(long, env = "REPASSE_NATS_CREDS", conflicts_with = "nats_user")]
+    pub nats_creds: Option<PathBuf>,
+    /// CA que assinou o certificado dos servidores NATS: exige TLS.
+    #[arg(long, env = "REPASSE_NATS_CA")]
+    pub nats_ca: Option<PathBuf>,
+    /// Certificado do cliente, para TLS mútuo (com --nats-key).
+    #[arg(long, env = "REPASSE_NATS_CERT", requires = "nats_key")]
+    pub nats_cert: Option<PathBuf>,
+    /// Chave do certificado do cliente.
+    #[arg(long, env = "REPASSE_NATS_KEY", requires = "nats_cert")]
+    pub nats_key: Option<PathBuf>,
+}
+
+impl NatsAccess {
+    /// A client of the server at `url`, as this access says; the error names the server and the cause.
+    pub async fn connect(&self, url: &str) -> anyhow::Result<async_nats::Client> {
+        let mut options = match &self.nats_creds {
+            Some(path) => async_nats::ConnectOptions::with_credentials_file(path)
+                .await
+                .map_err(|e| anyhow::anyhow!("credenciais NATS {}: {e}", path.display()))?,
+            None => async_nats::ConnectOptions::new(),
+        };
+        if let (Some(user), Some(password)) = (&self.nats_user, &self.nats_password) {
+            options = options.user_and_password(user.clone(), password.clone());
+        }
+        if let Some(ca) = &self.nats_ca {
+            options = options.require_tls(true).add_root_certificates(ca.clone());
+        }
+        if let (Some(cert), Some(key)) = (&self.nats_cert, &self.nats_key) {
+            options = options.add_client_certificate(cert.clone(), key.clone());
+        }
+        options
+            .name(format!("repasse-{}", std::process::id()))
+            .connect(url)
+            .await
+            .map_err(|e| anyhow::anyhow!("conexão com o NATS em {url}: {e}"))
+    }
 }
 
 // One value per command run: the size difference between the variants does not matter.
@@ -46,9 +98,7 @@ impl Source {
                 Ok(Logs::Embedded { facts, decisions })
             }
             (None, Some(url)) => {
-                let client = async_nats::connect(url.as_str())
-                    .await
-                    .map_err(|e| anyhow::anyhow!("conexão com o NATS em {url}: {e}"))?;
+                let client = self.access.connect(url).await?;
                 let replicas = usize::from(self.nats_replicas);
                 let facts = NatsConfig {
                     replicas,

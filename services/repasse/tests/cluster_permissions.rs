@@ -1,0 +1,287 @@
+//! Roles on NATS, against `deploy/nats/accounts.conf` itself: a real nats-server runs a configuration that
+//! includes that very file (never a copy). Given a history ingested with the ingest role and projected with
+//! the projector role, then: an integrator of PE follows its state's decisions and cannot create a
+//! consumer of another state's, read a message by sequence, or publish a fact; the projector cannot publish
+//! a fact; the auditor reads both streams and publishes nothing; an oversized message is refused by the
+//! server; a malformed message on a fact subject is skipped and counted, and never stops the projector.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use async_nats::jetstream::{self, consumer};
+use futures::StreamExt;
+
+mod common;
+use common::{path, repasse};
+
+const ROLES: [&str; 7] = [
+    "INGEST",
+    "PROJECTOR",
+    "AUDITOR",
+    "INTEGRATOR",
+    "INTEGRATOR_PE",
+    "INTEGRATOR_SP",
+    "SYS",
+];
+
+fn password(role: &str) -> String {
+    format!("senha-de-teste-{}", role.to_lowercase())
+}
+
+/// `from` written relative to `dir`: nats-server resolves `include` relative to the including file.
+fn relative(dir: &Path, to: &Path) -> PathBuf {
+    let depth = dir.components().count() - 1;
+    let mut rel = PathBuf::new();
+    for _ in 0..depth {
+        rel.push("..");
+    }
+    rel.join(to.strip_prefix("/").unwrap())
+}
+
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(dir: &Path) -> Server {
+    let accounts = std::fs::canonicalize(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/nats/accounts.conf"),
+    )
+    .unwrap();
+    let dir = std::fs::canonicalize(dir).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let conf = dir.join("servidor.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "listen: 127.0.0.1:{port}\njetstream {{ store_dir: \"{}\" }}\ninclude \"{}\"\n",
+            dir.join("js").display(),
+            relative(&dir, &accounts).display()
+        ),
+    )
+    .unwrap();
+    let binary = std::env::var("NATS_SERVER").unwrap_or_else(|_| "nats-server".to_owned());
+    let mut command = Command::new(binary);
+    command
+        .arg("-c")
+        .arg(&conf)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for role in ROLES {
+        command.env(format!("REPASSE_NATS_{role}_PASSWORD"), password(role));
+    }
+    let server = Server {
+        child: command.spawn().expect("nats-server runs"),
+        url: format!("nats://127.0.0.1:{port}"),
+    };
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return server;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("nats-server did not start with deploy/nats/accounts.conf");
+}
+
+async fn client(url: &str, user: &str, role: &str) -> async_nats::Client {
+    async_nats::ConnectOptions::new()
+        .user_and_password(user.to_owned(), password(role))
+        .connect(url)
+        .await
+        .unwrap_or_else(|e| panic!("{user}: {e}"))
+}
+
+/// Messages in a stream, as the auditor sees them.
+async fn count(auditor: &jetstream::Context, stream: &str) -> u64 {
+    auditor
+        .get_stream(stream)
+        .await
+        .unwrap()
+        .info()
+        .await
+        .unwrap()
+        .state
+        .messages
+}
+
+fn cli(args: &[&str], url: &str, user: &str, role: &str) -> std::process::Output {
+    let mut all = args.to_vec();
+    let secret = password(role);
+    all.extend([
+        "--nats",
+        url,
+        "--nats-user",
+        user,
+        "--nats-password",
+        &secret,
+    ]);
+    repasse(&all)
+}
+
+#[test]
+fn each_role_does_what_deploy_allows_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path());
+    let url = server.url.clone();
+    let history = [
+        "demo-data",
+        "--uf",
+        "RR",
+        "--uf",
+        "PE",
+        "--teams",
+        "20000",
+        "--competencias",
+        "4",
+    ];
+    let out = cli(&history, &url, "ingest", "INGEST");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let models = dir.path().join("modelos");
+    let project = [
+        "project",
+        "--read-models",
+        path(&models),
+        "--until-end",
+        "--json",
+    ];
+    let out = cli(&project, &url, "projector", "PROJECTOR");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let auditor = jetstream::new(client(&url, "auditor", "AUDITOR").await);
+        let facts = count(&auditor, "REPASSE_FATOS").await;
+        let decisions = count(&auditor, "REPASSE_DECISOES").await;
+        assert!(facts > 0 && decisions > 0);
+
+        integrator_reads_only_its_state(&url).await;
+
+        // Nobody but ingest puts anything on the streams.
+        for (user, role) in [
+            ("projector", "PROJECTOR"),
+            ("integrator-pe", "INTEGRATOR_PE"),
+            ("auditor", "AUDITOR"),
+        ] {
+            let js = jetstream::new(client(&url, user, role).await);
+            let acked = tokio::time::timeout(Duration::from_secs(3), async {
+                js.publish("fatos.scnes.PE.261160", "{}".into())
+                    .await?
+                    .await
+            })
+            .await;
+            assert!(
+                !matches!(acked, Ok(Ok(_))),
+                "{user} published a fact: {acked:?}"
+            );
+        }
+        let auditor_js = jetstream::new(client(&url, "auditor", "AUDITOR").await);
+        let acked = tokio::time::timeout(Duration::from_secs(3), async {
+            auditor_js
+                .publish("decisoes.suspensao.PE.261160.todos", "{}".into())
+                .await?
+                .await
+        })
+        .await;
+        assert!(
+            !matches!(acked, Ok(Ok(_))),
+            "the auditor published a decision"
+        );
+        assert_eq!(count(&auditor, "REPASSE_FATOS").await, facts);
+        assert_eq!(count(&auditor, "REPASSE_DECISOES").await, decisions);
+
+        // Oversized: refused by the server (max_payload of deploy), nothing stored.
+        let ingest = jetstream::new(client(&url, "ingest", "INGEST").await);
+        let big = vec![b'x'; 2 << 20];
+        let refused = ingest.publish("fatos.scnes.PE.261160", big.into()).await;
+        assert!(refused.is_err(), "a 2 MiB message was accepted");
+        // Malformed, on a fact subject, by the role allowed to publish facts: stored by the server...
+        ingest
+            .publish("fatos.scnes.PE.261160", "isto não é um fato".into())
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+        assert_eq!(count(&auditor, "REPASSE_FATOS").await, facts + 1);
+    });
+
+    // ...and skipped and counted by the projector, which goes on.
+    let out = cli(&project, &url, "projector", "PROJECTOR");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["facts_malformed"], 1, "{report}");
+    drop(server);
+}
+
+async fn integrator_reads_only_its_state(url: &str) {
+    let pe = jetstream::new(client(url, "integrator-pe", "INTEGRATOR_PE").await);
+    let stream = pe.get_stream("REPASSE_DECISOES").await.unwrap();
+    let consumer: consumer::PullConsumer = stream
+        .get_or_create_consumer(
+            "secretaria-pe",
+            consumer::pull::Config {
+                durable_name: Some("secretaria-pe".into()),
+                filter_subject: "decisoes.*.PE.>".into(),
+                ack_policy: consumer::AckPolicy::Explicit,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("PE's integrator follows PE");
+    let mut messages = consumer
+        .fetch()
+        .max_messages(50)
+        .expires(Duration::from_secs(2))
+        .messages()
+        .await
+        .unwrap();
+    let mut seen = 0;
+    while let Some(message) = messages.next().await {
+        let message = message.unwrap();
+        assert!(message.subject.contains(".PE."), "{}", message.subject);
+        message.ack().await.unwrap();
+        seen += 1;
+    }
+    assert!(seen > 0, "PE has decisions in this history");
+    for filter in ["decisoes.*.RR.>", "decisoes.>", ""] {
+        let other = stream
+            .create_consumer(consumer::pull::Config {
+                durable_name: Some(format!("intrusa-{}", filter.len())),
+                filter_subject: filter.into(),
+                ..Default::default()
+            })
+            .await;
+        assert!(
+            other.is_err(),
+            "PE's integrator made a consumer of {filter:?}"
+        );
+    }
+    let by_sequence = tokio::time::timeout(Duration::from_secs(3), stream.get_raw_message(1)).await;
+    assert!(
+        !matches!(by_sequence, Ok(Ok(_))),
+        "PE's integrator read a decision by sequence"
+    );
+}
