@@ -122,11 +122,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .build()?;
         let summary = runtime.block_on(async {
             let client = args.access.connect(url).await?;
-            let log = repasse_eventlog::nats::NatsLog::open(
-                client,
-                repasse_eventlog::nats::NatsConfig::facts(),
-            )
-            .await?;
+            let log = repasse_eventlog::nats::NatsLog::open(client, args.access.facts()).await?;
             write_chunks(&log, &demo, args.from_chunk, args.to_chunk).await
         })?;
         eprintln!(

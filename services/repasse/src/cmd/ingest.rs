@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use clap::Subcommand;
 use repasse_eventlog::SystemClock;
-use repasse_eventlog::nats::{NatsConfig, NatsLog};
+use repasse_eventlog::nats::NatsLog;
 use repasse_eventlog::sled_log::SledLog;
 use repasse_ingest::files::{Quarantined, Summary};
 use repasse_ingest::jsonl;
@@ -160,7 +160,7 @@ async fn ingest(source: Option<Source>, args: Args, options: Options) -> anyhow:
         }
         (None, Some(url)) => {
             let client = args.access.connect(url).await?;
-            let log = NatsLog::open(client, NatsConfig::facts()).await?;
+            let log = NatsLog::open(client, args.access.facts()).await?;
             for file in &args.files {
                 results.push(import_one(source, file, &options, &log).await);
             }

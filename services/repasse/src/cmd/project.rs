@@ -97,7 +97,7 @@ pub async fn run_projector(
     let lease = match &logs {
         Logs::Nats { client, .. } if !args.no_publish => {
             let ttl = Duration::from_secs(args.lease_seconds.max(1));
-            let replicas = usize::from(args.source.nats_replicas);
+            let replicas = usize::from(args.source.access.nats_replicas);
             Some(lease::acquire(client, &holder, ttl, replicas).await?)
         }
         _ => None,

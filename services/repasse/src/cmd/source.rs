@@ -17,10 +17,6 @@ pub struct Source {
     /// Servidor NATS JetStream (streams REPASSE_FATOS e REPASSE_DECISOES).
     #[arg(long, env = "REPASSE_NATS")]
     pub nats: Option<String>,
-    /// Réplicas dos streams e do balde da concessão quando o repasse os cria (3 no cluster de produção);
-    /// um stream existente nunca perde réplicas.
-    #[arg(long, env = "REPASSE_NATS_REPLICAS", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=5))]
-    pub nats_replicas: u8,
     #[command(flatten)]
     pub access: NatsAccess,
 }
@@ -29,6 +25,10 @@ pub struct Source {
 /// a `.creds` file of an operator-managed setup), and TLS.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct NatsAccess {
+    /// Réplicas dos streams e do balde da concessão quando o repasse os cria (3 no cluster de produção);
+    /// um stream existente nunca perde réplicas.
+    #[arg(long, env = "REPASSE_NATS_REPLICAS", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=5))]
+    pub nats_replicas: u8,
     /// Usuário NATS (as contas e permissões de deploy/nats/accounts.conf: ingest, projector, integrator-UF, auditor).
     #[arg(long, env = "REPASSE_NATS_USER", requires = "nats_password")]
     pub nats_user: Option<String>,
@@ -50,6 +50,14 @@ pub struct NatsAccess {
 }
 
 impl NatsAccess {
+    /// The fact stream's configuration with these replicas.
+    pub fn facts(&self) -> NatsConfig {
+        NatsConfig {
+            replicas: usize::from(self.nats_replicas),
+            ..NatsConfig::facts()
+        }
+    }
+
     /// A client of the server at `url`, as this access says; the error names the server and the cause.
     pub async fn connect(&self, url: &str) -> anyhow::Result<async_nats::Client> {
         let mut options = match &self.nats_creds {
@@ -67,9 +75,15 @@ impl NatsAccess {
         if let (Some(cert), Some(key)) = (&self.nats_cert, &self.nats_key) {
             options = options.add_client_certificate(cert.clone(), key.clone());
         }
+        // A cluster is named by its nodes, comma-separated: the client moves to another when one goes.
+        let servers = url
+            .split(',')
+            .map(|u| u.trim().parse::<async_nats::ServerAddr>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| anyhow::anyhow!("endereço NATS \"{url}\" inválido: {e}"))?;
         options
             .name(format!("repasse-{}", std::process::id()))
-            .connect(url)
+            .connect(servers)
             .await
             .map_err(|e| anyhow::anyhow!("conexão com o NATS em {url}: {e}"))
     }
@@ -99,7 +113,7 @@ impl Source {
             }
             (None, Some(url)) => {
                 let client = self.access.connect(url).await?;
-                let replicas = usize::from(self.nats_replicas);
+                let replicas = usize::from(self.access.nats_replicas);
                 let facts = NatsConfig {
                     replicas,
                     ..NatsConfig::facts()
