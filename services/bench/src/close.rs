@@ -37,6 +37,9 @@ pub struct Args {
     /// nats-server é iniciado para a medição.
     #[arg(long, env = "REPASSE_NATS")]
     pub nats: Option<String>,
+    /// Réplicas do stream de rascunho: 3 para medir no cluster de produção.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=5))]
+    pub nats_replicas: u8,
     /// Fechamentos publicados em cada variante (com a cadeia do projetor; sem cabeçalhos).
     #[arg(long, default_value_t = 10)]
     pub rounds: u32,
@@ -107,6 +110,7 @@ pub(super) async fn measure(args: &Args, url: &str) -> anyhow::Result<Report> {
         client.clone(),
         NatsConfig {
             max_in_flight: NatsConfig::decisions().max_in_flight,
+            replicas: usize::from(args.nats_replicas),
             ..NatsConfig::new(STREAM, &format!("{PREFIX}.>"))
         },
     )

@@ -38,6 +38,10 @@ pub struct Args {
     /// Servidor NATS já em execução; sem ele, um nats-server é iniciado para a medição.
     #[arg(long, env = "REPASSE_NATS")]
     pub nats: Option<String>,
+    /// Réplicas do stream de rascunho do piso do fechamento (3 no cluster); os streams do razão, crie-os
+    /// antes com `--nats-replicas` de `demo-data` e `project`, que nunca os rebaixam.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=5))]
+    pub nats_replicas: u8,
     /// Fatos por segundo na fase de latência: a competência seguinte inteira, na ordem em que os fatos
     /// chegam (≈ 200 mil fatos; ≈ 200 s a 1.000 fatos/s).
     #[arg(long, default_value_t = 1_000)]
@@ -217,6 +221,7 @@ async fn measure(args: &Args, url: &str) -> anyhow::Result<Report> {
             rounds: CLOSE_FLOOR_ROUNDS,
             municipios: 0,
             integrator: args.integrator,
+            nats_replicas: args.nats_replicas,
         },
         url,
     )
