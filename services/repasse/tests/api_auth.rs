@@ -8,27 +8,12 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 mod common;
-use common::{get_as, repasse};
+use common::{get_as, repasse, token};
 
 fn repo(relative: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../..")
         .join(relative)
-}
-
-/// A token and its entry, from `repasse token`.
-fn token(args: &[&str]) -> (String, Value) {
-    let mut all = vec!["token"];
-    all.extend(args);
-    let out = repasse(&all);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    let token = stderr.trim().rsplit(' ').next().unwrap().to_owned();
-    (token, serde_json::from_slice(&out.stdout).unwrap())
 }
 
 fn problem(body: &str) -> Value {

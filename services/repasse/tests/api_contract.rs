@@ -6,10 +6,9 @@
 //! document, and nothing else is.
 
 use std::process::Command;
-use std::time::Duration;
 
 mod common;
-use common::{HISTORY, get, get_as, path, repasse, run, serve_with};
+use common::{get, get_as, served_history};
 
 fn repo(relative: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -32,36 +31,7 @@ fn sample(template: &str) -> String {
 #[test]
 fn every_route_is_in_the_document_and_schemathesis_finds_no_contradiction() {
     let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("log");
-    let mut args = vec!["demo-data", "--log", path(&log)];
-    args.extend(HISTORY);
-    run(&args);
-    let out = repasse(&["token", "--name", "contrato", "--role", "operator"]);
-    let token = String::from_utf8(out.stderr)
-        .unwrap()
-        .trim()
-        .rsplit(' ')
-        .next()
-        .unwrap()
-        .to_owned();
-    let tokens = dir.path().join("tokens.json");
-    let entry: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    std::fs::write(
-        &tokens,
-        serde_json::json!({ "tokens": [entry] }).to_string(),
-    )
-    .unwrap();
-    let (mut child, address) = serve_with(
-        path(&log),
-        &dir.path().join("modelos"),
-        &["--tokens", path(&tokens)],
-    );
-    for _ in 0..300 {
-        if get(&address, "/readyz").0 == 200 {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let (mut child, address, token) = served_history(dir.path(), "contrato", "operator");
 
     // The document names exactly the router's paths, and each of them is a route (not the fallback).
     let (status, body) = get(&address, "/openapi.json");

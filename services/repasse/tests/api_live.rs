@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 mod common;
-use common::{HISTORY, get, get_as, path, repasse, run, serve_with};
+use common::{HISTORY, get, get_as, path, run, serve_with, token};
 
 /// One SSE event: id, event name and data.
 #[derive(Debug, Clone, PartialEq)]
@@ -200,16 +200,6 @@ fn the_feed_resumes_after_the_last_event_id_and_filters_by_state_and_tipo() {
     }
     child.kill().unwrap();
     child.wait().unwrap();
-}
-
-fn token(args: &[&str]) -> (String, Value) {
-    let mut all = vec!["token"];
-    all.extend(args);
-    let out = repasse(&all);
-    assert!(out.status.success());
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    let token = stderr.trim().rsplit(' ').next().unwrap().to_owned();
-    (token, serde_json::from_slice(&out.stdout).unwrap())
 }
 
 #[test]

@@ -11,7 +11,7 @@ use std::time::Duration;
 use fantoccini::{Client, ClientBuilder, Locator};
 
 mod common;
-use common::{HISTORY, get_as, path, repasse, run, serve_with};
+use common::served_history;
 
 /// chromedriver on a free loopback port; killed when dropped.
 struct Driver {
@@ -92,36 +92,7 @@ async fn text(client: &Client, css: &str) -> String {
 #[test]
 fn an_auditor_finds_a_suspended_team_and_reads_its_rule_and_citation() {
     let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("log");
-    let mut args = vec!["demo-data", "--log", path(&log)];
-    args.extend(HISTORY);
-    run(&args);
-    let out = repasse(&["token", "--name", "tcu", "--role", "auditor"]);
-    let token = String::from_utf8(out.stderr)
-        .unwrap()
-        .trim()
-        .rsplit(' ')
-        .next()
-        .unwrap()
-        .to_owned();
-    let tokens = dir.path().join("tokens.json");
-    let entry: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    std::fs::write(
-        &tokens,
-        serde_json::json!({ "tokens": [entry] }).to_string(),
-    )
-    .unwrap();
-    let (mut child, address) = serve_with(
-        path(&log),
-        &dir.path().join("modelos"),
-        &["--tokens", path(&tokens)],
-    );
-    for _ in 0..300 {
-        if get_as(&address, "/readyz", None).0 == 200 {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let (mut child, address, token) = served_history(dir.path(), "tcu", "auditor");
     let driver = chromedriver();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {

@@ -142,3 +142,41 @@ pub fn serve_from(source: &[&str], models: &Path, more: &[&str]) -> (std::proces
     std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
     (child, address)
 }
+
+/// A token and its entry for the tokens file, from `repasse token` (the token is the last word on stderr).
+pub fn token(args: &[&str]) -> (String, Value) {
+    let mut all = vec!["token"];
+    all.extend(args);
+    let out = run(&all);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let token = stderr.trim().rsplit(' ').next().unwrap().to_owned();
+    (token, serde_json::from_slice(&out.stdout).unwrap())
+}
+
+/// The small history (`HISTORY`) on an embedded log under `dir`, served behind one token of `role`, once
+/// ready: the child (kill it at the end), its address and the token.
+pub fn served_history(dir: &Path, name: &str, role: &str) -> (std::process::Child, String, String) {
+    let log = dir.join("log");
+    let mut args = vec!["demo-data", "--log", path(&log)];
+    args.extend(HISTORY);
+    run(&args);
+    let (token, entry) = token(&["--name", name, "--role", role]);
+    let tokens = dir.join("tokens.json");
+    std::fs::write(
+        &tokens,
+        serde_json::json!({ "tokens": [entry] }).to_string(),
+    )
+    .unwrap();
+    let (child, address) = serve_with(
+        path(&log),
+        &dir.join("modelos"),
+        &["--tokens", path(&tokens)],
+    );
+    for _ in 0..300 {
+        if get_as(&address, "/readyz", None).0 == 200 {
+            return (child, address, token);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("serve never became ready");
+}
