@@ -241,13 +241,17 @@ fn allowed(entry: &TokenEntry, path: &str, query: &str) -> Result<(), String> {
         || path == "/eventos"
         || (path.starts_with("/demonstrativos/") && path.matches('/').count() == 2);
     if listed {
-        let uf = query
+        // Every `uf=` given must be one of them (a handler reads the last; this reads them all).
+        let ufs: Vec<Option<Uf>> = query
             .split('&')
-            .find_map(|p| p.strip_prefix("uf="))
-            .and_then(|v| v.parse::<Uf>().ok());
-        return match uf {
-            Some(uf) if entry.ufs.contains(&uf) => Ok(()),
-            _ => refused("informe uf= de uma delas".to_owned()),
+            .filter_map(|p| p.strip_prefix("uf="))
+            .map(|v| v.parse::<Uf>().ok())
+            .collect();
+        let inside = |uf: &Option<Uf>| uf.is_some_and(|uf| entry.ufs.contains(&uf));
+        return if !ufs.is_empty() && ufs.iter().all(inside) {
+            Ok(())
+        } else {
+            refused("informe uf= de uma delas".to_owned())
         };
     }
     refused(format!("{path} não é de um município"))

@@ -112,8 +112,14 @@ pub(crate) async fn events(
             .await
             .map_err(|e| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, e))?,
     };
+    let from = after.checked_add(1).ok_or_else(|| {
+        Failure::bad(
+            "Last-Event-ID",
+            "posição além de qualquer decisão do stream",
+        )
+    })?;
     let stream = logs
-        .decisions(after + 1)
+        .decisions(from)
         .take_while(|r| std::future::ready(r.is_ok()))
         .filter_map(move |record| {
             let event = record.ok().filter(|r| filter.admits(&r.subject)).map(|r| {

@@ -44,8 +44,16 @@ fn answered(
             )
                 .into_response())
         }
+        Answer::Busy => Err(busy()),
         Answer::Failed(e) => Err(storage(e)),
     }
+}
+
+fn busy() -> Failure {
+    Failure::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "outros recálculos do log já estão na fila; repita em alguns segundos",
+    )
 }
 
 /// `/comparacao/{parcela}`: the sealed parcela against today's computation.
@@ -124,6 +132,7 @@ pub(crate) async fn comparison_value(api: &Api, p: Parcela) -> Result<Option<Val
     {
         Answer::Ready(value) => Ok(Some(value.as_ref().clone())),
         Answer::Computing => Ok(None),
+        Answer::Busy => Err(busy()),
         Answer::Failed(e) => Err(storage(e)),
     }
 }

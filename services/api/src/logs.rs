@@ -143,6 +143,8 @@ pub struct Background {
 }
 
 const MAX_KEPT: usize = 64;
+/// Folds waiting or running at most: a request for one more is told the API is busy.
+const MAX_PENDING: usize = 4;
 
 #[derive(Clone)]
 enum Computed {
@@ -155,6 +157,8 @@ enum Computed {
 pub enum Answer {
     Ready(Arc<Value>),
     Computing,
+    /// `MAX_PENDING` folds already wait: try again later.
+    Busy,
     Failed(String),
 }
 
@@ -193,6 +197,13 @@ impl Background {
                 Some(Computed::Failed(at, e)) if *at == end => return Answer::Failed(e.clone()),
                 Some(Computed::Running) => return Answer::Computing,
                 _ => {}
+            }
+            let pending = state
+                .values()
+                .filter(|c| matches!(c, Computed::Running))
+                .count();
+            if pending >= MAX_PENDING {
+                return Answer::Busy;
             }
             if state.len() >= MAX_KEPT {
                 state.retain(|_, c| matches!(c, Computed::Running));

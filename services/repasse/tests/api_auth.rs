@@ -91,12 +91,17 @@ fn tokens_and_roles_decide_who_reads_what() {
     let as_sp = get_as(&address, statement, Some(&sp));
     let pe_list = get_as(&address, "/suspensoes/2025-04?uf=PE", Some(&pe));
     let pe_national = get_as(&address, "/suspensoes/2025-04", Some(&pe));
+    // A second uf= after its own: the handlers read the last one, so the check reads them all.
+    let pe_smuggled = get_as(&address, "/suspensoes/2025-04?uf=PE&uf=SP", Some(&pe));
+    let pe_feed_smuggled = get_as(&address, "/eventos?uf=PE&uf=SP", Some(&pe));
     let live = get_as(&address, "/livez", None);
     let metrics = get_as(&address, "/metrics", None);
     let _ = child.kill();
     let _ = child.wait();
 
     assert_eq!(live.0, 200);
+    assert_eq!(pe_smuggled.0, 403, "{}", pe_smuggled.2);
+    assert_eq!(pe_feed_smuggled.0, 403, "{}", pe_feed_smuggled.2);
     // Prometheus, open like the health routes: the projector's progress and each route's latency.
     assert_eq!(
         (metrics.0, metrics.1.as_str()),

@@ -15,7 +15,8 @@ use futures::StreamExt;
 mod common;
 use common::{path, repasse};
 
-const ROLES: [&str; 7] = [
+const ROLES: [&str; 8] = [
+    "ADMIN",
     "INGEST",
     "PROJECTOR",
     "AUDITOR",
@@ -98,6 +99,7 @@ fn start(dir: &Path) -> Server {
 async fn client(url: &str, user: &str, role: &str) -> async_nats::Client {
     async_nats::ConnectOptions::new()
         .user_and_password(user.to_owned(), password(role))
+        .custom_inbox_prefix(format!("_INBOX_{user}"))
         .connect(url)
         .await
         .unwrap_or_else(|e| panic!("{user}: {e}"))
@@ -209,8 +211,25 @@ fn each_role_does_what_deploy_allows_and_nothing_else() {
         assert_eq!(count(&auditor, "REPASSE_FATOS").await, facts);
         assert_eq!(count(&auditor, "REPASSE_DECISOES").await, decisions);
 
-        // Oversized: refused by the server (max_payload of deploy), nothing stored.
+        // Nobody but admin updates a stream: an update could purge the history.
         let ingest = jetstream::new(client(&url, "ingest", "INGEST").await);
+        let mut config = ingest
+            .get_stream("REPASSE_FATOS")
+            .await
+            .unwrap()
+            .cached_info()
+            .config
+            .clone();
+        config.max_messages = 1;
+        let purged =
+            tokio::time::timeout(Duration::from_secs(3), ingest.update_stream(config)).await;
+        assert!(
+            !matches!(purged, Ok(Ok(_))),
+            "ingest updated the fact stream"
+        );
+        assert_eq!(count(&auditor, "REPASSE_FATOS").await, facts);
+
+        // Oversized: refused by the server (max_payload of deploy), nothing stored.
         let big = vec![b'x'; 2 << 20];
         let refused = ingest.publish("fatos.scnes.PE.261160", big.into()).await;
         assert!(refused.is_err(), "a 2 MiB message was accepted");
@@ -241,9 +260,9 @@ async fn integrator_reads_only_its_state(url: &str) {
     let stream = pe.get_stream("REPASSE_DECISOES").await.unwrap();
     let consumer: consumer::PullConsumer = stream
         .get_or_create_consumer(
-            "secretaria-pe",
+            "integrador-pe",
             consumer::pull::Config {
-                durable_name: Some("secretaria-pe".into()),
+                durable_name: Some("integrador-pe".into()),
                 filter_subject: "decisoes.*.PE.>".into(),
                 ack_policy: consumer::AckPolicy::Explicit,
                 ..Default::default()
@@ -266,17 +285,36 @@ async fn integrator_reads_only_its_state(url: &str) {
         seen += 1;
     }
     assert!(seen > 0, "PE has decisions in this history");
-    for filter in ["decisoes.*.RR.>", "decisoes.>", ""] {
+    // Its one consumer name with another state's filter or none, or another name with its own filter
+    // (its consumer deleted first, so that a refusal is the permission's, not "already exists").
+    stream.delete_consumer("integrador-pe").await.unwrap();
+    for (name, filter) in [
+        ("integrador-pe", "decisoes.*.RR.>"),
+        ("integrador-pe", "decisoes.>"),
+        ("integrador-pe", ""),
+        ("integrador-sp", "decisoes.*.PE.>"),
+    ] {
         let other = stream
             .create_consumer(consumer::pull::Config {
-                durable_name: Some(format!("intrusa-{}", filter.len())),
+                durable_name: Some(name.into()),
                 filter_subject: filter.into(),
                 ..Default::default()
             })
             .await;
+        assert!(other.is_err(), "PE's integrator made {name} on {filter:?}");
+    }
+    // Nor does it read another user's replies: the inboxes of the others are not its to subscribe.
+    let pe_core = client(url, "integrator-pe", "INTEGRATOR_PE").await;
+    let mut spy = pe_core.subscribe("_INBOX.>").await.unwrap();
+    let mut spy_auditor = pe_core.subscribe("_INBOX_auditor.>").await.unwrap();
+    pe_core.flush().await.unwrap();
+    let auditor = jetstream::new(client(url, "auditor", "AUDITOR").await);
+    let _ = auditor.get_stream("REPASSE_DECISOES").await.unwrap();
+    for subscription in [&mut spy, &mut spy_auditor] {
+        let heard = tokio::time::timeout(Duration::from_secs(1), subscription.next()).await;
         assert!(
-            other.is_err(),
-            "PE's integrator made a consumer of {filter:?}"
+            !matches!(heard, Ok(Some(_))),
+            "PE's integrator read another user's reply"
         );
     }
     let by_sequence = tokio::time::timeout(Duration::from_secs(3), stream.get_raw_message(1)).await;

@@ -67,7 +67,10 @@ impl NatsAccess {
             None => async_nats::ConnectOptions::new(),
         };
         if let (Some(user), Some(password)) = (&self.nats_user, &self.nats_password) {
-            options = options.user_and_password(user.clone(), password.clone());
+            // Replies to each user's own prefix: deploy/nats/accounts.conf lets no one read another's.
+            options = options
+                .user_and_password(user.clone(), password.clone())
+                .custom_inbox_prefix(format!("_INBOX_{user}"));
         }
         if let Some(ca) = &self.nats_ca {
             options = options.require_tls(true).add_root_certificates(ca.clone());
