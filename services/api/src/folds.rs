@@ -49,9 +49,10 @@ fn answered(
     }
 }
 
+/// The queue of folds is full: a 429 (the client should come back later), not a failure of the server.
 fn busy() -> Failure {
     Failure::new(
-        StatusCode::SERVICE_UNAVAILABLE,
+        StatusCode::TOO_MANY_REQUESTS,
         "outros recálculos do log já estão na fila; repita em alguns segundos",
     )
 }

@@ -230,6 +230,7 @@ fn title(status: StatusCode) -> &'static str {
         StatusCode::UNAUTHORIZED => "Não autenticado",
         StatusCode::FORBIDDEN => "Proibido",
         StatusCode::SERVICE_UNAVAILABLE => "Indisponível",
+        StatusCode::TOO_MANY_REQUESTS => "Muitas requisições",
         _ => "Erro interno",
     }
 }

@@ -120,7 +120,7 @@ fn html(summary: &str, params: Vec<Value>) -> Value {
         "303".into(),
         json!({ "description": "Sem token: para /painel/entrar." }),
     );
-    for code in ["400", "401", "403", "404", "503"] {
+    for code in ["400", "401", "403", "404", "429", "503"] {
         responses.insert(
             code.into(),
             json!({ "description": "A página de erro, com o problema.", "content": page }),
@@ -271,6 +271,8 @@ fn sign_in() -> Value {
 fn folded(mut op: Value) -> Value {
     op["get"]["responses"]["202"] = json!({ "description": "Sendo calculada a partir do log; repita após Retry-After.",
         "content": { "application/json": { "schema": { "type": "object", "required": ["status"] } } } });
+    op["get"]["responses"]["429"] =
+        problem("Outros recálculos do log já estão na fila (no máximo 4): repita depois.");
     op
 }
 
