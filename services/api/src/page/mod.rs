@@ -16,7 +16,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use repasse_ingest::anexo_vi::{self, AnexoRow};
-use repasse_proto::Ibge;
+use repasse_proto::{Ibge, Money};
 
 use crate::{Api, Failure};
 
@@ -119,42 +119,22 @@ pub(crate) fn esc(text: &str) -> String {
     out
 }
 
-/// Money as a person reads it: `R$ 1.234,56` (the read models hold `"1234.56"`; never a float).
+/// Money as a person reads it, by the project's one formatter (`Money::to_brl`: `R$ 1.234,56`); the read
+/// models hold `"1234.56"`.
 pub(crate) fn reais(amount: &str) -> String {
-    let (negative, digits) = match amount.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, amount),
-    };
-    let (whole, cents) = digits.split_once('.').unwrap_or((digits, "00"));
-    let mut grouped = String::new();
-    for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i).is_multiple_of(3) {
-            grouped.push('.');
-        }
-        grouped.push(c);
-    }
-    let cents = format!("{cents:0<2}");
-    let sign = if negative { "−" } else { "" };
-    format!("{sign}R$ {grouped},{}", &cents[..2])
+    amount
+        .parse::<Money>()
+        .map_or_else(|_| esc(amount), Money::to_brl)
 }
 
 /// Centavos of a read model's amount, for sums and the chart (integers only).
 pub(crate) fn centavos(amount: &str) -> i64 {
-    let (negative, digits) = match amount.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, amount),
-    };
-    let (whole, cents) = digits.split_once('.').unwrap_or((digits, "0"));
-    let cents = format!("{cents:0<2}");
-    let value = whole.parse::<i64>().unwrap_or(0) * 100 + cents[..2].parse::<i64>().unwrap_or(0);
-    if negative { -value } else { value }
+    amount.parse::<Money>().map_or(0, Money::centavos)
 }
 
-/// Centavos back to the read models' decimal text.
-pub(crate) fn decimal(centavos: i64) -> String {
-    let sign = if centavos < 0 { "-" } else { "" };
-    let abs = centavos.unsigned_abs();
-    format!("{sign}{}.{:02}", abs / 100, abs % 100)
+/// Centavos as a person reads them.
+pub(crate) fn brl(centavos: i64) -> String {
+    Money::from_centavos(centavos).to_brl()
 }
 
 /// The municipalities of Anexo VI (Portaria GM/MS 3.493/2024), embedded: names for search and headings.
@@ -188,15 +168,16 @@ mod tests {
         assert_eq!(reais("13200.00"), "R$ 13.200,00");
         assert_eq!(reais("1234567.5"), "R$ 1.234.567,50");
         assert_eq!(reais("0.00"), "R$ 0,00");
-        assert_eq!(reais("-999.99"), "−R$ 999,99");
+        assert_eq!(reais("-999.99"), "-R$ 999,99");
         assert_eq!(reais("100"), "R$ 100,00");
     }
 
     #[test]
     fn centavos_round_trip() {
         for text in ["13200.00", "0.07", "-5.10", "2906700.00"] {
-            assert_eq!(decimal(centavos(text)), text);
+            assert_eq!(brl(centavos(text)), reais(text));
         }
+        assert_eq!(centavos("2906700.00"), 290_670_000);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use repasse_projector::store::Store;
 use repasse_proto::{Ibge, Parcela};
 use serde_json::Value;
 
-use super::{Page, PageError, badge, centavos, decimal, esc, html, reais};
+use super::{Page, PageError, badge, brl, centavos, esc, html, reais};
 use crate::{Api, current, parse, storage};
 
 /// The most municipalities a search lists.
@@ -210,7 +210,7 @@ pub(crate) async fn overview(State(api): State<Api>, Path(ibge): Path<String>) -
         let _ = write!(
             body,
             "<tr><td><a href=\"/painel/municipio/{ibge}/{p}\">{p}</a></td><td class=\"valor\">{}</td></tr>",
-            reais(&decimal(*total))
+            brl(*total)
         );
     }
     body.push_str("</tbody></table>");
@@ -240,7 +240,7 @@ fn chart(series: &[(Parcela, i64)]) -> String {
             svg,
             "<g><title>{p}: {}</title><rect x=\"{x}\" y=\"{}\" width=\"{}\" height=\"{h}\"></rect>\
              <text x=\"{x}\" y=\"{}\">{}</text></g>",
-            reais(&decimal(*value)),
+            brl(*value),
             10 + HEIGHT - h,
             BAR - 6,
             HEIGHT + 25,
@@ -320,7 +320,7 @@ fn planos(statement: &Value) -> String {
         out,
         "</tbody><tfoot><tr><th scope=\"row\">Total efetivo</th><td></td><td></td><td></td>\
          <td class=\"valor\"><strong>{}</strong></td></tr></tfoot></table>",
-        reais(&decimal(efetivo(statement)))
+        brl(efetivo(statement))
     );
     out
 }
@@ -374,9 +374,9 @@ fn teams(p: Parcela, lines: Option<&Value>) -> String {
              <td class=\"valor\">{}</td><td class=\"valor\">{}</td></tr>",
             esc(&team.team_type),
             badge(team.pct),
-            reais(&decimal(team.integral)),
-            reais(&decimal(team.desconto)),
-            reais(&decimal(team.integral - team.desconto))
+            brl(team.integral),
+            brl(team.desconto),
+            brl(team.integral - team.desconto)
         );
     }
     out.push_str("</tbody></table>");
