@@ -6,6 +6,7 @@
 
 use std::path::Path;
 
+use repasse_ingest::portarias::{self, Act, Portaria};
 use repasse_ingest::sources::{self, Options, Source};
 use repasse_proto::Fact;
 use serde_json::{Map, Value};
@@ -28,12 +29,17 @@ pub(crate) fn facts(
             "received_on",
             "ibge",
             "parcela",
+            "act",
+            "portaria",
+            "published_on",
+            "from_parcela",
+            "team_type",
         ]
         .contains(&key.as_str())
         {
             return Err((
                 at(key),
-                "campo desconhecido (esperado source, path e, conforme a fonte, competencia, received_on, ibge, parcela)".to_owned(),
+                "campo desconhecido (esperado source, path e, conforme a fonte, competencia, received_on, ibge, parcela; act, portaria, published_on, from_parcela, team_type)".to_owned(),
             ));
         }
     }
@@ -46,6 +52,7 @@ pub(crate) fn facts(
         received: optional(&object, "received_on", at("received_on"))?,
         ibge: optional(&object, "ibge", at("ibge"))?,
         parcela: optional(&object, "parcela", at("parcela"))?,
+        portaria: portaria(&object, &at)?,
     };
     let path = base.join(&relative);
     let parsed = sources::read(source, &path, &options, &mut |_, _| {})
@@ -68,6 +75,37 @@ pub(crate) fn facts(
         .into_iter()
         .map(|(fact, _)| (fact, index))
         .collect())
+}
+
+/// The portaria whose annex the file is (source `portarias`): `act`, `portaria`, `published_on` and
+/// `from_parcela` together, `team_type` where the annex has no column of it.
+fn portaria(
+    object: &Map<String, Value>,
+    at: &dyn Fn(&str) -> String,
+) -> Result<Option<Portaria>, PathError> {
+    let Some(act) = optional::<Act>(object, "act", at("act"))? else {
+        return Ok(None);
+    };
+    let required = |name: &str| {
+        object
+            .get(name)
+            .and_then(Value::as_str)
+            .ok_or_else(|| (at(name), "campo obrigatório com act".to_owned()))
+    };
+    let from_parcela =
+        portarias::parcela_of(required("from_parcela")?).map_err(|e| (at("from_parcela"), e))?;
+    let team_type = match object.get("team_type").and_then(Value::as_str) {
+        Some(text) => Some(portarias::team_type_arg(text).map_err(|e| (at("team_type"), e))?),
+        None => None,
+    };
+    Ok(Some(Portaria {
+        act,
+        number: required("portaria")?.to_owned(),
+        published_on: optional(object, "published_on", at("published_on"))?
+            .ok_or_else(|| (at("published_on"), "campo obrigatório com act".to_owned()))?,
+        from_parcela,
+        team_type,
+    }))
 }
 
 /// A text field of the item read as `T`, absent as `None`, an error at `path` naming what was wrong.

@@ -11,6 +11,7 @@ pub mod files;
 pub mod fns;
 pub mod jsonl;
 pub mod parametros;
+pub mod portarias;
 pub mod relatorio;
 pub mod sisab;
 pub mod sources;

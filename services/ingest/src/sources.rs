@@ -21,15 +21,18 @@ pub enum Source {
     Fns,
     /// Parameter tables published by portaria (JSON).
     Parametros,
+    /// The lists of a portaria's DOU annexes: homologations, credentialings, cancellations (CSV).
+    Portarias,
 }
 
 impl Source {
-    pub const ALL: [Source; 5] = [
+    pub const ALL: [Source; 6] = [
         Source::Cnes,
         Source::Sisab,
         Source::Relatorio,
         Source::Fns,
         Source::Parametros,
+        Source::Portarias,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -39,6 +42,7 @@ impl Source {
             Source::Relatorio => "relatorio",
             Source::Fns => "fns",
             Source::Parametros => "parametros",
+            Source::Portarias => "portarias",
         }
     }
 }
@@ -50,7 +54,7 @@ impl std::str::FromStr for Source {
             .into_iter()
             .find(|s| s.as_str() == text)
             .ok_or_else(|| {
-                format!("fonte desconhecida \"{text}\": esperado cnes, sisab, relatorio, fns ou parametros")
+                format!("fonte desconhecida \"{text}\": esperado cnes, sisab, relatorio, fns, parametros ou portarias")
             })
     }
 }
@@ -66,6 +70,8 @@ pub struct Options {
     pub ibge: Option<Ibge>,
     /// The report's team detail: the parcela it was asked for.
     pub parcela: Option<Parcela>,
+    /// Portarias: the act, number, date and first parcela of the portaria whose annex the file is.
+    pub portaria: Option<crate::portarias::Portaria>,
 }
 
 /// Reads `path` whole as `source`: its facts, or the reason it is refused (nothing is written here).
@@ -85,5 +91,12 @@ pub fn read(
         Source::Relatorio => crate::relatorio::read(path, options.ibge, options.parcela),
         Source::Fns => crate::fns::read(path, options.ibge),
         Source::Parametros => crate::parametros::read(path),
+        Source::Portarias => match &options.portaria {
+            Some(portaria) => crate::portarias::read(path, portaria),
+            None => Err(Error::refused(
+                path,
+                "o anexo de uma portaria precisa do ato, do número, da data e da parcela de início dados ao lado do arquivo",
+            )),
+        },
     }
 }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
 use repasse_ingest::files::{Error, Parsed};
+use repasse_ingest::portarias::{Act, Portaria};
 use repasse_ingest::sources::{self, Options, Source};
 
 fn fixture(relative: &str) -> PathBuf {
@@ -320,7 +321,7 @@ proptest! {
     /// Every reader, fed a fixture with bytes cut or changed anywhere, refuses or sets aside — never panics.
     #[test]
     fn corrupted_files_never_panic_a_reader(
-        which in 0usize..6,
+        which in 0usize..8,
         keep_permille in 500usize..=1000,
         flips in prop::collection::vec((0usize..1000, any::<u8>()), 0..6),
     ) {
@@ -331,6 +332,8 @@ proptest! {
             (Source::Fns, "fns/detalhe-pagamento-com-parcela-unica.json"),
             (Source::Sisab, ""),
             (Source::Parametros, "parametros/com-erros.json"),
+            (Source::Portarias, "portarias/credenciamento-esf.csv"),
+            (Source::Portarias, "portarias/homologacao-2024-03.csv"),
         ][which];
         let mut bytes = if relative.is_empty() { sisab_report(";") } else { std::fs::read(fixture(relative)).unwrap() };
         for (at, byte) in flips {
@@ -344,7 +347,14 @@ proptest! {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("arquivo");
         std::fs::write(&path, &bytes).unwrap();
-        let options = Options { ibge: Some("172120".parse().unwrap()), parcela: Some("2025-02".parse().unwrap()), ..Options::default() };
+        let portaria = Portaria {
+            act: if which == 6 { Act::Credenciamento } else { Act::Homologacao },
+            number: "GM/MS nº 1".into(),
+            published_on: "2024-01-02".parse().unwrap(),
+            from_parcela: "2024-02".parse().unwrap(),
+            team_type: None,
+        };
+        let options = Options { ibge: Some("172120".parse().unwrap()), parcela: Some("2025-02".parse().unwrap()), portaria: Some(portaria), ..Options::default() };
         let _ = sources::read(source, &path, &options, &mut |_, _| {});
     }
 }

@@ -313,3 +313,71 @@ fn requests_of_the_programmes_that_cannot_be_used_are_set_aside_naming_the_field
     );
     assert_eq!(last_position(&log), 2);
 }
+
+#[test]
+fn a_portaria_annex_is_imported_once_its_bad_rows_quarantined_and_a_refused_one_leaves_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    let annex = dir.path().join("anexo-i.csv");
+    std::fs::write(
+        &annex,
+        "ANEXO I\nUF;IBGE;MUNICÍPIO;CNES;INE\nPE;261180;Ribeirão;2000001;1234561\nPE;261180;Recife;2000002;1234570\n",
+    )
+    .unwrap();
+    let args = [
+        "ingest",
+        "portarias",
+        annex.to_str().unwrap(),
+        "--act",
+        "homologacao",
+        "--portaria",
+        "GM/MS nº 8.974",
+        "--published-on",
+        "2025-11-27",
+        "--from-parcela",
+        "10/12 de 2025",
+        "--team-type",
+        "eSF",
+        "--log",
+        log.to_str().unwrap(),
+        "--json",
+    ];
+    let first = repasse(&args);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&first.stdout).unwrap();
+    assert_eq!(
+        (summary["new"].as_u64(), summary["rejected"].as_u64()),
+        (Some(1), Some(1)),
+        "{summary}"
+    );
+    let quarantine =
+        std::fs::read_to_string(dir.path().join("anexo-i.csv.quarantine.jsonl")).unwrap();
+    assert!(
+        quarantine.contains("\"line\":4")
+            && quarantine.contains("MUNICÍPIO")
+            && quarantine.contains("RIBEIRÃO"),
+        "{quarantine}"
+    );
+    let again: serde_json::Value = serde_json::from_slice(&repasse(&args).stdout).unwrap();
+    assert_eq!(
+        (again["new"].as_u64(), again["already_present"].as_u64()),
+        (Some(0), Some(1))
+    );
+    let before = last_position(&log);
+    let mut refused = args.to_vec();
+    refused[4] = "credenciamento";
+    let out = repasse(&refused);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("anexo-i.csv")
+            && stderr.contains("QUANTIDADE")
+            && stderr.contains("nada foi gravado"),
+        "{stderr}"
+    );
+    assert_eq!(last_position(&log), before);
+}

@@ -12,9 +12,10 @@ use repasse_eventlog::nats::NatsLog;
 use repasse_eventlog::sled_log::SledLog;
 use repasse_ingest::files::{Quarantined, Summary};
 use repasse_ingest::jsonl;
+use repasse_ingest::portarias::{self, Act, Portaria};
 use repasse_ingest::sisab::Received;
 use repasse_ingest::sources::{self, Options, Source};
-use repasse_proto::{Competencia, Date, Ibge, Parcela};
+use repasse_proto::{Competencia, CredentialType, Date, Ibge, Parcela};
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -46,6 +47,28 @@ pub enum Command {
     },
     /// Tabelas de parâmetros publicadas por portaria (JSON: uma tabela ou uma lista; PARAMETERS.md).
     Parametros(Args),
+    /// A lista de um anexo de portaria publicada no DOU (CSV): equipes homologadas (INE), quantidades
+    /// credenciadas por município, homologações canceladas. O que está nos artigos da portaria, e não no
+    /// anexo, é dado aqui.
+    Portarias {
+        #[command(flatten)]
+        args: Args,
+        /// O que o anexo lista: homologacao, credenciamento ou cancelamento.
+        #[arg(long)]
+        act: Act,
+        /// O número da portaria, como publicado (por exemplo "GM/MS nº 3.382").
+        #[arg(long)]
+        portaria: String,
+        /// A data da portaria (AAAA-MM-DD).
+        #[arg(long)]
+        published_on: Date,
+        /// A primeira parcela dos efeitos financeiros: AAAA-MM ou como no artigo, "10/12 de 2025".
+        #[arg(long, value_parser = portarias::parcela_of)]
+        from_parcela: Parcela,
+        /// O tipo de equipe do anexo, quando ele não tem a coluna TIPO DE EQUIPE (eSF, eAP30, ACS…).
+        #[arg(long, value_parser = portarias::team_type_arg)]
+        team_type: Option<CredentialType>,
+    },
     /// As ordens de pagamento do Fundo (JSON de detalhe-pagamento).
     Fns {
         #[command(flatten)]
@@ -108,6 +131,27 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
                 ..Options::default()
             },
         ),
+        Command::Portarias {
+            args,
+            act,
+            portaria,
+            published_on,
+            from_parcela,
+            team_type,
+        } => {
+            let portaria = Portaria {
+                act,
+                number: portaria,
+                published_on,
+                from_parcela,
+                team_type,
+            };
+            let options = Options {
+                portaria: Some(portaria),
+                ..Options::default()
+            };
+            (Some(Source::Portarias), args, options)
+        }
         Command::Fns { args, ibge } => (
             Some(Source::Fns),
             args,
