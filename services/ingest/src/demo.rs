@@ -13,6 +13,8 @@ use repasse_rules::calendar::sisab_deadline;
 
 use crate::anexo_vi::{self, AnexoRow};
 
+pub mod published;
+
 #[derive(Clone, Debug)]
 pub struct DemoConfig {
     pub seed: u64,
@@ -165,6 +167,11 @@ impl Demo {
             teams,
             people,
         }
+    }
+
+    /// The seed the history was generated from.
+    pub fn seed(&self) -> u64 {
+        self.config.seed
     }
 
     pub fn teams(&self) -> usize {

@@ -14,6 +14,8 @@
 
 use std::path::Path;
 
+pub mod write;
+
 use repasse_proto::fact::TransferExecuted;
 use repasse_proto::{Fact, Ibge, Money, Parcela, Plano};
 use serde_json::Value;

@@ -12,6 +12,8 @@
 
 use std::path::Path;
 
+pub mod write;
+
 use repasse_proto::fact::{HistoricalTransfer, PublishedStatement, PublishedTeam};
 use repasse_proto::{Competencia, Fact, Ibge, Ine, Money, Parcela, Plano};
 use serde_json::Value;

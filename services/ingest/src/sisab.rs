@@ -9,6 +9,8 @@
 
 use std::path::Path;
 
+pub mod write;
+
 use repasse_proto::fact::{SisabProduction, SisabStatus};
 use repasse_proto::{Competencia, Date, Fact, Ine};
 

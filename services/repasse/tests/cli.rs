@@ -215,11 +215,114 @@ fn the_demo_through_real_layout_cnes_dumps_decides_as_the_demo_of_generated_fact
         String::from_utf8_lossy(&files.stderr)
     );
     let plain: serde_json::Value = serde_json::from_slice(&plain.stdout).unwrap();
-    let files: serde_json::Value = serde_json::from_slice(&files.stdout).unwrap();
+    let mut files: serde_json::Value = serde_json::from_slice(&files.stdout).unwrap();
     assert!(plain["teams_evaluated"].as_u64().unwrap() > 100, "{plain}");
+    // The report and the Fund's orders, written from the ledger's closed parcelas with deliberate
+    // differences and read back by the real readers: the reconciliation finds what was written to differ
+    // in the last closed parcela, and every line of it is reported and, unless written unpaid, paid.
+    let reconciliation = files
+        .as_object_mut()
+        .unwrap()
+        .remove("reconciliation")
+        .expect("the demo through files reconciles its last closed parcela");
+    assert_eq!(reconciliation["parcela"], "2024-08", "{reconciliation}");
+    assert!(
+        reconciliation["lines"].as_u64().unwrap() > 100,
+        "{reconciliation}"
+    );
+    let found = |label: &str| reconciliation["by_finding"][label].as_u64().unwrap_or(0);
+    let written = |kind: &str| {
+        reconciliation["written_differences"][kind]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!(
+        found("relatório publicado diverge do razão"),
+        written("report_differs"),
+        "{reconciliation}"
+    );
+    assert_eq!(found("não pago"), written("not_paid"), "{reconciliation}");
+    assert_eq!(
+        found("pago a menos"),
+        written("paid_less"),
+        "{reconciliation}"
+    );
+    assert_eq!(
+        found("pago a mais"),
+        written("paid_twice"),
+        "{reconciliation}"
+    );
+    assert_eq!(found("pago sem ser devido"), 0, "{reconciliation}");
+    assert!(
+        written("report_differs")
+            + written("not_paid")
+            + written("paid_less")
+            + written("paid_twice")
+            > 0,
+        "the history differs somewhere: {reconciliation}"
+    );
     // Masked CPFs (known by CNS) and modalities left to the homologation change no decision. Sergipe's
     // five competências have no two teams of one unit sharing a professional and CBO: nationally there
     // are some, and there the dump's single workload row moves hours between the two teams
     // (docs/interpretations.md, CNES dump, hours), which the plain demo does not.
     assert_eq!(plain, files);
+}
+
+#[test]
+fn demo_data_writes_the_published_layouts_that_repasse_ingest_reads_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("arquivos");
+    let written = repasse(&[
+        "demo-data",
+        "--uf",
+        "RR",
+        "--competencias",
+        "8",
+        "--formato",
+        "sisab,relatorio,fns",
+        "--out-dir",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        written.status.success(),
+        "{}",
+        String::from_utf8_lossy(&written.stderr)
+    );
+    let files = |prefix: &str| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.file_name().unwrap().to_str().unwrap().starts_with(prefix))
+            .map(|p| p.display().to_string())
+            .collect();
+        names.sort();
+        names
+    };
+    let log = dir.path().join("log");
+    let on_time: Vec<String> = files("RelValidacao_")
+        .into_iter()
+        .filter(|f| !f.contains("recebido"))
+        .collect();
+    assert_eq!(on_time.len(), 8, "one on-time report per competência");
+    for (source, list) in [
+        ("sisab", on_time),
+        ("relatorio", files("pagamento-completo-RR-")),
+        ("fns", files("detalhe-pagamento-RR-")),
+    ] {
+        assert!(!list.is_empty(), "{source}");
+        let mut args = vec!["ingest", source];
+        args.extend(list.iter().map(String::as_str));
+        args.extend(["--log", log.to_str().unwrap(), "--json"]);
+        let out = repasse(&args);
+        assert!(
+            out.status.success(),
+            "{source}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            let summary: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert_eq!(summary["rejected"], 0, "{source}: {summary}");
+            assert!(summary["new"].as_u64().unwrap() > 0, "{source}: {summary}");
+        }
+    }
 }

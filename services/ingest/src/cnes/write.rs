@@ -291,7 +291,7 @@ impl Dump<'_> {
 }
 
 /// The TP_EQUIPE of the type table written above.
-fn type_code(t: ScnesTeamType) -> &'static str {
+pub(crate) fn type_code(t: ScnesTeamType) -> &'static str {
     match t {
         ScnesTeamType::Exact(t) if t.is_esf() => "70",
         ScnesTeamType::Exact(t) if t.is_eap() => "76",

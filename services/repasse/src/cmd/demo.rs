@@ -116,10 +116,29 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         summary_started.elapsed().as_secs(),
         started.elapsed().as_secs()
     );
+    let reconciliation = if args.from_files {
+        eprintln!(
+            "relatório do e-Gestor e ordens do Fundo: escritos das parcelas fechadas, lidos pelos leitores reais…"
+        );
+        runtime.block_on(super::demo_files::reconcile_published(
+            &log,
+            &mut ledger,
+            seed,
+        ))?
+    } else {
+        None
+    };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        let mut value = serde_json::to_value(&summary)?;
+        if let (Some(r), Some(object)) = (&reconciliation, value.as_object_mut()) {
+            object.insert("reconciliation".into(), serde_json::to_value(r)?);
+        }
+        println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
         print!("{}", render(&summary));
+        if let Some(r) = &reconciliation {
+            print!("{}", render_reconciliation(r, args.log.as_deref()));
+        }
     }
     page_hint(args.log.as_deref());
     Ok(ExitCode::SUCCESS)
@@ -163,7 +182,7 @@ async fn write_history(
         let files = tempfile::tempdir()?;
         for chunk in history(&demo) {
             let chunk = if from_files {
-                through_dump(files.path(), chunk)?
+                super::demo_files::through_files(files.path(), chunk)?
             } else {
                 chunk
             };
@@ -189,55 +208,58 @@ async fn write_history(
     Ok(writer.finish().await?.appended)
 }
 
-/// A competência's SCNES facts replaced by what the CNES reader makes of the dump written from them; the
-/// dump is removed once read. The registry chunk (no SCNES fact) passes as it is.
-fn through_dump(
-    dir: &std::path::Path,
-    chunk: Vec<(repasse_proto::Fact, repasse_proto::SourceRef)>,
-) -> anyhow::Result<Vec<(repasse_proto::Fact, repasse_proto::SourceRef)>> {
-    use repasse_proto::Fact;
-    let competencia = chunk.iter().find_map(|(fact, _)| match fact {
-        Fact::ScnesClosed(closed) => Some(closed.competencia),
-        _ => None,
-    });
-    let Some(c) = competencia else {
-        return Ok(chunk);
-    };
-    let (scnes, mut rest): (Vec<_>, Vec<_>) = chunk
-        .into_iter()
-        .partition(|(fact, _)| matches!(fact, Fact::ScnesTeam(_) | Fact::ScnesClosed(_)));
-    let teams: Vec<_> = scnes
-        .into_iter()
-        .filter_map(|(fact, _)| match fact {
-            Fact::ScnesTeam(team) => Some(team),
-            _ => None,
-        })
-        .collect();
-    repasse_ingest::cnes::write::write_dump(dir, c, &teams, Some(1))?;
-    let name = format!("BASE_DE_DADOS_CNES_{}.ZIP", c.compact());
-    let path = dir.join(&name);
-    let parsed = repasse_ingest::cnes::read(&path, &mut |_, _| {})?;
-    std::fs::remove_file(&path)?;
-    anyhow::ensure!(
-        parsed.quarantine.is_empty(),
-        "{name}: {} registros em quarentena",
-        parsed.quarantine.len()
+/// The reconciliation of the demo's last closed parcela, as the Fund's analyst reads it.
+fn render_reconciliation(
+    r: &super::demo_files::DemoReconciliation,
+    log: Option<&std::path::Path>,
+) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\nCONCILIAÇÃO — parcela {}: o devido pelo razão, o publicado no relatório do e-Gestor e o pago pelo Fundo",
+        r.parcela
     );
-    let mut facts: Vec<_> = parsed
-        .facts
-        .into_iter()
-        .map(|(fact, line)| {
-            let source = repasse_proto::SourceRef {
-                document: name.clone(),
-                digest: None,
-                line: Some(line),
-            };
-            (fact, source)
-        })
-        .collect();
-    // The SCNES of the competência first, as the generator orders it.
-    facts.append(&mut rest);
-    Ok(facts)
+    let _ = writeln!(
+        out,
+        "{} arquivos de relatório e {} de ordens lidos pelos leitores reais ({} fatos)",
+        r.report_files,
+        r.order_files,
+        super::thousands(r.facts_written)
+    );
+    let _ = writeln!(
+        out,
+        "Devido {} (e {} de implantação); publicado {}; pago {}",
+        r.owed.to_brl(),
+        r.implantacao.to_brl(),
+        r.reported.to_brl(),
+        r.paid.to_brl()
+    );
+    let _ = writeln!(
+        out,
+        "{} linhas (município × plano), {} com divergência:",
+        super::thousands(r.lines as u64),
+        super::thousands(r.differing as u64)
+    );
+    for (finding, count) in &r.by_finding {
+        let _ = writeln!(out, "  {finding:<40} {:>8}", super::thousands(*count));
+    }
+    let command = match log {
+        Some(dir) => format!(
+            "repasse reconcile --parcela {} --log {} --csv conciliacao.csv",
+            r.parcela,
+            dir.display()
+        ),
+        None => format!(
+            "repasse demo --from-files --log DIR e depois repasse reconcile --parcela {} --log DIR",
+            r.parcela
+        ),
+    };
+    let _ = writeln!(
+        out,
+        "Cada divergência explicada, equipe por equipe: {command}"
+    );
+    out
 }
 
 /// The summary as an analyst reads it (pt-BR, R$).

@@ -10,6 +10,9 @@ use repasse_eventlog::SystemClock;
 use repasse_eventlog::sled_log::SledLog;
 use repasse_ingest::FactWriter;
 use repasse_ingest::demo::{Demo, history};
+use repasse_ingest::sisab::Received;
+
+use super::demo_files::{self, FileFormat};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -33,43 +36,77 @@ pub struct Args {
     /// Com --log ou --nats: começa no pedaço K (0 são os fatos cadastrais).
     #[arg(long, default_value_t = 0)]
     pub from_chunk: usize,
-    /// Escreve o histórico nos leiautes publicados em vez de JSON lines: `cnes` (um
-    /// BASE_DE_DADOS_CNES_AAAAMM.ZIP por competência, com as linhas de fora da APS de um dump nacional).
-    #[arg(long, alias = "formato", requires = "out_dir", conflicts_with_all = ["log", "nats", "out"])]
-    pub format: Option<FileFormat>,
+    /// Escreve o histórico nos leiautes publicados em vez de JSON lines, um ou mais separados por vírgula:
+    /// `cnes` (um BASE_DE_DADOS_CNES_AAAAMM.ZIP por competência, com as linhas de fora da APS de um dump
+    /// nacional), `sisab` (os relatórios de validação de cada competência), `relatorio` (o relatório de
+    /// pagamentos COMPLETO do e-Gestor por UF e parcela) e `fns` (as ordens de pagamento do Fundo por UF e
+    /// ano). Relatório e ordens saem das parcelas que o próprio razão calcula, com diferenças deliberadas.
+    #[arg(long, alias = "formato", value_delimiter = ',', requires = "out_dir", conflicts_with_all = ["log", "nats", "out"])]
+    pub format: Vec<FileFormat>,
     /// Diretório dos arquivos de --format.
     #[arg(long)]
     pub out_dir: Option<PathBuf>,
 }
 
-/// The published layouts `demo-data` writes.
-#[derive(Clone, Copy, Debug, clap::ValueEnum)]
-pub enum FileFormat {
-    Cnes,
-}
-
-/// One CNES dump per competência of the history, in `dir`.
-fn write_files(demo: &Demo, dir: &std::path::Path) -> anyhow::Result<()> {
+/// The history's files of `formats` in `dir`: the per-competência ones as it is generated, then the
+/// report and orders from its fold.
+fn write_files(demo: &Demo, formats: &[FileFormat], dir: &std::path::Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir)?;
     for c in demo.competencias() {
-        let teams: Vec<_> = demo
-            .competencia_facts(c)
-            .into_iter()
-            .filter_map(|(fact, _)| match fact {
-                repasse_proto::Fact::ScnesTeam(team) => Some(team),
-                _ => None,
-            })
-            .collect();
-        let written = repasse_ingest::cnes::write::write_dump(dir, c, &teams, None)?;
+        let facts = demo.competencia_facts(c);
+        if formats.contains(&FileFormat::Cnes) {
+            let (teams, _) = demo_files::scnes_and_sisab(&facts);
+            let written = repasse_ingest::cnes::write::write_dump(dir, c, &teams, None)?;
+            eprintln!(
+                "{}: {} equipes ({} da APS), {} vínculos, {} linhas de carga horária, {} profissionais, {} MiB",
+                c,
+                super::thousands(written.teams),
+                super::thousands(written.aps_teams),
+                super::thousands(written.team_links),
+                super::thousands(written.workload_rows),
+                super::thousands(written.professionals),
+                written.bytes >> 20
+            );
+        }
+        if formats.contains(&FileFormat::Sisab) {
+            for report in demo_files::sisab(dir, c, &facts)? {
+                let how = match report.received {
+                    Received::Deadline => "no prazo".to_owned(),
+                    Received::On(date) => {
+                        format!("recebidas em {date}: importe com --received-on {date}")
+                    }
+                };
+                eprintln!(
+                    "{}: {} equipes ({how})",
+                    report.path.display(),
+                    super::thousands(report.teams)
+                );
+            }
+        }
+    }
+    if formats.contains(&FileFormat::Relatorio) || formats.contains(&FileFormat::Fns) {
+        eprintln!("calculando as parcelas do histórico para o relatório e as ordens de pagamento…");
+        let ledger = demo_files::fold(demo);
+        let history = demo_files::historical(demo);
+        let seed = demo.seed();
+        let files = demo_files::published(&ledger, seed, &history, dir, formats)?;
+        let d = files.total();
         eprintln!(
-            "{}: {} equipes ({} da APS), {} vínculos, {} linhas de carga horária, {} profissionais, {} MiB",
-            c,
-            super::thousands(written.teams),
-            super::thousands(written.aps_teams),
-            super::thousands(written.team_links),
-            super::thousands(written.workload_rows),
-            super::thousands(written.professionals),
-            written.bytes >> 20
+            "{} arquivos de relatório ({} linhas por plano), {} arquivos de ordens ({} ordens), parcelas {}; diferenças deliberadas: {} relatórios divergentes, {} não pagos, {} pagos a menos, {} pagos em dobro",
+            files.report_files.len(),
+            super::thousands(files.report_rows),
+            files.order_files.len(),
+            super::thousands(files.orders),
+            files
+                .parcelas
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+            d.report_differs,
+            d.not_paid,
+            d.paid_less,
+            d.paid_twice
         );
     }
     Ok(())
@@ -97,8 +134,8 @@ async fn write_chunks<L: repasse_eventlog::EventLog>(
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let demo = Demo::new(args.history.config());
-    if let (Some(FileFormat::Cnes), Some(dir)) = (args.format, &args.out_dir) {
-        write_files(&demo, dir)?;
+    if let (false, Some(dir)) = (args.format.is_empty(), &args.out_dir) {
+        write_files(&demo, &args.format, dir)?;
         return Ok(ExitCode::SUCCESS);
     }
     if let Some(dir) = &args.log {

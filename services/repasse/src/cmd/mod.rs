@@ -5,6 +5,7 @@ pub mod audit;
 pub mod case;
 pub mod demo;
 pub mod demo_data;
+pub mod demo_files;
 pub mod explain;
 pub mod ingest;
 pub mod programmes;
