@@ -1,6 +1,7 @@
 //! Prometheus metrics at `/metrics` (text format 0.0.4): what the projector beside the API has folded and
-//! decided — facts behind the stream's end, decision points and decisions published, how long a decision
-//! point takes from its fact to its decisions, the publisher's lease — and the HTTP latency of each route.
+//! decided — facts behind the stream's end, records skipped as not facts, decision points and decisions
+//! published, how long a decision point takes from its fact to its decisions, the publisher's lease — and
+//! the HTTP latency of each route.
 //! The projector writes atomics; the API reads them; nothing here allocates per request but the route's
 //! first time.
 
@@ -81,6 +82,8 @@ pub struct Metrics {
     pub log_end: AtomicU64,
     pub decision_points: AtomicU64,
     pub decisions_published: AtomicU64,
+    /// Records of the fact stream skipped as not facts (malformed, or without a message id).
+    pub facts_malformed: AtomicU64,
     /// From the triggering fact taken to its decisions made.
     pub decision_point: Histogram,
     /// 1 held, 0 lost, −1 no lease (embedded log, no publishing).
@@ -95,6 +98,7 @@ impl Default for Metrics {
             log_end: AtomicU64::new(0),
             decision_points: AtomicU64::new(0),
             decisions_published: AtomicU64::new(0),
+            facts_malformed: AtomicU64::new(0),
             decision_point: Histogram::default(),
             lease_held: AtomicI8::new(-1),
             http: Mutex::new(BTreeMap::new()),
@@ -155,6 +159,13 @@ impl Metrics {
             "Decisions made at decision points.",
             "counter",
             as_i64(published),
+        );
+        gauge(
+            &mut out,
+            "repasse_facts_malformed_total",
+            "Records of the fact stream skipped by the projector as not facts.",
+            "counter",
+            as_i64(self.facts_malformed.load(Ordering::Relaxed)),
         );
         gauge(
             &mut out,
@@ -246,5 +257,34 @@ mod tests {
             out.contains("x_count 3\n") && out.contains("x_sum 20.0308\n"),
             "{out}"
         );
+    }
+
+    /// The operator's dashboard (`deploy/grafana/repasse.json`) asks only for series this exposition has.
+    #[test]
+    fn every_series_of_the_dashboard_is_exposed() {
+        let dashboard = include_str!("../../../deploy/grafana/repasse.json");
+        let metrics = Metrics::default();
+        metrics.decision_point.observe(Duration::from_millis(3));
+        metrics.observe_http("/painel", Duration::from_millis(1));
+        let exposed = metrics.render();
+        let mut asked = 0;
+        for (at, _) in dashboard.match_indices("repasse_") {
+            let name: String = dashboard[at..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if name.ends_with(".json") || name == "repasse_" {
+                continue;
+            }
+            asked += 1;
+            assert!(
+                exposed
+                    .lines()
+                    .any(|l| l.starts_with(&format!("{name} "))
+                        || l.starts_with(&format!("{name}{{"))),
+                "the dashboard asks for {name}, which /metrics does not expose"
+            );
+        }
+        assert!(asked >= 7, "the dashboard's queries were found ({asked})");
     }
 }

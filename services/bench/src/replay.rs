@@ -295,7 +295,7 @@ async fn steady_load(
             .expect("latency lock")
             .insert(step.position, *times);
     });
-    projector.on_applied(move |position| {
+    projector.on_applied(move |position, _| {
         applied_in
             .lock()
             .expect("latency lock")

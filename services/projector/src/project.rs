@@ -73,7 +73,8 @@ pub struct StepTimes {
 /// Observes each step and when its phases ended.
 type StepCallback<'a> = Box<dyn FnMut(&Step, &StepTimes) + Send + 'a>;
 /// Observes each fact's position once it is folded (and its step, if any, taken).
-type AppliedCallback<'a> = Box<dyn FnMut(u64) + Send + 'a>;
+/// Called with the position folded and the records skipped so far as not facts.
+type AppliedCallback<'a> = Box<dyn FnMut(u64, u64) + Send + 'a>;
 
 pub struct Projector<'a, F: EventLog, D: EventLog> {
     facts: &'a F,
@@ -147,7 +148,7 @@ impl<'a, F: EventLog, D: EventLog> Projector<'a, F, D> {
         self.on_step = Some(Box::new(callback));
     }
 
-    pub fn on_applied(&mut self, callback: impl FnMut(u64) + Send + 'a) {
+    pub fn on_applied(&mut self, callback: impl FnMut(u64, u64) + Send + 'a) {
         self.on_applied = Some(Box::new(callback));
     }
 
@@ -318,8 +319,9 @@ impl<'a, F: EventLog, D: EventLog> Projector<'a, F, D> {
                 }
             }
         }
+        let malformed = self.folder.summary.malformed;
         if let Some(callback) = self.on_applied.as_mut() {
-            callback(position);
+            callback(position, malformed);
         }
         Ok(())
     }

@@ -252,6 +252,32 @@ fn each_role_does_what_deploy_allows_and_nothing_else() {
     );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["facts_malformed"], 1, "{report}");
+    // The operator sees the count on /metrics: `serve` with the projector's role, from a fresh read model.
+    let secret = password("PROJECTOR");
+    let fresh = dir.path().join("modelos-servidos");
+    let source = [
+        "--nats",
+        url.as_str(),
+        "--nats-user",
+        "projector",
+        "--nats-password",
+        secret.as_str(),
+    ];
+    let (mut served, address) = common::serve_from(&source, &fresh, &[]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    // Ready once caught up with the stream as it stands.
+    while common::get(&address, "/readyz").0 != 200 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let (_, metrics) = common::get(&address, "/metrics");
+    let _ = served.kill();
+    let _ = served.wait();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "repasse_facts_malformed_total 1"),
+        "{metrics}"
+    );
     drop(server);
 }
 

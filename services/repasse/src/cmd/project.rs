@@ -222,8 +222,9 @@ fn observe<F: EventLog, D: EventLog>(
             .observe(times.decided.duration_since(times.received));
     });
     let on_applied = std::sync::Arc::clone(metrics);
-    projector.on_applied(move |position| {
+    projector.on_applied(move |position, malformed| {
         on_applied.position.store(position, Relaxed);
+        on_applied.facts_malformed.store(malformed, Relaxed);
         on_applied.log_end.fetch_max(position, Relaxed);
     });
 }
