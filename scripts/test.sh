@@ -46,6 +46,13 @@ if [ -z "${CHROMEDRIVER:-}" ] && ! command -v chromedriver >/dev/null 2>&1; then
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
     $sudo apt-get update -qq >&2 && $sudo apt-get install -y -qq chromium chromium-driver >&2
 fi
+# openssl makes the certificates of the TLS test (a CA and the three nodes').
+if ! command -v openssl >/dev/null 2>&1; then
+    echo "instalando openssl (Debian)" >&2
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq >&2 && $sudo apt-get install -y -qq openssl >&2
+fi
 echo "usando $NATS_SERVER: $("$NATS_SERVER" --version)" >&2
 
 cargo fmt --all -- --check

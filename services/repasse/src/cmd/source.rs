@@ -88,7 +88,16 @@ impl NatsAccess {
             .name(format!("repasse-{}", std::process::id()))
             .connect(servers)
             .await
-            .map_err(|e| anyhow::anyhow!("conexão com o NATS em {url}: {e}"))
+            .map_err(|e| {
+                let text = e.to_string();
+                // The usual cause when the cluster speaks TLS: its CA not given, or another one.
+                let hint = if text.contains("certificate") {
+                    " (o certificado do servidor não foi reconhecido: informe em --nats-ca a CA que assinou os certificados dos nós)"
+                } else {
+                    ""
+                };
+                anyhow::anyhow!("conexão com o NATS em {url}: {text}{hint}")
+            })
     }
 }
 
