@@ -21,7 +21,7 @@ use crate::project::Projector;
 use crate::step::tree;
 use crate::store::Store;
 
-const MAGIC: &[u8] = b"REPASSE-EXPORT 1\n";
+pub(crate) const MAGIC: &[u8] = b"REPASSE-EXPORT 1\n";
 /// Bound on one entry: a record's payload limit plus its subject and id.
 const MAX_ENTRY_BYTES: usize = repasse_eventlog::MAX_PAYLOAD_BYTES + 4096;
 
@@ -41,10 +41,15 @@ pub enum Error {
     Project(#[from] crate::project::Error),
     #[error(transparent)]
     Store(#[from] crate::store::Error),
+    #[error(
+        "o stream de fatos de destino já tem {last} registros: a restauração grava cada fato na sua posição \
+         original e só vai num stream vazio; nada foi gravado"
+    )]
+    NotEmpty { last: u64 },
 }
 
 #[derive(Debug, PartialEq, Eq, Serialize, Deserialize)]
-enum Entry {
+pub(crate) enum Entry {
     Fact {
         position: u64,
         subject: String,
@@ -301,7 +306,7 @@ pub async fn verify(path: &Path, work: &Path, clock: Arc<dyn Clock>) -> Result<V
 }
 
 /// Reads entry `n`: its length, its bytes and its chained hash, checked against the chain so far.
-fn next_entry(
+pub(crate) fn next_entry(
     input: &mut impl Read,
     chain: &mut blake3::Hash,
     n: u64,

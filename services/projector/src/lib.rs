@@ -12,6 +12,7 @@ pub mod programmes;
 pub mod project;
 pub mod publish;
 pub mod replay;
+pub mod restore;
 pub mod step;
 pub mod store;
 

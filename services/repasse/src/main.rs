@@ -66,6 +66,8 @@ enum Command {
     Export(cmd::audit::ExportArgs),
     /// Confere um arquivo de `repasse export` sem servidor: cadeia de hashes e cada selo recalculado.
     Verify(cmd::audit::VerifyArgs),
+    /// Restaura um arquivo de `repasse export` num stream de fatos vazio: cada fato na sua posição, com o seu id.
+    Restore(cmd::audit::RestoreArgs),
     /// Casos de referência (golden cases): reexecuta fatos e confere as decisões esperadas.
     #[command(subcommand)]
     Case(cmd::case::Command),
@@ -94,6 +96,7 @@ fn main() -> std::process::ExitCode {
         Command::Diff(args) => cmd::audit::diff(args),
         Command::Export(args) => cmd::audit::export_cmd(args),
         Command::Verify(args) => cmd::audit::verify_cmd(args),
+        Command::Restore(args) => cmd::audit::restore_cmd(args),
         Command::Case(command) => cmd::case::run(command),
         Command::Bench(command) => repasse_bench::run(command),
     };

@@ -389,6 +389,66 @@ fn export_and_verify_check_the_chain_and_every_seal_without_a_server_and_name_a_
 }
 
 #[test]
+fn restore_puts_an_export_into_an_empty_stream_where_the_projector_seals_the_same_parcelas() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    load_embedded(&log, &HISTORY);
+    let seals = |log: &[&str], models: &Path| {
+        let mut args = vec!["project"];
+        args.extend(log);
+        args.extend(["--read-models", path(models), "--until-end", "--json"]);
+        json(&args)["seals"].clone()
+    };
+    let original = seals(&["--log", path(&log)], &dir.path().join("m0"));
+    assert_eq!(original.as_array().unwrap().len(), 13);
+    let file = dir.path().join("copia.bin");
+    ok(&["export", "--log", path(&log), "--out", path(&file)]);
+    // A truncated copy is refused before anything is written: the same target then takes the whole one.
+    let whole = std::fs::read(&file).unwrap();
+    let truncated = dir.path().join("truncada.bin");
+    std::fs::write(&truncated, &whole[..whole.len() * 2 / 3]).unwrap();
+    let target = dir.path().join("restaurado");
+    let out = repasse(&["restore", path(&truncated), "--log", path(&target)]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("truncada.bin") && stderr.contains("trunca"),
+        "{stderr}"
+    );
+    let restored = json(&["restore", path(&file), "--log", path(&target), "--json"]);
+    assert_eq!(restored["seals"], 13, "{restored}");
+    assert!(restored["facts"].as_u64().unwrap() > 10_000, "{restored}");
+    assert_eq!(
+        restored["facts"], restored["last"],
+        "positions from 1 without a gap"
+    );
+    assert_eq!(
+        seals(&["--log", path(&target)], &dir.path().join("m1")),
+        original
+    );
+    // Into a stream that holds records: refused, nothing added.
+    let out = repasse(&["restore", path(&file), "--log", path(&target)]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("só vai num stream vazio") && stderr.contains("nada foi gravado"),
+        "{stderr}"
+    );
+    let again = dir.path().join("de-novo.bin");
+    ok(&["export", "--log", path(&target), "--out", path(&again)]);
+    assert_eq!(
+        json(&["verify", path(&again), "--json"])["facts"],
+        restored["facts"]
+    );
+    // Onto JetStream, as after the loss of a cluster: the same seals.
+    let server = NatsServer::start().expect("nats-server");
+    let url = server.url();
+    let restored = json(&["restore", path(&file), "--nats", &url, "--json"]);
+    assert_eq!(restored["seals"], 13, "{restored}");
+    assert_eq!(seals(&["--nats", &url], &dir.path().join("m2")), original);
+}
+
+#[test]
 fn a_rebuild_under_a_running_projector_on_nats_switches_it_to_the_new_generation() {
     let dir = tempfile::tempdir().unwrap();
     let server = NatsServer::start().expect("nats-server");

@@ -1,6 +1,7 @@
 //! The auditor's commands: `repasse diff` (what changed in a sealed parcela and which facts did it),
-//! `repasse export` (the fact stream and its seals in a hash-chained file) and `repasse verify` (replays
-//! such a file with the embedded log, no server, and checks every seal).
+//! `repasse export` (the fact stream and its seals in a hash-chained file), `repasse verify` (replays
+//! such a file with the embedded log, no server, and checks every seal) and the operator's `repasse
+//! restore` (such a file back into an empty fact stream).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -185,4 +186,53 @@ pub fn verify_cmd(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RestoreArgs {
+    /// Arquivo de `repasse export`, desde a posição 1.
+    pub file: PathBuf,
+    /// Log embutido de destino (criado se não existir; o stream de fatos precisa estar vazio).
+    #[arg(long, conflicts_with = "nats", required_unless_present = "nats")]
+    pub log: Option<PathBuf>,
+    /// Servidor NATS JetStream de destino (o stream REPASSE_FATOS precisa estar vazio).
+    #[arg(long, env = "REPASSE_NATS")]
+    pub nats: Option<String>,
+    #[command(flatten)]
+    pub access: super::source::NatsAccess,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn restore_cmd(args: RestoreArgs) -> anyhow::Result<ExitCode> {
+    use repasse_projector::restore::restore;
+    let restored = runtime()?.block_on(async {
+        match (&args.log, &args.nats) {
+            (Some(dir), _) => {
+                let log =
+                    repasse_eventlog::sled_log::SledLog::open(dir, "fatos", Arc::new(SystemClock))?;
+                anyhow::Ok(restore(&args.file, &log).await?)
+            }
+            (None, Some(url)) => {
+                let client = args.access.connect(url).await?;
+                let log =
+                    repasse_eventlog::nats::NatsLog::open(client, args.access.facts()).await?;
+                anyhow::Ok(restore(&args.file, &log).await?)
+            }
+            (None, None) => anyhow::bail!("informe --log DIRETÓRIO ou --nats URL"),
+        }
+    })?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&restored)?);
+    } else {
+        println!(
+            "{} fatos restaurados nas posições 1 a {} (hash final da cadeia {}); o arquivo traz {} selos: \
+             o projetor, ao dobrar o stream restaurado, deve chegar aos mesmos (repasse verify os recalcula)",
+            super::thousands(restored.facts),
+            restored.last,
+            restored.chain,
+            restored.seals
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
