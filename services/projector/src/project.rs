@@ -89,6 +89,8 @@ pub struct Projector<'a, F: EventLog, D: EventLog> {
     on_applied: Option<AppliedCallback<'a>>,
     /// What the next decision points will need, computed while idle.
     ahead: step::Ahead,
+    /// Fault injection (`abort_after_decisions`): the decision count at which the process aborts.
+    abort_after: Option<u64>,
 }
 
 impl<'a, F: EventLog, D: EventLog> Projector<'a, F, D> {
@@ -141,7 +143,15 @@ impl<'a, F: EventLog, D: EventLog> Projector<'a, F, D> {
             on_step: None,
             on_applied: None,
             ahead: step::Ahead::default(),
+            abort_after: None,
         })
+    }
+
+    /// Fault injection for the fault tests: once `n` decisions are on the stream the process aborts, as a
+    /// kill would, without writing anything more — in the middle of a step when `n` falls inside one (a
+    /// parcela's close publishes its statements and its seal in one step). Never set in production.
+    pub fn abort_after_decisions(&mut self, n: u64) {
+        self.abort_after = Some(n);
     }
 
     pub fn on_step(&mut self, callback: impl FnMut(&Step, &StepTimes) + Send + 'a) {
@@ -281,8 +291,16 @@ impl<'a, F: EventLog, D: EventLog> Projector<'a, F, D> {
                 // Decisions first: the read models are not on an integrator's path.
                 let records = std::mem::take(&mut step.records);
                 if let Some(log) = self.decisions {
-                    let outcome =
-                        publish::publish(log, self.checkpoint.decisions + 1, &records).await?;
+                    let first = self.checkpoint.decisions + 1;
+                    if let Some(n) = self.abort_after
+                        && n < first - 1 + records.len() as u64
+                    {
+                        let keep = n.saturating_sub(first - 1) as usize;
+                        publish::publish(log, first, &records[..keep]).await?;
+                        tracing::error!(decisions = n, "falha injetada: o processo aborta");
+                        std::process::abort();
+                    }
+                    let outcome = publish::publish(log, first, &records).await?;
                     self.progress.published.appended += outcome.appended;
                     self.progress.published.found += outcome.found;
                 }

@@ -2,7 +2,8 @@
 //! three replicas). Given a history written competência by competência, when between the pieces a node is
 //! killed and restarted, the fact stream's leader is killed, a node is paused (SIGSTOP) past the election
 //! timeout, and all three nodes are restarted at once; and when the projector is killed in the middle of
-//! its run and a node dies while it replays; then the fact stream holds exactly the facts sent (none lost,
+//! a parcela's close (aborted by fault injection once half of the close's statements are on the stream,
+//! its seal not) and a node dies while it replays; then the fact stream holds exactly the facts sent (none lost,
 //! none twice), the decision stream holds each decision once, in the order a clean run on the embedded
 //! log publishes them, and every seal is that clean run's.
 
@@ -139,11 +140,14 @@ fn write_chunk(url: &str, chunk: usize) {
     }
 }
 
-/// The projector to the end of the fact stream, again until it finishes.
+/// The projector to the end of the fact stream, again until it finishes (as systemd restarts it). A run
+/// that neither ends nor fails within two minutes fails the test with its log: a hang is a bug.
 fn project(url: &str, models: &Path, mut during: impl FnMut(&mut Child)) -> Value {
     let deadline = Instant::now() + Duration::from_secs(180);
-    let mut first = true;
+    let mut attempt = 0;
     loop {
+        attempt += 1;
+        let log = models.with_extension(format!("projetor-{attempt}.log"));
         let mut child = Command::new(env!("CARGO_BIN_EXE_repasse"))
             .args([
                 "project",
@@ -155,13 +159,26 @@ fn project(url: &str, models: &Path, mut during: impl FnMut(&mut Child)) -> Valu
                 "--json",
             ])
             .args(["--read-models", path(models), "--lease-seconds", "3"])
+            .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .unwrap();
-        if first {
+        if attempt == 1 {
             during(&mut child);
-            first = false;
+        }
+        let started = Instant::now();
+        while child.try_wait().unwrap().is_none() {
+            if started.elapsed() > Duration::from_secs(120) {
+                child.kill().unwrap();
+                let text = std::fs::read_to_string(&log).unwrap_or_default();
+                let tail: Vec<&str> = text.lines().rev().take(40).collect();
+                panic!(
+                    "the projector hung for 2 minutes; its last lines:\n{}",
+                    tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
         }
         let out = child.wait_with_output().unwrap();
         if out.status.success() {
@@ -170,7 +187,7 @@ fn project(url: &str, models: &Path, mut during: impl FnMut(&mut Child)) -> Valu
         assert!(
             Instant::now() < deadline,
             "the projector never finished: {}",
-            String::from_utf8_lossy(&out.stderr)
+            std::fs::read_to_string(&log).unwrap_or_default()
         );
         // A killed projector's lease expires before another may publish.
         std::thread::sleep(Duration::from_secs(4));
@@ -245,19 +262,6 @@ fn faults_on_a_three_node_cluster_lose_nothing_and_decide_nothing_twice() {
         }
     }
 
-    // The projector killed in the middle of its run, then run again; a node dies while it replays.
-    let models = dir.path().join("modelos");
-    project(&url, &models, |child| {
-        std::thread::sleep(Duration::from_millis(1500));
-        child.kill().unwrap();
-    });
-    let node_down = &mut nodes[0];
-    let report = project(&url, &models, |_| {
-        std::thread::sleep(Duration::from_millis(300));
-        node_down.kill();
-    });
-    nodes[0].start();
-
     // The clean run: the same history on the embedded log.
     let clean = dir.path().join("limpo");
     let mut args = vec!["demo-data", "--log", path(&clean)];
@@ -271,6 +275,54 @@ fn faults_on_a_three_node_cluster_lose_nothing_and_decide_nothing_twice() {
         path(&dir.path().join("modelos-limpo")),
         "--json",
     ]);
+
+    // The projector killed in the middle of a parcela's close — its statements partly published, its seal
+    // not — then run again; a node dies while it replays. The point is the clean run's last close.
+    let clean_records = embedded_records(&clean, "decisoes");
+    let seal = clean_records
+        .iter()
+        .rposition(|(_, subject)| subject.starts_with("decisoes.selo."))
+        .expect("the history seals parcelas");
+    let statements = clean_records[..seal]
+        .iter()
+        .rev()
+        .take_while(|(_, subject)| subject.starts_with("decisoes.demonstrativo."))
+        .count();
+    assert!(
+        statements > 4,
+        "a close with statements to interrupt: {statements}"
+    );
+    let abort_at = (seal - statements + statements / 2) as u64;
+    let models = dir.path().join("modelos");
+    let aborted = Command::new(env!("CARGO_BIN_EXE_repasse"))
+        .args([
+            "project",
+            "--nats",
+            &url,
+            "--nats-replicas",
+            "3",
+            "--until-end",
+            "--json",
+        ])
+        .args(["--read-models", path(&models), "--lease-seconds", "3"])
+        .env("REPASSE_FAULT_ABORT_AFTER_DECISIONS", abort_at.to_string())
+        .output()
+        .unwrap();
+    assert!(!aborted.status.success(), "the projector was to abort");
+    let partial = runtime.block_on(ids(&url, "REPASSE_DECISOES"));
+    assert_eq!(
+        partial.len() as u64,
+        abort_at,
+        "killed after {abort_at} decisions, mid-close: {}",
+        String::from_utf8_lossy(&aborted.stderr)
+    );
+    std::thread::sleep(Duration::from_secs(4)); // its lease expires
+    let node_down = &mut nodes[0];
+    let report = project(&url, &models, |_| {
+        std::thread::sleep(Duration::from_millis(300));
+        node_down.kill();
+    });
+    nodes[0].start();
 
     let (facts, decisions) = runtime.block_on(async {
         (
@@ -301,6 +353,14 @@ fn faults_on_a_three_node_cluster_lose_nothing_and_decide_nothing_twice() {
 
 /// The ids of an embedded stream, in order.
 fn embedded_ids(dir: &Path, stream: &str) -> Vec<String> {
+    embedded_records(dir, stream)
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect()
+}
+
+/// The ids and subjects of an embedded stream, in order.
+fn embedded_records(dir: &Path, stream: &str) -> Vec<(String, String)> {
     use repasse_eventlog::EventLog;
     let log = repasse_eventlog::sled_log::SledLog::open_existing(
         dir,
@@ -321,7 +381,7 @@ fn embedded_ids(dir: &Path, stream: &str) -> Vec<String> {
             let records = log.read(next, 4096).await.unwrap();
             let Some(last) = records.last() else { break };
             next = last.position.next();
-            ids.extend(records.into_iter().map(|r| r.id));
+            ids.extend(records.into_iter().map(|r| (r.id, r.subject)));
         }
         ids
     })

@@ -80,6 +80,9 @@ pub struct Served<'a> {
     pub metrics: &'a Arc<repasse_api::metrics::Metrics>,
 }
 
+/// Fault injection for the fault tests: abort once this many decisions are on the stream.
+const ABORT_AFTER_DECISIONS: &str = "REPASSE_FAULT_ABORT_AFTER_DECISIONS";
+
 /// The projector's loop: opens the generation in use (handing it to `served`, for `repasse serve`), catches
 /// up and, on NATS, follows until `stop_requested`; reopens on the new generation after a rebuild.
 pub async fn run_projector(
@@ -123,6 +126,13 @@ pub async fn run_projector(
                 let _ = std::fs::remove_dir_all(old);
             }
             let mut projector = Projector::open(facts, decisions, store).await?;
+            // The fault tests' kill in the middle of a step (tests/cluster_faults.rs); unset in production.
+            if let Some(n) = std::env::var(ABORT_AFTER_DECISIONS)
+                .ok()
+                .and_then(|v| v.parse().ok())
+            {
+                projector.abort_after_decisions(n);
+            }
             if let Some(metrics) = &metrics {
                 observe(&mut projector, metrics);
             }
