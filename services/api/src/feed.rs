@@ -19,6 +19,53 @@ use crate::{Api, Failure, parse};
 
 /// Live connections at most; one more is a 503 (each holds a cursor on the decision stream).
 pub const MAX_CONNECTIONS: usize = 256;
+/// Live connections one caller (one token) may hold, so that one client cannot take the whole feed; one
+/// more is a 429.
+pub const MAX_CONNECTIONS_PER_CALLER: usize = 32;
+
+/// The live connections of each caller.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Callers(Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>);
+
+/// One caller's connection, counted until it closes.
+struct CallerSlot {
+    callers: Callers,
+    name: String,
+}
+
+impl Callers {
+    fn take(&self, name: &str) -> Option<CallerSlot> {
+        let mut counts = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let count = counts.entry(name.to_owned()).or_default();
+        if *count >= MAX_CONNECTIONS_PER_CALLER {
+            return None;
+        }
+        *count += 1;
+        Some(CallerSlot {
+            callers: self.clone(),
+            name: name.to_owned(),
+        })
+    }
+}
+
+impl Drop for CallerSlot {
+    fn drop(&mut self) {
+        let mut counts = self
+            .callers
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(count) = counts.get_mut(&self.name) {
+            *count -= 1;
+            if *count == 0 {
+                counts.remove(&self.name);
+            }
+        }
+    }
+}
 
 /// What one connection follows.
 #[derive(Debug, Default)]
@@ -90,6 +137,7 @@ fn position(field: &'static str, value: &str) -> Result<u64, Failure> {
 /// decision published.
 pub(crate) async fn events(
     State(api): State<Api>,
+    caller: Option<axum::Extension<crate::auth::Caller>>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Response, Failure> {
@@ -99,6 +147,19 @@ pub(crate) async fn events(
         after = Some(position("Last-Event-ID", last)?);
     }
     let logs = api.logs()?;
+    // Without tokens there is no caller to count: the bound on all connections still holds.
+    let slot = match &caller {
+        Some(axum::Extension(caller)) => Some(api.feed_callers.take(&caller.name).ok_or_else(|| {
+            Failure::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "o token \"{}\" já tem {MAX_CONNECTIONS_PER_CALLER} conexões ao vivo abertas; feche uma antes de abrir outra",
+                    caller.name
+                ),
+            )
+        })?),
+        None => None,
+    };
     let Ok(permit) = Arc::clone(&api.feeds).try_acquire_owned() else {
         return Err(Failure::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -134,11 +195,43 @@ pub(crate) async fn events(
             });
             std::future::ready(event)
         })
-        // The permit lives as long as the connection's stream.
+        // The permit and the caller's slot live as long as the connection's stream.
         .map(move |event| {
-            let _held = &permit;
+            let _held = (&permit, &slot);
             event
         });
     let keep_alive = KeepAlive::new().interval(Duration::from_secs(15));
     Ok(Sse::new(stream).keep_alive(keep_alive).into_response())
+}
+
+#[cfg(test)]
+mod caller_tests {
+    use super::*;
+
+    #[test]
+    fn one_caller_holds_at_most_its_share_of_the_feed_and_gets_it_back_as_connections_close() {
+        let callers = Callers::default();
+        let mut held: Vec<CallerSlot> = (0..MAX_CONNECTIONS_PER_CALLER)
+            .map(|_| callers.take("integrador-pe").expect("within the share"))
+            .collect();
+        assert!(
+            callers.take("integrador-pe").is_none(),
+            "one more than the share"
+        );
+        assert!(
+            callers.take("auditora").is_some(),
+            "another caller is not held back"
+        );
+        held.pop();
+        assert!(
+            callers.take("integrador-pe").is_some(),
+            "a closed connection frees its place"
+        );
+        drop(held);
+        let counts = callers.0.lock().unwrap();
+        assert!(
+            !counts.contains_key("integrador-pe") && counts.is_empty(),
+            "{counts:?}"
+        );
+    }
 }

@@ -68,6 +68,8 @@ struct Api {
     metrics: Arc<metrics::Metrics>,
     /// The live feed's connections (`feed::MAX_CONNECTIONS`).
     feeds: Arc<tokio::sync::Semaphore>,
+    /// The live feed's connections per caller (`feed::MAX_CONNECTIONS_PER_CALLER`).
+    feed_callers: feed::Callers,
     folds: Arc<logs::Background>,
 }
 
@@ -158,6 +160,7 @@ pub fn router(wiring: Wiring) -> Router {
             tokens,
             metrics,
             feeds: Arc::new(tokio::sync::Semaphore::new(feed::MAX_CONNECTIONS)),
+            feed_callers: feed::Callers::default(),
             folds: Arc::new(logs::Background::default()),
         })
 }

@@ -300,6 +300,11 @@ fn events() -> Value {
     );
     let content = op["get"]["responses"]["200"]["content"]["application/json"].take();
     op["get"]["responses"]["200"]["content"] = json!({ "text/event-stream": content });
+    op["get"]["responses"]["429"] =
+        problem("Este token já tem 32 conexões ao vivo abertas: feche uma antes de abrir outra.");
+    op["get"]["responses"]["503"] = problem(
+        "Os logs ainda estão abrindo, ou já há 256 conexões ao vivo abertas: repita depois.",
+    );
     op
 }
 

@@ -96,10 +96,25 @@ fn tokens_and_roles_decide_who_reads_what() {
     let pe_feed_smuggled = get_as(&address, "/eventos?uf=PE&uf=SP", Some(&pe));
     let live = get_as(&address, "/livez", None);
     let metrics = get_as(&address, "/metrics", None);
+    // Signing in to the page: the cookie is Secure when a TLS proxy says the request came over https.
+    let plain = sign_in(&address, &auditor, false);
+    let proxied = sign_in(&address, &auditor, true);
     let _ = child.kill();
     let _ = child.wait();
 
     assert_eq!(live.0, 200);
+    let cookie = |head: &str| -> String {
+        head.lines()
+            .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
+            .unwrap_or_else(|| panic!("a cookie in {head}"))
+            .to_owned()
+    };
+    assert!(plain.starts_with("HTTP/1.1 303"), "{plain}");
+    assert!(
+        cookie(&plain).contains("HttpOnly") && !cookie(&plain).contains("Secure"),
+        "{plain}"
+    );
+    assert!(cookie(&proxied).contains("; Secure"), "{proxied}");
     assert_eq!(pe_smuggled.0, 403, "{}", pe_smuggled.2);
     assert_eq!(pe_feed_smuggled.0, 403, "{}", pe_feed_smuggled.2);
     // Prometheus, open like the health routes: the projector's progress and each route's latency.
@@ -136,4 +151,26 @@ fn tokens_and_roles_decide_who_reads_what() {
         detail.contains("integrator") && detail.contains("SP") && detail.contains("261180"),
         "{detail}"
     );
+}
+
+/// The head of the answer to the page's sign-in form, sent as a browser would (through a TLS proxy when
+/// `https`).
+fn sign_in(address: &str, token: &str, https: bool) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    let body = format!("token={token}");
+    let proxy = if https {
+        "X-Forwarded-Proto: https\r\n"
+    } else {
+        ""
+    };
+    write!(
+        stream,
+        "POST /painel/entrar HTTP/1.1\r\nHost: {address}\r\n{proxy}Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response.split("\r\n\r\n").next().unwrap().to_owned()
 }

@@ -1,5 +1,6 @@
 //! Signing in to the page: the token goes once through a form and comes back as an `HttpOnly`,
-//! `SameSite=Strict` cookie, which the browser then sends with every page and with the live feed.
+//! `SameSite=Strict` cookie, which the browser then sends with every page and with the live feed. Behind
+//! a TLS proxy (`X-Forwarded-Proto: https`) the cookie is also `Secure`: never sent over plain HTTP.
 
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -26,7 +27,11 @@ pub(crate) async fn show(State(api): State<Api>) -> Response {
     html("Entrar", &form(""))
 }
 
-pub(crate) async fn submit(State(api): State<Api>, body: String) -> Response {
+pub(crate) async fn submit(
+    State(api): State<Api>,
+    headers: axum::http::HeaderMap,
+    body: String,
+) -> Response {
     let Some(token) = query_value(Some(&body), "token") else {
         let message = "<p class=\"erro\" role=\"alert\">Falta o campo token.</p>";
         let mut page = html("Entrar", &form(message));
@@ -48,7 +53,12 @@ pub(crate) async fn submit(State(api): State<Api>, body: String) -> Response {
     if !token.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return html("Entrar", &form(&esc("token com caracteres inválidos")));
     }
-    let cookie = format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict");
+    let https = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"));
+    let secure = if https { "; Secure" } else { "" };
+    let cookie = format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{secure}");
     (
         StatusCode::SEE_OTHER,
         [
