@@ -452,6 +452,7 @@ impl EventLog for NatsLog {
                 cursor.messages = self.ordered(cursor.next).await?;
                 continue;
             };
+            stalls = 0;
             let message = message.map_err(|e| self.error(e))?;
             let message = message.ok_or_else(|| self.error("o consumidor ordenado terminou"))?;
             let record = to_record(&self.config.stream, &message)?;

@@ -55,6 +55,8 @@ pub struct Parsed {
     pub notes: Vec<String>,
     /// Records read that are neither a fact nor set aside (other team types, rows without a team…).
     pub skipped: u64,
+    /// The document the facts come from, when it is not the file itself (an annex's portaria).
+    pub document: Option<String>,
 }
 
 /// A file refused whole: nothing of it was written.
@@ -76,7 +78,8 @@ impl Error {
 }
 
 /// Writes a file's facts through the one ingest path, each with the file's name, digest and line as its
-/// source: a fact's id derives from the file's name and the fact, so importing it again adds nothing.
+/// source (or the document it stands for): a fact's id derives from it and the fact, so importing it again
+/// adds nothing.
 pub async fn write<L: EventLog>(
     path: &Path,
     parsed: Parsed,
@@ -85,10 +88,12 @@ pub async fn write<L: EventLog>(
 ) -> Result<(Summary, Vec<Quarantined>), Error> {
     let digest = crate::jsonl::digest(path)
         .map_err(|e| Error::refused(path, format!("não foi possível ler o arquivo: {e}")))?;
-    let document = path.file_name().map_or_else(
-        || path.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
+    let document = parsed.document.clone().unwrap_or_else(|| {
+        path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
+    });
     let read = parsed.facts.len() as u64 + parsed.quarantine.len() as u64;
     let mut writer = FactWriter::new(log, clock);
     for (fact, line) in parsed.facts {

@@ -61,21 +61,47 @@ pub struct Portaria {
 }
 
 impl Portaria {
-    /// How the facts name it: `Portaria GM/MS nº 3.382, de 04/04/2024`.
-    fn citation(&self) -> String {
-        let number = self.number.trim();
-        let number = number
-            .strip_prefix("Portaria ")
-            .or_else(|| number.strip_prefix("PORTARIA "))
-            .unwrap_or(number);
+    /// How the facts name it, in one spelling whatever was typed (`GM/MS nº 3.382`, `gm/ms n° 3382`,
+    /// `Portaria GM/MS Nº 3.382`): `Portaria GM/MS nº 3.382, de 04/04/2024`. The facts' ids derive from it,
+    /// so the same annex imported again adds nothing.
+    pub fn citation(&self) -> String {
+        let mut words = Vec::new();
+        for word in self.number.split_whitespace() {
+            let bare = word.trim_end_matches(',');
+            let digits: String = bare.chars().filter(char::is_ascii_digit).collect();
+            let marker = matches!(
+                normalise(bare).as_str(),
+                "N" | "NO" | "NUMERO" | "NRO" | "PORTARIA"
+            );
+            if !digits.is_empty() && bare.chars().all(|c| c.is_ascii_digit() || c == '.') {
+                words.push(format!("nº {}", thousands(&digits)));
+            } else if !marker && !bare.is_empty() {
+                words.push(bare.to_uppercase());
+            }
+        }
         let d = self.published_on;
         format!(
-            "Portaria {number}, de {:02}/{:02}/{}",
+            "Portaria {}, de {:02}/{:02}/{}",
+            words.join(" "),
             d.day(),
             d.month(),
             d.year()
         )
     }
+}
+
+/// `3382` as the DOU writes it: `3.382`.
+fn thousands(digits: &str) -> String {
+    let digits = digits.trim_start_matches('0');
+    let digits = if digits.is_empty() { "0" } else { digits };
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('.');
+        }
+        out.push(d);
+    }
+    out
 }
 
 /// The names each column goes by in the annexes, normalised.
@@ -144,6 +170,8 @@ struct Columns {
     tipo: Option<usize>,
     quantidade: Option<usize>,
     agentes: Option<usize>,
+    /// The header's number of columns.
+    width: usize,
 }
 
 impl Columns {
@@ -158,6 +186,7 @@ impl Columns {
             tipo: find(TIPO),
             quantidade: find(QUANTIDADE),
             agentes: find(AGENTES),
+            width: cells.len(),
         }
     }
 
@@ -215,6 +244,8 @@ pub fn read(path: &Path, portaria: &Portaria) -> Result<Parsed, Error> {
     let Rows {
         mut parsed, totals, ..
     } = reader;
+    // The facts come from the portaria, whatever the file is called: imported again, they add nothing.
+    parsed.document = Some(portaria.citation());
     parsed.notes.push(format!(
         "{}, {}; efeitos a partir da parcela {}; texto lido como {encoding}",
         act_name(portaria.act),
@@ -276,7 +307,19 @@ fn header(
     let found = records.iter().take(MAX_PREAMBLE).position(|(_, cells)| {
         let names: Vec<String> = cells.iter().map(|c| normalise(c)).collect();
         let columns = Columns::of(&names);
-        columns.ibge.is_some() || columns.ine.is_some()
+        // A code column beside another the annexes have, or only columns they have: a legend line
+        // ("CÓDIGO;DESCRIÇÃO") is no header.
+        let others = [
+            columns.uf,
+            columns.municipio,
+            columns.cnes,
+            columns.tipo,
+            columns.quantidade,
+            columns.agentes,
+        ];
+        let all_known = names.iter().all(|n| known(n));
+        (columns.ibge.is_some() || columns.ine.is_some())
+            && (all_known || others.iter().any(Option::is_some))
     });
     let Some(at) = found else {
         let commas = records.iter().take(MAX_PREAMBLE).any(|(_, cells)| {
@@ -290,7 +333,14 @@ fn header(
         return Err(Error::refused(path, reason));
     };
     let names: Vec<String> = records[at].1.iter().map(|c| normalise(c)).collect();
-    let columns = Columns::of(&names);
+    if let Some(reason) = ambiguous(&names) {
+        return Err(Error::refused(
+            path,
+            format!("linha {}: {reason}", records[at].0),
+        ));
+    }
+    let mut columns = Columns::of(&names);
+    columns.width = names.len();
     let missing = columns.missing(portaria.act, portaria.team_type.is_some());
     if !missing.is_empty() {
         return Err(Error::refused(
@@ -305,6 +355,41 @@ fn header(
         ));
     }
     Ok((at, columns))
+}
+
+/// Whether a normalised header cell is one of the annexes' columns.
+fn known(name: &str) -> bool {
+    [UF, IBGE, MUNICIPIO, CNES, INE, TIPO, QUANTIDADE, AGENTES]
+        .iter()
+        .any(|aliases| aliases.contains(&name))
+}
+
+/// Two columns of the header that mean the same thing (`IBGE` and `CÓDIGO`, `QUANTIDADE` and `EQUIPES`):
+/// which one counts cannot be told.
+fn ambiguous(names: &[String]) -> Option<String> {
+    let roles: [(&str, &[&str]); 8] = [
+        ("UF", UF),
+        ("IBGE", IBGE),
+        ("MUNICÍPIO", MUNICIPIO),
+        ("CNES", CNES),
+        ("INE", INE),
+        ("TIPO DE EQUIPE", TIPO),
+        ("QUANTIDADE", QUANTIDADE),
+        ("AGENTES", AGENTES),
+    ];
+    roles.iter().find_map(|(role, aliases)| {
+        let matching: Vec<&str> = names
+            .iter()
+            .filter(|n| aliases.contains(&n.as_str()))
+            .map(String::as_str)
+            .collect();
+        (matching.len() > 1).then(|| {
+            format!(
+                "mais de uma coluna para {role} ({}): deixe só uma no arquivo",
+                matching.join(", ")
+            )
+        })
+    })
 }
 
 /// A row set aside: the column, its value and why.
@@ -327,6 +412,16 @@ impl Rows<'_> {
     fn row(&mut self, line: u64, cells: &[String]) {
         if cells.iter().any(|c| normalise(c).starts_with("TOTAL")) {
             self.totals += 1;
+            return;
+        }
+        if cells.len() < self.columns.width {
+            let reason = format!(
+                "linha com {} colunas, o cabeçalho tem {}: linha cortada ou colunas fora do lugar",
+                cells.len(),
+                self.columns.width
+            );
+            let q = Quarantined::new(&self.file, line, "linha", &cells.join(";"), &reason);
+            self.parsed.quarantine.push(q);
             return;
         }
         let facts = match self.facts(cells) {
@@ -498,13 +593,26 @@ where
         .map_err(|e: T::Err| (field, text.to_owned(), e.to_string()))
 }
 
-/// A count as the annexes print it (`1.234`).
+/// A count as the annexes print it (`1.234`, `.` only between groups of three); an empty cell or `-` is
+/// none. `2.0` (a spreadsheet's decimal) is refused, never read as 20.
 fn quantity(text: &str) -> Result<u32, String> {
-    let digits = text.replace('.', "");
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err("esperado um número inteiro de equipes ou vagas".into());
+    let text = text.trim();
+    if text.is_empty() || text == "-" {
+        return Ok(0);
     }
-    digits.parse().map_err(|_| "número grande demais".into())
+    let groups: Vec<&str> = text.split('.').collect();
+    let grouped =
+        groups.len() == 1 || (groups[0].len() <= 3 && groups[1..].iter().all(|g| g.len() == 3));
+    if !grouped
+        || groups[0].is_empty()
+        || !groups.iter().all(|g| g.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err("esperado um número inteiro de equipes ou vagas (milhar com \".\")".into());
+    }
+    groups
+        .concat()
+        .parse()
+        .map_err(|_| "número grande demais".into())
 }
 
 /// A team type as the annexes write it (`eSF`, `eAP 30h`, `eSB 40h Modalidade I`, `eMulti Ampliada`).

@@ -243,3 +243,56 @@ fn a_cancellation_needs_only_the_ine() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn a_decimal_a_cut_row_and_two_columns_for_one_thing_are_refused_not_guessed() {
+    let text = "UF;IBGE;MUNICÍPIO;QUANTIDADE\nPE;261180;Ribeirão;2.0\nTO;172120;Tocantinópolis\nAL;270290;Girau do Ponciano;1.250\nAC;120001;Acrelândia;-\n";
+    let (_dir, path) = annex(text);
+    let parsed = read(&path, portaria(Act::Credenciamento, Some("eSF"))).unwrap();
+    let got: Vec<(u64, &str)> = parsed
+        .quarantine
+        .iter()
+        .map(|q| (q.line, q.field.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [(2, "QUANTIDADE"), (3, "linha")],
+        "{:?}",
+        parsed.quarantine
+    );
+    let facts = json(&parsed);
+    assert_eq!(facts.len(), 1, "a dash is none: {facts:?}");
+    assert_eq!(facts[0]["quantity"], 1250);
+    let (_dir, path) = annex("UF;IBGE;CÓDIGO;MUNICÍPIO;QUANTIDADE\nPE;261180;261180;Ribeirão;1\n");
+    let reason = refusal(read(&path, portaria(Act::Credenciamento, Some("eSF"))));
+    assert!(reason.contains("mais de uma coluna para IBGE"), "{reason}");
+    // A legend above the table is not taken for its header.
+    let (_dir, path) =
+        annex("CÓDIGO;DESCRIÇÃO\n70;eSF\nUF;IBGE;MUNICÍPIO;QUANTIDADE\nPE;261180;Ribeirão;1\n");
+    let parsed = read(&path, portaria(Act::Credenciamento, Some("eSF"))).unwrap();
+    assert_eq!(json(&parsed).len(), 1, "{:?}", parsed.quarantine);
+}
+
+#[test]
+fn the_portaria_is_named_one_way_however_its_number_was_typed() {
+    let named = |number: &str| {
+        Portaria {
+            number: number.into(),
+            ..portaria(Act::Homologacao, None)
+        }
+        .citation()
+    };
+    let canonical = "Portaria GM/MS nº 3.382, de 04/04/2024";
+    for typed in [
+        "GM/MS nº 3.382",
+        "gm/ms n° 3382",
+        "Portaria GM/MS Nº 3.382",
+        "GM/MS no 3382,",
+    ] {
+        assert_eq!(named(typed), canonical, "{typed}");
+    }
+    assert_eq!(
+        named("SAPS/MS nº 12"),
+        "Portaria SAPS/MS nº 12, de 04/04/2024"
+    );
+}

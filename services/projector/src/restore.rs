@@ -2,9 +2,13 @@
 //! loss, or an embedded log — every fact at its own position, on its own subject, with its own id, so that
 //! the projector derives the same decisions in the same order and seals the same parcelas.
 //!
-//! The whole file is read and checked first — the hash chain, positions from 1 without a gap, the final
-//! count — and the target must be empty: a file that fails a check, or a stream that already holds
-//! records, writes nothing.
+//! The whole file is read and checked first — the hash chain, positions from 1 without a gap, no id twice
+//! (a stream keeps one id once: JetStream drops a repeat only within its window, so an old export may hold
+//! one, and it could not be put back at its position), the final count — and the target must be empty: a
+//! file that fails a check, or a stream that already holds records, writes nothing. Each batch is appended
+//! only after the position the previous one ended at, so a writer running beside the restore stops it.
+//! The facts get the time of the restore as their recording time: `replay --as-of` an instant before it
+//! sees none of them.
 
 use std::io::{BufReader, Read};
 use std::path::Path;
@@ -45,6 +49,9 @@ pub async fn restore<L: EventLog>(path: &Path, log: &L) -> Result<Restored, Erro
 
 /// Reads the whole file, checking it; with `log`, appends its facts as they come.
 async fn pass<L: EventLog>(path: &Path, log: Option<&L>) -> Result<Restored, Error> {
+    // On the checking pass: each id's first position (by a 128-bit digest of it, 16 bytes a fact).
+    let mut seen: Option<std::collections::HashMap<u128, u64>> =
+        log.is_none().then(Default::default);
     let name = path.display().to_string();
     let format = |entry: u64, detail: String| Error::Format {
         path: name.clone(),
@@ -87,6 +94,18 @@ async fn pass<L: EventLog>(path: &Path, log: Option<&L>) -> Result<Restored, Err
                         format!("posição {position} depois de {}", restored.last)
                     };
                     return Err(format(n, detail));
+                }
+                if let Some(seen) = seen.as_mut() {
+                    let digest = blake3::hash(id.as_bytes());
+                    let key =
+                        u128::from_le_bytes(digest.as_bytes()[..16].try_into().expect("16 bytes"));
+                    if let Some(first) = seen.insert(key, position) {
+                        let detail = format!(
+                            "o id {id} está nas posições {first} e {position}: um stream não guarda o mesmo id \
+                             duas vezes, então este log não pode ser restaurado posição por posição"
+                        );
+                        return Err(format(n, detail));
+                    }
                 }
                 restored.last = position;
                 restored.facts += 1;
@@ -133,7 +152,12 @@ async fn append<L: EventLog>(
         return Ok(());
     }
     let first = last + 1 - pending.len() as u64;
-    let answers = log.append_batch(std::mem::take(pending)).await?;
+    let answers = log
+        .append_after(
+            std::mem::take(pending),
+            repasse_eventlog::Position(first - 1),
+        )
+        .await?;
     for (i, answer) in answers.iter().enumerate() {
         let expected = first + i as u64;
         if answer.duplicate || answer.position.0 != expected {

@@ -319,7 +319,12 @@ fn demo_data_writes_the_published_layouts_that_repasse_ingest_reads_whole() {
             "{source}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let lines: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(lines.len(), list.len(), "{source}: one summary per file");
+        for line in &lines {
             let summary: serde_json::Value = serde_json::from_str(line).unwrap();
             assert_eq!(summary["rejected"], 0, "{source}: {summary}");
             assert!(summary["new"].as_u64().unwrap() > 0, "{source}: {summary}");

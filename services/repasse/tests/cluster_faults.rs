@@ -120,10 +120,10 @@ fn urls(nodes: &[Node]) -> String {
 
 /// One piece of the history onto the cluster, again until the cluster takes it (an election may be under
 /// way): sending a piece twice adds nothing, so a retry can neither lose nor duplicate.
-fn write_chunk(url: &str, chunk: usize) {
+fn write_chunk(url: &str, history: &[&str], chunk: usize) {
     let (from, to) = (chunk.to_string(), (chunk + 1).to_string());
     let mut args = vec!["demo-data", "--nats", url, "--nats-replicas", "3"];
-    args.extend(HISTORY);
+    args.extend(history);
     args.extend(["--from-chunk", &from, "--to-chunk", &to]);
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
@@ -160,7 +160,7 @@ fn project(url: &str, models: &Path, mut during: impl FnMut(&mut Child)) -> Valu
             ])
             .args(["--read-models", path(models), "--lease-seconds", "3"])
             .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
+            .stdout(std::fs::File::create(log.with_extension("json")).unwrap())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .unwrap();
@@ -180,9 +180,9 @@ fn project(url: &str, models: &Path, mut during: impl FnMut(&mut Child)) -> Valu
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        let out = child.wait_with_output().unwrap();
-        if out.status.success() {
-            return serde_json::from_slice(&out.stdout).unwrap();
+        if child.wait().unwrap().success() {
+            let report = std::fs::read(log.with_extension("json")).unwrap();
+            return serde_json::from_slice(&report).unwrap();
         }
         assert!(
             Instant::now() < deadline,
@@ -232,6 +232,9 @@ async fn leader(url: &str, stream: &str) -> String {
 
 #[test]
 fn faults_on_a_three_node_cluster_lose_nothing_and_decide_nothing_twice() {
+    let _one = ONE_CLUSTER
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let dir = tempfile::tempdir().unwrap();
     let mut nodes = cluster(dir.path());
     let url = urls(&nodes);
@@ -255,30 +258,99 @@ fn faults_on_a_three_node_cluster_lose_nothing_and_decide_nothing_twice() {
             }
             _ => {}
         }
-        write_chunk(&url, chunk);
+        write_chunk(&url, &HISTORY, chunk);
         if chunk == 9 {
             // Paused through a whole piece: well past the election timeout.
             nodes[2].signal("-CONT");
         }
     }
 
-    // The clean run: the same history on the embedded log.
-    let clean = dir.path().join("limpo");
+    let clean = clean_run(dir.path(), &HISTORY);
+    let models = dir.path().join("modelos");
+    abort_mid_close(&runtime, &url, &models, &clean.0);
+    // Run again; a node dies while it replays.
+    let node_down = &mut nodes[0];
+    let report = project(&url, &models, |_| {
+        std::thread::sleep(Duration::from_millis(300));
+        node_down.kill();
+    });
+    nodes[0].start();
+    assert_as_clean(&runtime, &url, &clean, &report);
+}
+
+/// The national-size history: every municipality of Anexo VI, about 100,000 teams, three competências
+/// (778,692 facts; bounded in competências so that CI runs it in minutes).
+const NATIONAL: [&str; 2] = ["--competencias", "3"];
+
+/// One cluster at a time: two on two cores would time each other out.
+static ONE_CLUSTER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+#[test]
+fn a_national_history_survives_a_leader_killed_mid_write_a_paused_node_and_a_projector_killed_mid_close()
+ {
+    let _one = ONE_CLUSTER
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let dir = tempfile::tempdir().unwrap();
+    let mut nodes = cluster(dir.path());
+    let url = urls(&nodes);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    write_chunk(&url, &NATIONAL, 0);
+    // The fact stream's leader killed while a competência is being written, then restarted.
+    let writer = {
+        let url = url.clone();
+        std::thread::spawn(move || write_chunk(&url, &NATIONAL, 1))
+    };
+    std::thread::sleep(Duration::from_millis(1500));
+    let leader = runtime.block_on(leader(&url, "REPASSE_FATOS"));
+    let node = nodes.iter_mut().find(|n| n.name == leader).unwrap();
+    node.kill();
+    node.start();
+    writer.join().unwrap();
+    // A node paused (SIGSTOP) through a whole competência, well past the election timeout.
+    nodes[1].signal("-STOP");
+    write_chunk(&url, &NATIONAL, 2);
+    nodes[1].signal("-CONT");
+    // All three restarted at once, then the last competência.
+    nodes.iter_mut().for_each(Node::kill);
+    nodes.iter_mut().for_each(Node::start);
+    write_chunk(&url, &NATIONAL, 3);
+
+    let clean = clean_run(dir.path(), &NATIONAL);
+    let models = dir.path().join("modelos");
+    abort_mid_close(&runtime, &url, &models, &clean.0);
+    // Run again; a node paused while it replays, resumed after.
+    let paused = &nodes[2];
+    let report = project(&url, &models, |_| {
+        std::thread::sleep(Duration::from_millis(500));
+        paused.signal("-STOP");
+        std::thread::sleep(Duration::from_secs(6));
+        paused.signal("-CONT");
+    });
+    assert_as_clean(&runtime, &url, &clean, &report);
+}
+
+/// The clean run: `history` on the embedded log, projected; its directory and report.
+fn clean_run(dir: &Path, history: &[&str]) -> (PathBuf, Value) {
+    let clean = dir.join("limpo");
     let mut args = vec!["demo-data", "--log", path(&clean)];
-    args.extend(HISTORY);
+    args.extend(history);
     run(&args);
-    let clean_report = json(&[
+    let report = json(&[
         "project",
         "--log",
         path(&clean),
         "--read-models",
-        path(&dir.path().join("modelos-limpo")),
+        path(&dir.join("modelos-limpo")),
         "--json",
     ]);
+    (clean, report)
+}
 
-    // The projector killed in the middle of a parcela's close — its statements partly published, its seal
-    // not — then run again; a node dies while it replays. The point is the clean run's last close.
-    let clean_records = embedded_records(&clean, "decisoes");
+/// The cluster's projector killed in the middle of a parcela's close — its statements partly published,
+/// its seal not: the clean run's last close, aborted after half of its statements (checked on the stream).
+fn abort_mid_close(runtime: &tokio::runtime::Runtime, url: &str, models: &Path, clean: &Path) {
+    let clean_records = embedded_records(clean, "decisoes");
     let seal = clean_records
         .iter()
         .rposition(|(_, subject)| subject.starts_with("decisoes.selo."))
@@ -293,23 +365,22 @@ fn faults_on_a_three_node_cluster_lose_nothing_and_decide_nothing_twice() {
         "a close with statements to interrupt: {statements}"
     );
     let abort_at = (seal - statements + statements / 2) as u64;
-    let models = dir.path().join("modelos");
     let aborted = Command::new(env!("CARGO_BIN_EXE_repasse"))
         .args([
             "project",
             "--nats",
-            &url,
+            url,
             "--nats-replicas",
             "3",
             "--until-end",
             "--json",
         ])
-        .args(["--read-models", path(&models), "--lease-seconds", "3"])
+        .args(["--read-models", path(models), "--lease-seconds", "3"])
         .env("REPASSE_FAULT_ABORT_AFTER_DECISIONS", abort_at.to_string())
         .output()
         .unwrap();
     assert!(!aborted.status.success(), "the projector was to abort");
-    let partial = runtime.block_on(ids(&url, "REPASSE_DECISOES"));
+    let partial = runtime.block_on(ids(url, "REPASSE_DECISOES"));
     assert_eq!(
         partial.len() as u64,
         abort_at,
@@ -317,17 +388,19 @@ fn faults_on_a_three_node_cluster_lose_nothing_and_decide_nothing_twice() {
         String::from_utf8_lossy(&aborted.stderr)
     );
     std::thread::sleep(Duration::from_secs(4)); // its lease expires
-    let node_down = &mut nodes[0];
-    let report = project(&url, &models, |_| {
-        std::thread::sleep(Duration::from_millis(300));
-        node_down.kill();
-    });
-    nodes[0].start();
+}
 
+/// Nothing lost, nothing twice, the clean run's decisions in its order, and its seals.
+fn assert_as_clean(
+    runtime: &tokio::runtime::Runtime,
+    url: &str,
+    (clean, clean_report): &(PathBuf, Value),
+    report: &Value,
+) {
     let (facts, decisions) = runtime.block_on(async {
         (
-            ids(&url, "REPASSE_FATOS").await,
-            ids(&url, "REPASSE_DECISOES").await,
+            ids(url, "REPASSE_FATOS").await,
+            ids(url, "REPASSE_DECISOES").await,
         )
     });
     let expected_facts = clean_report["checkpoint"]["position"].as_u64().unwrap() as usize;
@@ -343,7 +416,7 @@ fn faults_on_a_three_node_cluster_lose_nothing_and_decide_nothing_twice() {
         clean_report["checkpoint"]["decisions"].as_u64().unwrap(),
         "decisions missing"
     );
-    let clean_decisions = embedded_ids(&clean, "decisoes");
+    let clean_decisions = embedded_ids(clean, "decisoes");
     assert_eq!(
         decisions, clean_decisions,
         "not the clean run's decisions, in its order"

@@ -367,6 +367,18 @@ fn a_portaria_annex_is_imported_once_its_bad_rows_quarantined_and_a_refused_one_
         (again["new"].as_u64(), again["already_present"].as_u64()),
         (Some(0), Some(1))
     );
+    // The same annex saved under another name, its number typed another way: the same portaria's facts.
+    let copy = dir.path().join("anexo-i-copia.csv");
+    std::fs::copy(&annex, &copy).unwrap();
+    let mut renamed = args.to_vec();
+    renamed[2] = copy.to_str().unwrap();
+    renamed[6] = "gm/ms n° 8974";
+    let copied: serde_json::Value = serde_json::from_slice(&repasse(&renamed).stdout).unwrap();
+    assert_eq!(
+        (copied["new"].as_u64(), copied["already_present"].as_u64()),
+        (Some(0), Some(1)),
+        "{copied}"
+    );
     let before = last_position(&log);
     let mut refused = args.to_vec();
     refused[4] = "credenciamento";

@@ -18,7 +18,7 @@ pub struct Order {
     pub parcela: Parcela,
     pub plano: Plano,
     pub amount: Money,
-    /// The OB's number within its year (6 digits).
+    /// The OB's number, unique among the orders written (6 digits).
     pub number: u32,
     pub paid_on: Date,
 }
@@ -41,7 +41,7 @@ pub fn write_orders(path: &Path, orders: &[Order]) -> io::Result<()> {
         .iter()
         .map(|o| {
             let d = o.paid_on;
-            let amount = o.amount.to_string();
+            let amount = Money::from_centavos(o.amount.centavos()).to_string();
             json!({
                 "competencia": format!("{:02}/12 em {}", o.parcela.month(), o.parcela.year()),
                 "numeroDocumentoSiafi": format!("{:06}", o.number),

@@ -80,7 +80,8 @@ pub struct Served<'a> {
     pub metrics: &'a Arc<repasse_api::metrics::Metrics>,
 }
 
-/// Fault injection for the fault tests: abort once this many decisions are on the stream.
+/// Fault injection for the fault tests (debug builds only): abort once this many decisions are on the stream.
+#[cfg(debug_assertions)]
 const ABORT_AFTER_DECISIONS: &str = "REPASSE_FAULT_ABORT_AFTER_DECISIONS";
 
 /// The projector's loop: opens the generation in use (handing it to `served`, for `repasse serve`), catches
@@ -126,7 +127,9 @@ pub async fn run_projector(
                 let _ = std::fs::remove_dir_all(old);
             }
             let mut projector = Projector::open(facts, decisions, store).await?;
-            // The fault tests' kill in the middle of a step (tests/cluster_faults.rs); unset in production.
+            // The fault tests' kill in the middle of a step (tests/cluster_faults.rs): in test builds only,
+            // so that a variable left set can never crash a release's projector in a loop.
+            #[cfg(debug_assertions)]
             if let Some(n) = std::env::var(ABORT_AFTER_DECISIONS)
                 .ok()
                 .and_then(|v| v.parse().ok())
