@@ -20,7 +20,7 @@ use repasse_proto::{Cnes, CredentialType, Date, Fact, Ibge, Ine, Parcela, TeamTy
 
 use crate::anexo_vi::{self, AnexoRow};
 use crate::files::{Error, Parsed, Quarantined};
-use crate::table::{latin1, normalise};
+use crate::table::{latin1, normalise, with_thousands};
 
 /// What a portaria's annex lists.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,7 +74,7 @@ impl Portaria {
                 "N" | "NO" | "NUMERO" | "NRO" | "PORTARIA"
             );
             if !digits.is_empty() && bare.chars().all(|c| c.is_ascii_digit() || c == '.') {
-                words.push(format!("nº {}", thousands(&digits)));
+                words.push(format!("nº {}", with_thousands(&digits)));
             } else if !marker && !bare.is_empty() {
                 words.push(bare.to_uppercase());
             }
@@ -88,20 +88,6 @@ impl Portaria {
             d.year()
         )
     }
-}
-
-/// `3382` as the DOU writes it: `3.382`.
-fn thousands(digits: &str) -> String {
-    let digits = digits.trim_start_matches('0');
-    let digits = if digits.is_empty() { "0" } else { digits };
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, d) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push('.');
-        }
-        out.push(d);
-    }
-    out
 }
 
 /// The names each column goes by in the annexes, normalised.

@@ -41,6 +41,20 @@ pub fn unaccented(text: &str) -> String {
         .collect()
 }
 
+/// Digits as the Ministry's files print a count: `3382` → `3.382` (leading zeros dropped).
+pub fn with_thousands(digits: &str) -> String {
+    let digits = digits.trim_start_matches('0');
+    let digits = if digits.is_empty() { "0" } else { digits };
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('.');
+        }
+        out.push(d);
+    }
+    out
+}
+
 /// ISO-8859-1 to text: every byte is the code point of the same number.
 pub fn latin1(bytes: &[u8]) -> String {
     bytes.iter().map(|b| char::from(*b)).collect()

@@ -215,18 +215,7 @@ pub async fn verify(path: &Path, work: &Path, clock: Arc<dyn Clock>) -> Result<V
         entry,
         detail,
     };
-    let mut input = BufReader::new(std::fs::File::open(path).map_err(io)?);
-    let mut magic = vec![0u8; MAGIC.len()];
-    input
-        .read_exact(&mut magic)
-        .map_err(|_| format(0, "arquivo curto demais para uma exportação".into()))?;
-    if magic != MAGIC {
-        return Err(format(
-            0,
-            "não começa com \"REPASSE-EXPORT 1\": não é uma exportação do repasse".into(),
-        ));
-    }
-    let mut chain = blake3::hash(MAGIC.trim_ascii_end());
+    let (mut input, mut chain) = open_export(path, &format).map_err(io)??;
     let facts = SledLog::open(&work.join("fatos"), "fatos", clock)?;
     let mut verified = Verified::default();
     let mut seals: Vec<ParcelaSealed> = Vec::new();
@@ -303,6 +292,29 @@ pub async fn verify(path: &Path, work: &Path, clock: Arc<dyn Clock>) -> Result<V
     })
     .await?;
     Ok(verified)
+}
+
+/// Opens an export and checks its first line: the reader, at the first entry, and the chain's start. An
+/// I/O error is the caller's to name; a file that is no export is a format error at entry 0.
+pub(crate) fn open_export(
+    path: &Path,
+    format: &dyn Fn(u64, String) -> Error,
+) -> Result<Result<(BufReader<std::fs::File>, blake3::Hash), Error>, std::io::Error> {
+    let mut input = BufReader::new(std::fs::File::open(path)?);
+    let mut magic = vec![0u8; MAGIC.len()];
+    if input.read_exact(&mut magic).is_err() {
+        return Ok(Err(format(
+            0,
+            "arquivo curto demais para uma exportação".into(),
+        )));
+    }
+    if magic != MAGIC {
+        return Ok(Err(format(
+            0,
+            "não começa com \"REPASSE-EXPORT 1\": não é uma exportação do repasse".into(),
+        )));
+    }
+    Ok(Ok((input, blake3::hash(MAGIC.trim_ascii_end()))))
 }
 
 /// Reads entry `n`: its length, its bytes and its chained hash, checked against the chain so far.

@@ -10,13 +10,12 @@
 //! The facts get the time of the restore as their recording time: `replay --as-of` an instant before it
 //! sees none of them.
 
-use std::io::{BufReader, Read};
 use std::path::Path;
 
 use repasse_eventlog::{EventLog, NewRecord};
 use serde::Serialize;
 
-use crate::export::{Entry, Error, MAGIC, next_entry};
+use crate::export::{Entry, Error, next_entry, open_export};
 
 /// Facts per append.
 const BATCH: usize = 65_536;
@@ -58,22 +57,10 @@ async fn pass<L: EventLog>(path: &Path, log: Option<&L>) -> Result<Restored, Err
         entry,
         detail,
     };
-    let file = std::fs::File::open(path).map_err(|e| Error::Io {
+    let (mut input, mut chain) = open_export(path, &format).map_err(|e| Error::Io {
         path: name.clone(),
         detail: e.to_string(),
-    })?;
-    let mut input = BufReader::new(file);
-    let mut magic = vec![0u8; MAGIC.len()];
-    input
-        .read_exact(&mut magic)
-        .map_err(|_| format(0, "arquivo curto demais para uma exportação".into()))?;
-    if magic != MAGIC {
-        return Err(format(
-            0,
-            "não começa com \"REPASSE-EXPORT 1\": não é uma exportação do repasse".into(),
-        ));
-    }
-    let mut chain = blake3::hash(MAGIC.trim_ascii_end());
+    })??;
     let mut restored = Restored::default();
     let mut pending: Vec<NewRecord> = Vec::with_capacity(BATCH);
     for n in 1u64.. {

@@ -15,17 +15,6 @@ use futures::StreamExt;
 mod common;
 use common::{path, repasse};
 
-const ROLES: [&str; 8] = [
-    "ADMIN",
-    "INGEST",
-    "PROJECTOR",
-    "AUDITOR",
-    "INTEGRATOR",
-    "INTEGRATOR_PE",
-    "INTEGRATOR_SP",
-    "SYS",
-];
-
 fn password(role: &str) -> String {
     format!("senha-de-teste-{}", role.to_lowercase())
 }
@@ -80,7 +69,7 @@ fn start(dir: &Path) -> Server {
         .arg(&conf)
         .stdout(Stdio::null())
         .stderr(Stdio::null());
-    for role in ROLES {
+    for role in common::NATS_ROLES {
         command.env(format!("REPASSE_NATS_{role}_PASSWORD"), password(role));
     }
     let server = Server {

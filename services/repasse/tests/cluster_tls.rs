@@ -16,17 +16,6 @@ fn password(role: &str) -> String {
     format!("senha-tls-{}", role.to_lowercase())
 }
 
-const ROLES: [&str; 8] = [
-    "ADMIN",
-    "INGEST",
-    "PROJECTOR",
-    "AUDITOR",
-    "INTEGRATOR",
-    "INTEGRATOR_PE",
-    "INTEGRATOR_SP",
-    "SYS",
-];
-
 fn openssl(dir: &Path, args: &[&str]) {
     let out = Command::new("openssl")
         .args(args)
@@ -204,7 +193,7 @@ fn cluster(dir: &Path, tls: &Path) -> (Nodes, String) {
             .arg(&file)
             .stdout(Stdio::null())
             .stderr(Stdio::null());
-        for role in ROLES {
+        for role in common::NATS_ROLES {
             command.env(format!("REPASSE_NATS_{role}_PASSWORD"), password(role));
         }
         nodes.0.push(command.spawn().expect("nats-server runs"));

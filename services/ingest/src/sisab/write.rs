@@ -15,6 +15,7 @@ use repasse_proto::fact::{ScnesTeam, SisabProduction, SisabStatus};
 use repasse_proto::{Competencia, Date, Ine};
 
 use super::Received;
+use crate::table::with_thousands;
 
 const MONTHS: [&str; 12] = [
     "JAN", "FEV", "MAR", "ABR", "MAI", "JUN", "JUL", "AGO", "SET", "OUT", "NOV", "DEZ",
@@ -94,7 +95,7 @@ fn report_text(c: Competencia, rows: &[(&ScnesTeam, &SisabProduction)]) -> Strin
             "{};{};{unit};{ine};{code};{status};{};",
             team.ibge,
             team.cnes,
-            thousands(total)
+            with_thousands(&total.to_string())
         );
         // Most teams also have a few records rejected: a second row that changes nothing.
         if team.ine.get() % 3 == 0 && upload.status == SisabStatus::Approved {
@@ -116,17 +117,4 @@ fn latin1_bytes(text: &str) -> Vec<u8> {
     text.chars()
         .map(|c| u8::try_from(u32::from(c)).expect("the report's text is latin-1"))
         .collect()
-}
-
-/// `1234` as the report prints it: `1.234`.
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, d) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push('.');
-        }
-        out.push(d);
-    }
-    out
 }

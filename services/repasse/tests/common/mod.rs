@@ -12,6 +12,19 @@ use serde_json::Value;
 
 /// The synthetic history on two small UFs (RR, AP) of a 100,000-team country, 14 competências: every
 /// kind of decision point, in seconds.
+/// The roles of `deploy/nats/accounts.conf` whose passwords a server there reads from its environment
+/// (`REPASSE_NATS_<ROLE>_PASSWORD`).
+pub const NATS_ROLES: [&str; 8] = [
+    "ADMIN",
+    "INGEST",
+    "PROJECTOR",
+    "AUDITOR",
+    "INTEGRATOR",
+    "INTEGRATOR_PE",
+    "INTEGRATOR_SP",
+    "SYS",
+];
+
 pub const HISTORY: [&str; 8] = [
     "--uf",
     "RR",
