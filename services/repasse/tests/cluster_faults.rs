@@ -199,24 +199,41 @@ async fn connect(url: &str) -> async_nats::Client {
     async_nats::connect(servers).await.unwrap()
 }
 
-/// Every message of a stream: its Nats-Msg-Id, in stream order.
+/// Every message of a stream: its Nats-Msg-Id, in stream order. Read again while the cluster, just
+/// restarted or electing, does not answer (its API times out): the test's reader, not what it checks.
 async fn ids(url: &str, stream: &str) -> Vec<String> {
-    let client = connect(url).await;
-    let js = jetstream::new(client);
-    let stream = js.get_stream(stream).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match read_ids(url, stream).await {
+            Ok(ids) => return ids,
+            Err(e) => {
+                assert!(Instant::now() < deadline, "{stream} never answered: {e}");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }
+    }
+}
+
+async fn read_ids(url: &str, stream: &str) -> Result<Vec<String>, String> {
+    let js = jetstream::new(connect(url).await);
+    let stream = js.get_stream(stream).await.map_err(|e| e.to_string())?;
     let count = stream.cached_info().state.messages as usize;
     let consumer = stream
         .create_consumer(jetstream::consumer::pull::OrderedConfig::default())
         .await
-        .unwrap();
-    let mut messages = consumer.messages().await.unwrap();
+        .map_err(|e| e.to_string())?;
+    let mut messages = consumer.messages().await.map_err(|e| e.to_string())?;
     let mut ids = Vec::with_capacity(count);
     while ids.len() < count {
-        let message = messages.next().await.unwrap().unwrap();
+        let next = tokio::time::timeout(Duration::from_secs(10), messages.next()).await;
+        let message = next
+            .map_err(|_| "no message in 10 s".to_owned())?
+            .ok_or("the consumer ended")?
+            .map_err(|e| e.to_string())?;
         let id = message.headers.as_ref().and_then(|h| h.get("Nats-Msg-Id"));
         ids.push(id.map(|v| v.as_str().to_owned()).unwrap_or_default());
     }
-    ids
+    Ok(ids)
 }
 
 /// Which node leads a stream's replicas now.
