@@ -113,6 +113,21 @@ fn covers(have: &str, want: &str) -> bool {
     }
 }
 
+/// A request the server's permissions refuse gets no reply, only a timeout: the error then says which
+/// permission was probably missing, so that an operator who starts a role too early (the service before
+/// any import) reads what to do rather than "timed out".
+fn denied_hint(error: &dyn std::fmt::Display, action: &str) -> String {
+    let text = error.to_string();
+    if text.contains("timed out") {
+        format!(
+            "{text} — sem resposta do servidor, o que costuma ser falta de permissão do usuário para \
+             {action}; veja deploy/nats/accounts.conf"
+        )
+    } else {
+        text
+    }
+}
+
 fn is_stream_not_found(error: &jetstream::context::GetStreamError) -> bool {
     matches!(
         error.kind(),
@@ -172,7 +187,9 @@ impl NatsLog {
                 }
                 wanted.num_replicas = wanted.num_replicas.max(config.replicas);
                 if wanted != existing {
-                    js.update_stream(wanted).await.map_err(|e| nats(&e))?;
+                    js.update_stream(wanted)
+                        .await
+                        .map_err(|e| nats(&denied_hint(&e, "atualizar o stream (só o admin)")))?;
                 }
                 js.get_stream(&config.stream).await.map_err(|e| nats(&e))?
             }
@@ -186,7 +203,13 @@ impl NatsLog {
                     allow_direct: true,
                     ..Default::default()
                 };
-                js.create_stream(created).await.map_err(|e| nats(&e))?
+                js.create_stream(created).await.map_err(|e| {
+                    nats(&denied_hint(
+                        &e,
+                        "criar o stream, que ainda não existe (REPASSE_FATOS: ingest; \
+                         REPASSE_DECISOES: projector)",
+                    ))
+                })?
             }
             Err(e) => return Err(nats(&e)),
         };

@@ -137,12 +137,6 @@ fn each_role_does_what_deploy_allows_and_nothing_else() {
         "--competencias",
         "4",
     ];
-    let out = cli(&history, &url, "ingest", "INGEST");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let models = dir.path().join("modelos");
     let project = [
         "project",
@@ -151,6 +145,23 @@ fn each_role_does_what_deploy_allows_and_nothing_else() {
         "--until-end",
         "--json",
     ];
+    // The projector before any import: it may not create the fact stream, and the server's silence is
+    // explained, not reported as a bare timeout.
+    let early = cli(&project, &url, "projector", "PROJECTOR");
+    let stderr = String::from_utf8_lossy(&early.stderr);
+    assert!(!early.status.success());
+    assert!(
+        stderr.contains("REPASSE_FATOS")
+            && stderr.contains("permissão")
+            && stderr.contains("accounts.conf"),
+        "{stderr}"
+    );
+    let out = cli(&history, &url, "ingest", "INGEST");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = cli(&project, &url, "projector", "PROJECTOR");
     assert!(
         out.status.success(),

@@ -1,27 +1,38 @@
 //! The operator's guide runs as written: the commands of `docs/operations.md` between its trial markers —
 //! three nodes with the production accounts (`deploy/nats/loopback`), facts with the ingest role, `repasse
-//! serve` with the projector role, readiness, seals and the page — in a scratch directory, with
-//! `nats-server` and this build's `repasse` on the `PATH`.
+//! serve` with the projector role, readiness, seals and the page — then those between its changes'
+//! markers on the same trial (backup and offline check, a rebuild under the running service, a password
+//! rotated node by node), in a scratch directory, with `nats-server` and this build's `repasse` on the
+//! `PATH`.
 
 use std::path::Path;
 use std::process::Command;
 
-#[test]
-fn the_trial_of_the_operators_guide_runs_as_written() {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let guide = std::fs::read_to_string(repo.join("docs/operations.md")).unwrap();
+/// The commands between `<!-- {marker}:inicio -->` and `<!-- {marker}:fim -->`, without the fences.
+fn block(guide: &str, marker: &str) -> String {
     let (_, rest) = guide
-        .split_once("<!-- ensaio:inicio -->")
-        .expect("the trial's start marker");
+        .split_once(&format!("<!-- {marker}:inicio -->"))
+        .unwrap_or_else(|| panic!("the start marker of {marker}"));
     let (block, _) = rest
-        .split_once("<!-- ensaio:fim -->")
-        .expect("its end marker");
-    let script: String = block
+        .split_once(&format!("<!-- {marker}:fim -->"))
+        .unwrap_or_else(|| panic!("the end marker of {marker}"));
+    block
         .lines()
         .filter(|l| !l.starts_with("```"))
         .map(|l| format!("{l}\n"))
-        .collect();
-    assert!(script.contains("repasse serve") && script.contains("nats-server"));
+        .collect()
+}
+
+#[test]
+fn the_trial_of_the_operators_guide_and_its_changes_run_as_written() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let guide = std::fs::read_to_string(repo.join("docs/operations.md")).unwrap();
+    let trial = block(&guide, "ensaio");
+    let changes = block(&guide, "manutencao");
+    assert!(trial.contains("repasse serve") && trial.contains("nats-server"));
+    assert!(changes.contains("repasse export") && changes.contains("repasse rebuild"));
+    // One shell, as the guide says: the changes use the trial's nodes, variables and service.
+    let script = format!("{trial}{changes}");
 
     let nats = std::env::var("NATS_SERVER").unwrap_or_else(|_| "nats-server".to_owned());
     let nats_dir = Path::new(&nats)
@@ -37,7 +48,7 @@ fn the_trial_of_the_operators_guide_runs_as_written() {
     }
     let work = tempfile::tempdir().unwrap();
     let out = Command::new("timeout")
-        .args(["300", "bash", "-euo", "pipefail", "-c", &script])
+        .args(["600", "bash", "-euo", "pipefail", "-c", &script])
         .current_dir(work.path())
         .env("PATH", std::env::join_paths(path).unwrap())
         .env(
@@ -53,7 +64,7 @@ fn the_trial_of_the_operators_guide_runs_as_written() {
         .collect();
     assert!(
         out.status.success(),
-        "the guide's trial failed:\n{stdout}\n{}\n{logs}",
+        "the guide's commands failed:\n{stdout}\n{}\n{logs}",
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains("\"status\":\"pronto\""), "{stdout}");
@@ -63,4 +74,11 @@ fn the_trial_of_the_operators_guide_runs_as_written() {
         "a seal: {stdout}"
     );
     assert!(stdout.contains("painel: HTTP 200"), "{stdout}");
+    // The changes: a verified backup, the same backup read with the rotated password, ready again.
+    assert!(stdout.contains("mesma copia"), "{stdout}");
+    assert_eq!(
+        stdout.matches("\"status\":\"pronto\"").count(),
+        2,
+        "ready before and after the rotation: {stdout}"
+    );
 }
