@@ -393,3 +393,72 @@ fn a_portaria_annex_is_imported_once_its_bad_rows_quarantined_and_a_refused_one_
     );
     assert_eq!(last_position(&log), before);
 }
+
+#[test]
+fn the_funds_orders_imported_again_under_another_name_are_paid_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    let original = fixture("fns/detalhe-pagamento-172120-2025.json");
+    // The same orders downloaded again by someone else: another name, so other facts in the log, the
+    // same bank order.
+    let copy = dir.path().join("detalhe-pagamento (1).json");
+    std::fs::copy(&original, &copy).unwrap();
+    for file in [original.as_str(), copy.to_str().unwrap()] {
+        let out = repasse(&[
+            "ingest",
+            "fns",
+            file,
+            "--ibge",
+            "172120",
+            "--log",
+            log.to_str().unwrap(),
+        ]);
+        assert!(out.status.success());
+    }
+    assert_eq!(last_position(&log), 2, "each file's order is kept as read");
+    // Another municipality's report line, but none of its orders: nothing is said of its payment.
+    let report = dir.path().join("relatorio.jsonl");
+    std::fs::write(
+        &report,
+        r#"{"type":"published_statement","ibge":"261180","parcela":"2025-02","plano":"eSF_eAP","integral":"100.00","desconto":"0.00","ajuste":"0.00","efetivo":"100.00","implantacao":"0.00"}"#,
+    )
+    .unwrap();
+    let out = repasse(&[
+        "ingest",
+        "fatos",
+        report.to_str().unwrap(),
+        "--log",
+        log.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = dir.path().join("conciliacao.csv");
+    let out = repasse(&[
+        "reconcile",
+        "--parcela",
+        "2025-02",
+        "--log",
+        log.to_str().unwrap(),
+        "--csv",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(
+        text.lines().nth(1).unwrap(),
+        "172120;2025-02;eSF_eAP;0,00;0,00;;9100,00;pago_sem_devido;;2025OB804512",
+        "one bank order, paid once"
+    );
+    assert_eq!(
+        text.lines().nth(2).unwrap(),
+        "261180;2025-02;eSF_eAP;0,00;0,00;100,00;;relatorio_diverge;;",
+        "no order of 261180 imported: not \"não pago\""
+    );
+}

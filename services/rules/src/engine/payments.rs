@@ -31,6 +31,11 @@ impl PaymentFacts {
         match fact {
             Fact::TransferExecuted(f) => {
                 let paid = self.paid.entry((f.ibge, f.parcela, f.plano)).or_default();
+                // A bank order is one payment: the same order imported again (the same file under
+                // another name, or after NATS's deduplication window) is not paid twice.
+                if paid.orders.contains(&f.bank_order) {
+                    return;
+                }
                 paid.amount += f.amount;
                 paid.orders.push(f.bank_order.clone());
                 paid.positions.push(position);

@@ -78,7 +78,7 @@ pub struct Reconciliation {
     pub implantacao: Money,
     /// The report's efetivo, where the report was imported.
     pub reported: Option<Money>,
-    /// The Fund's orders, where any order of the parcela was imported.
+    /// The Fund's orders, where any order of the municipality was imported.
     pub paid: Option<Money>,
     pub findings: Vec<Finding>,
     /// Teams whose published detail differs from the ledger (where the detail was imported).
@@ -177,8 +177,15 @@ impl Ledger {
                 .filter(|k| in_parcela(k))
                 .map(|k| (k.0, k.2)),
         );
-        // Whether any order of the Fund for the parcela was imported, in any municipality.
-        let payments_known = facts.paid.keys().any(|(_, parcela, _)| *parcela == p);
+        // The municipalities whose orders were imported (any parcela): one with none is "not imported",
+        // not "not paid" — orders are fetched per municipality, and one municipality's file says nothing
+        // of the others.
+        let payments_known: BTreeSet<Ibge> = facts
+            .paid
+            .keys()
+            .filter(|(ibge, _, plano)| keep(*ibge) && *plano != Plano::Aae)
+            .map(|(ibge, _, _)| *ibge)
+            .collect();
         let statuses = self.statuses(p.competencia());
         keys.into_iter()
             .map(|(ibge, plano)| {
@@ -190,7 +197,9 @@ impl Ledger {
                     .fold(Money::ZERO, |sum, l| sum + l.integral);
                 let published = facts.published.get(&(ibge, p, plano));
                 let paid = facts.paid.get(&(ibge, p, plano));
-                let paid_amount = payments_known.then(|| paid.map_or(Money::ZERO, |x| x.amount));
+                let paid_amount = payments_known
+                    .contains(&ibge)
+                    .then(|| paid.map_or(Money::ZERO, |x| x.amount));
                 let reported = published.map(|(s, _)| s.efetivo);
                 let findings = classify(owed, owed + implantacao, reported, paid_amount);
                 let teams = facts
