@@ -188,6 +188,7 @@ pub fn read(path: &Path, progress: &mut dyn FnMut(&str, u64)) -> Result<Parsed, 
         };
         result.map_err(|e| Error::refused(path, e.to_string()))?;
     }
+    dump.complete().map_err(|why| Error::refused(path, why))?;
     Ok(dump.facts())
 }
 
@@ -255,6 +256,34 @@ struct Dump {
 type Step = Result<(), crate::table::TableError>;
 
 impl Dump {
+    /// A dump whose tables read but say nothing usable is refused, not taken as a month in which every
+    /// team lost its professionals (which would suspend the whole country): no APS team type recognised,
+    /// APS teams without a single professional link, links without a single workload row.
+    fn complete(&self) -> Result<(), String> {
+        let nothing = "nada foi gravado";
+        if self.kinds.is_empty() {
+            return Err(format!(
+                "tbTipoEquipe: nenhum tipo de equipe da APS reconhecido em DS_EQUIPE (esperadas as \
+                 descrições de eSF, eAP, eSB e eMulti; docs/spec/FORMATS.md §1); {nothing}"
+            ));
+        }
+        let links: usize = self.teams.iter().map(|t| t.links.len()).sum();
+        if !self.teams.is_empty() && links == 0 {
+            return Err(format!(
+                "rlEstabEquipeProf: nenhum profissional vinculado às {} equipes da APS de tbEquipe; \
+                 {nothing}",
+                self.teams.len()
+            ));
+        }
+        if links > 0 && self.hours.values().all(|h| *h == 0) {
+            return Err(format!(
+                "tbCargaHorariaSus: nenhuma carga horária (ou só zeros) para os {links} vínculos às \
+                 equipes da APS; {nothing}"
+            ));
+        }
+        Ok(())
+    }
+
     fn quarantine(&mut self, label: &str, row: &Row<'_>, field: &str, value: &str, reason: &str) {
         let q = Quarantined::new(label, row.line, field, value, reason);
         self.parsed.quarantine.push(q);

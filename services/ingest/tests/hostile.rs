@@ -132,6 +132,44 @@ fn a_renamed_or_missing_column_is_refused_naming_it() {
 }
 
 #[test]
+fn a_table_that_reads_but_holds_nothing_usable_is_refused_naming_it() {
+    // Only the header line: a member cut at its first line, or a table the export left empty.
+    let header_only = |b: &[u8]| {
+        let end = b.iter().position(|c| *c == b'\n').unwrap() + 1;
+        b[..end].to_vec()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    for (member, expected) in [
+        (
+            "tbTipoEquipe",
+            "tbTipoEquipe: nenhum tipo de equipe da APS reconhecido",
+        ),
+        (
+            "rlEstabEquipeProf",
+            "rlEstabEquipeProf: nenhum profissional vinculado às 6 equipes",
+        ),
+        (
+            "tbCargaHorariaSus",
+            "tbCargaHorariaSus: nenhuma carga horária",
+        ),
+    ] {
+        let emptied = edit(member, header_only);
+        let reason = refusal(read_cnes(&dump(dir.path(), "a.zip", &emptied)));
+        assert!(reason.contains(expected), "{member}: {reason}");
+        assert!(reason.contains("nada foi gravado"), "{reason}");
+    }
+    // Descriptions the reader does not know (a renamed type table) are no APS type either.
+    let renamed = edit("tbTipoEquipe", |b| {
+        let text = ["ESF", "ESB", "EMULTI", "EAP"]
+            .iter()
+            .fold(latin1_text(b), |t, kind| t.replace(kind, "EQP"));
+        latin1_bytes(&text)
+    });
+    let reason = refusal(read_cnes(&dump(dir.path(), "a.zip", &renamed)));
+    assert!(reason.contains("nenhum tipo de equipe da APS"), "{reason}");
+}
+
+#[test]
 fn a_wrong_separator_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let commas = edit("tbEquipe", |b| {
