@@ -59,9 +59,19 @@ pub fn read(
     let file = path.display().to_string();
     let lines: Vec<&str> = text.lines().collect();
     let (header_at, [ine_at, status_at, total_at]) = header(path, &lines)?;
-    let competencia = match competencia.or_else(|| preamble_competencia(&lines[..header_at])) {
-        Some(c) => c,
-        None => {
+    let stated = preamble_competencia(&lines[..header_at]);
+    let competencia = match (competencia, stated) {
+        (Some(given), Some(stated)) if given != stated => {
+            return Err(Error::refused(
+                path,
+                format!(
+                    "o preâmbulo do relatório diz competência {stated}, e --competencia diz {given}: \
+                     confira o arquivo (nada foi gravado)"
+                ),
+            ));
+        }
+        (Some(c), _) | (None, Some(c)) => c,
+        (None, None) => {
             return Err(Error::refused(
                 path,
                 "competência não encontrada no preâmbulo do relatório: informe --competencia",
@@ -76,17 +86,43 @@ pub fn read(
     let mut parsed = Parsed::default();
     // Per INE: (any approved row with a total, first line).
     let mut teams: std::collections::BTreeMap<Ine, (bool, u32)> = Default::default();
+    let split = |line: &str| -> Vec<String> {
+        line.split(';')
+            .map(|f| f.trim().trim_matches('"').to_owned())
+            .collect()
+    };
+    // The footer (sources, notes) is the short lines after the last full row. A short line before it,
+    // or one after it that starts as a row does (a municipality's code), is a row cut short: set aside,
+    // never taken as the footer's start, which would drop every row after it.
+    let last_full = (header_at + 1..lines.len())
+        .rev()
+        .find(|i| split(lines[*i]).len() >= width);
     let mut footer = 0u64;
     for (i, line) in lines.iter().enumerate().skip(header_at + 1) {
         let number = (i + 1) as u64;
-        let fields: Vec<&str> = line
-            .split(';')
-            .map(|f| f.trim().trim_matches('"'))
-            .collect();
+        if line.trim().is_empty() {
+            footer += u64::from(last_full.is_none_or(|last| i > last));
+            continue;
+        }
+        let owned = split(line);
+        let fields: Vec<&str> = owned.iter().map(String::as_str).collect();
         if fields.len() < width {
-            // The footer (sources, notes) has fewer fields than the data: it ends the table.
-            footer = (lines.len() - i) as u64;
-            break;
+            let starts_as_row = fields.len() > 1
+                && !fields[0].is_empty()
+                && fields[0].bytes().all(|b| b.is_ascii_digit());
+            if last_full.is_some_and(|last| i < last) || starts_as_row {
+                let reason = format!(
+                    "linha cortada: {} campos, esperados ao menos {width} (arquivo truncado ou linha \
+                     partida)",
+                    fields.len()
+                );
+                let value: String = line.chars().take(80).collect();
+                let q = Quarantined::new(&file, number, "linha", &value, &reason);
+                parsed.quarantine.push(q);
+            } else {
+                footer += 1;
+            }
+            continue;
         }
         let (ine, approved) = match row(&fields, [ine_at, status_at, total_at]) {
             Ok(Some(row)) => row,

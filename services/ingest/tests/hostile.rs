@@ -289,6 +289,65 @@ fn a_payment_label_that_is_no_monthly_parcela_is_set_aside_with_its_path() {
     assert!(parsed.quarantine[0].reason.contains("parcela mensal"));
 }
 
+#[test]
+fn a_sisab_row_cut_short_is_set_aside_and_the_rows_after_it_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("RelValidacao.csv");
+    let read = |bytes: Vec<u8>| {
+        std::fs::write(&path, bytes).unwrap();
+        sources::read(Source::Sisab, &path, &Options::default(), &mut |_, _| {})
+    };
+    // A row broken in the middle of the table: it was taken as the footer's start, dropping the rest.
+    let text = latin1_text(&sisab_report(";")).replace(
+        "172120;2000002;01;0001234589;70;Reprovado;40;",
+        "172120;2000002;01;00012\n345;70",
+    );
+    let parsed = read(latin1_bytes(&text)).unwrap();
+    let cut: Vec<_> = parsed
+        .quarantine
+        .iter()
+        .filter(|q| q.field == "linha")
+        .collect();
+    assert_eq!(cut.len(), 2, "{:?}", parsed.quarantine);
+    assert_eq!((cut[0].line, cut[1].line), (10, 11));
+    assert!(cut[0].reason.contains("linha cortada"), "{}", cut[0].reason);
+    // The row after the cut one is still read: its INE reaches the quarantine as a bad status.
+    assert!(
+        parsed
+            .quarantine
+            .iter()
+            .any(|q| q.field == "Validação" && q.line == 13)
+    );
+    // A file cut inside its last row, with no footer: the piece of row is set aside, not ignored.
+    let text = latin1_text(&sisab_report(";"));
+    let end = text.find("172120;2000002;01;;;Aprovado").unwrap() + 12;
+    let parsed = read(latin1_bytes(&text[..end])).unwrap();
+    assert!(
+        parsed
+            .quarantine
+            .iter()
+            .any(|q| q.field == "linha" && q.line == 11),
+        "{:?}",
+        parsed.quarantine
+    );
+    // A competência given that the report contradicts: refused, not silently moved to another month.
+    std::fs::write(&path, sisab_report(";")).unwrap();
+    let options = Options {
+        competencia: Some("2025-07".parse().unwrap()),
+        ..Options::default()
+    };
+    let reason = refusal(sources::read(
+        Source::Sisab,
+        &path,
+        &options,
+        &mut |_, _| {},
+    ));
+    assert!(
+        reason.contains("2025-03") && reason.contains("2025-07"),
+        "{reason}"
+    );
+}
+
 /// A SISAB report as the page returns it: preamble, header, rows with a trailing `;`, footer.
 fn sisab_report(separator: &str) -> Vec<u8> {
     let text = [
