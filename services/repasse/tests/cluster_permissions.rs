@@ -168,6 +168,7 @@ fn each_role_does_what_deploy_allows_and_nothing_else() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    the_auditor_reconciles_from_the_cluster_as_from_an_embedded_log(dir.path(), &url, &history);
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
@@ -279,6 +280,36 @@ fn each_role_does_what_deploy_allows_and_nothing_else() {
         "{metrics}"
     );
     drop(server);
+}
+
+/// The Fund's national reconciliation read from the cluster with the auditor's role, byte for byte the one
+/// of the same history in an embedded log.
+fn the_auditor_reconciles_from_the_cluster_as_from_an_embedded_log(
+    dir: &Path,
+    url: &str,
+    history: &[&str],
+) {
+    let log = dir.join("embutido");
+    let mut local = history.to_vec();
+    local.extend(["--log", path(&log)]);
+    assert!(repasse(&local).status.success());
+    let from_cluster = dir.join("cluster.csv");
+    let from_log = dir.join("embutido.csv");
+    let reconcile = ["reconcile", "--parcela", "2024-06", "--csv"];
+    let mut args = reconcile.to_vec();
+    args.push(path(&from_cluster));
+    let out = cli(&args, url, "auditor", "AUDITOR");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut args = reconcile.to_vec();
+    args.extend([path(&from_log), "--log", path(&log)]);
+    assert!(repasse(&args).status.success());
+    let cluster = std::fs::read_to_string(&from_cluster).unwrap();
+    assert!(cluster.lines().count() > 100, "{cluster}");
+    assert_eq!(cluster, std::fs::read_to_string(&from_log).unwrap());
 }
 
 async fn integrator_reads_only_its_state(url: &str) {

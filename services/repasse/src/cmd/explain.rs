@@ -46,28 +46,41 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Where a command that recomputes reads its facts: an embedded log as it stands, or a case file.
+/// Where a command that recomputes reads its facts: an embedded log or the cluster's fact stream as it
+/// stands, or a case file.
 #[derive(Debug, clap::Args)]
 pub struct LedgerSource {
     /// Log embutido (diretório) de onde recalcular, por exemplo o de `repasse demo --log`.
-    #[arg(long, required_unless_present = "case", conflicts_with = "case")]
+    #[arg(long, required_unless_present_any = ["case", "nats"], conflicts_with_all = ["case", "nats"])]
     pub log: Option<PathBuf>,
+    /// Ou o stream de fatos de um NATS JetStream (REPASSE_FATOS; nós separados por vírgula). Só lê: o
+    /// papel auditor basta.
+    #[arg(long, conflicts_with = "case")]
+    pub nats: Option<String>,
+    #[command(flatten)]
+    pub access: super::source::NatsAccess,
     /// Ou um arquivo de caso (os fatos passam pela ingestão para um log embutido novo).
     #[arg(long)]
     pub case: Option<PathBuf>,
 }
 
 impl LedgerSource {
-    /// The ledger folded from the log, or from the case's facts through ingest into a fresh log.
+    /// The ledger folded from the log or the stream, or from the case's facts through ingest into a fresh
+    /// log.
     pub async fn ledger(&self) -> anyhow::Result<Ledger> {
         if let Some(case) = &self.case {
             let case = repasse_cases::read_case(case)?;
             return Ok(repasse_cases::ledger_for(&case).await?);
         }
+        if let Some(url) = &self.nats {
+            let client = self.access.connect(url).await?;
+            let log = repasse_eventlog::nats::NatsLog::open(client, self.access.facts()).await?;
+            return Ok(ledger_as_of(&log, AsOf::Now).await?.0);
+        }
         let dir = self
             .log
             .as_deref()
-            .ok_or_else(|| anyhow::anyhow!("informe --log ou --case"))?;
+            .ok_or_else(|| anyhow::anyhow!("informe --log, --nats ou --case"))?;
         let log = SledLog::open_existing(dir, "fatos", Arc::new(SystemClock))?;
         Ok(ledger_as_of(&log, AsOf::Now).await?.0)
     }
