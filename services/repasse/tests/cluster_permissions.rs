@@ -178,6 +178,7 @@ fn each_role_does_what_deploy_allows_and_nothing_else() {
         assert!(facts > 0 && decisions > 0);
 
         integrator_reads_only_its_state(&url).await;
+        readers_leave_a_states_consumer_alone(&url).await;
 
         // Nobody but ingest puts anything on the streams.
         for (user, role) in [
@@ -310,6 +311,103 @@ fn the_auditor_reconciles_from_the_cluster_as_from_an_embedded_log(
     let cluster = std::fs::read_to_string(&from_cluster).unwrap();
     assert!(cluster.lines().count() > 100, "{cluster}");
     assert_eq!(cluster, std::fs::read_to_string(&from_log).unwrap());
+}
+
+/// The all-states integrator and the auditor read decisions through consumers of their own, but can
+/// neither delete PE's durable consumer, pull from it nor acknowledge on it (which would move PE's place).
+async fn readers_leave_a_states_consumer_alone(url: &str) {
+    let pe_js = jetstream::new(client(url, "integrator-pe", "INTEGRATOR_PE").await);
+    let pe_stream = pe_js.get_stream("REPASSE_DECISOES").await.unwrap();
+    let pe_consumer: consumer::PullConsumer = pe_stream
+        .get_or_create_consumer(
+            "integrador-pe",
+            consumer::pull::Config {
+                durable_name: Some("integrador-pe".into()),
+                filter_subject: "decisoes.*.PE.>".into(),
+                ack_policy: consumer::AckPolicy::Explicit,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let mut first = pe_consumer
+        .fetch()
+        .max_messages(3)
+        .messages()
+        .await
+        .unwrap();
+    while let Some(message) = first.next().await {
+        // Confirmed by the server, so that the consumer's place is known before the readers try it.
+        message.unwrap().double_ack().await.unwrap();
+    }
+    let before = pe_stream.consumer_info("integrador-pe").await.unwrap();
+    assert_eq!(before.ack_floor.consumer_sequence, 3);
+    for (user, role) in [("integrator", "INTEGRATOR"), ("auditor", "AUDITOR")] {
+        let js = jetstream::new(client(url, user, role).await);
+        let stream = js.get_stream("REPASSE_DECISOES").await.unwrap();
+        let own = format!("{user}-proprio");
+        let mine: consumer::PullConsumer = stream
+            .get_or_create_consumer(
+                &own,
+                consumer::pull::Config {
+                    durable_name: Some(own.clone()),
+                    ack_policy: consumer::AckPolicy::Explicit,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{user} has a consumer of its own: {e}"));
+        let batch = mine.fetch().max_messages(5).messages().await.unwrap();
+        assert_eq!(batch.count().await, 5, "{user} reads through it");
+
+        let deleted = tokio::time::timeout(
+            Duration::from_secs(3),
+            stream.delete_consumer("integrador-pe"),
+        )
+        .await;
+        assert!(
+            !matches!(deleted, Ok(Ok(_))),
+            "{user} deleted PE's consumer"
+        );
+        let pe: consumer::PullConsumer = stream.get_consumer("integrador-pe").await.unwrap();
+        let pulled = tokio::time::timeout(Duration::from_secs(3), async {
+            let mut batch = pe
+                .fetch()
+                .max_messages(1)
+                .expires(Duration::from_secs(1))
+                .messages()
+                .await?;
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>(batch.next().await.is_some())
+        })
+        .await;
+        assert!(
+            !matches!(pulled, Ok(Ok(true))),
+            "{user} pulled from PE's consumer"
+        );
+        let published = tokio::time::timeout(Duration::from_secs(3), async {
+            js.publish(
+                "$JS.ACK.REPASSE_DECISOES.integrador-pe.1.1.1.1.1.0",
+                "".into(),
+            )
+            .await?
+            .await
+        })
+        .await;
+        assert!(
+            !matches!(published, Ok(Ok(_))),
+            "{user} acknowledged on PE's consumer"
+        );
+    }
+    // PE's consumer is still there, where PE left it.
+    let after = pe_stream.consumer_info("integrador-pe").await.unwrap();
+    assert_eq!(
+        (
+            after.delivered.consumer_sequence,
+            after.ack_floor.consumer_sequence
+        ),
+        (3, 3)
+    );
+    pe_stream.delete_consumer("integrador-pe").await.unwrap();
 }
 
 async fn integrator_reads_only_its_state(url: &str) {
