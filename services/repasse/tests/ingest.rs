@@ -462,3 +462,55 @@ fn the_funds_orders_imported_again_under_another_name_are_paid_once() {
         "no order of 261180 imported: not \"não pago\""
     );
 }
+
+#[test]
+fn a_quarantine_that_cannot_go_beside_its_file_goes_to_the_working_directory_and_a_stale_one_goes()
+{
+    let dir = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    let file = dir.path().join("fatos.jsonl");
+    let beside = dir.path().join("fatos.jsonl.quarantine.jsonl");
+    let ingest = |json: bool| {
+        let mut args = vec!["ingest", "fatos", file.to_str().unwrap()];
+        args.extend(["--log", log.to_str().unwrap()]);
+        if json {
+            args.push("--json");
+        }
+        Command::new(env!("CARGO_BIN_EXE_repasse"))
+            .args(&args)
+            .current_dir(work.path())
+            .output()
+            .unwrap()
+    };
+    std::fs::write(&file, [GOOD[0], "{not json"].join("\n")).unwrap();
+    // Beside the file there is no room for it (root writes anywhere, so a directory takes its name).
+    std::fs::create_dir(&beside).unwrap();
+    let out = ingest(true);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let here = work.path().join("fatos.jsonl.quarantine.jsonl");
+    assert_eq!(
+        summary["quarantine"],
+        here.file_name().unwrap().to_str().unwrap()
+    );
+    assert!(
+        std::fs::read_to_string(&here)
+            .unwrap()
+            .contains("\"line\":2")
+    );
+    assert_eq!(last_position(&log), 1);
+
+    // The file corrected under the same name: its old quarantine beside it no longer describes it.
+    std::fs::remove_dir(&beside).unwrap();
+    std::fs::write(&beside, "{}\n").unwrap();
+    std::fs::write(&file, GOOD.join("\n")).unwrap();
+    let out = ingest(false);
+    assert!(out.status.success());
+    assert!(!beside.exists(), "the stale quarantine is removed");
+    assert_eq!(last_position(&log), 2);
+}

@@ -213,7 +213,14 @@ async fn ingest(source: Option<Source>, args: Args, options: Options) -> anyhow:
     }
     for (file, result) in args.files.iter().zip(results) {
         match result {
-            Ok((summary, quarantine)) => report(file, &summary, &quarantine, args.json)?,
+            Ok((summary, quarantine)) => {
+                // The facts are written: a quarantine that cannot be written is said, and the other
+                // files' summaries still follow.
+                if let Err(error) = report(file, &summary, &quarantine, args.json) {
+                    refused += 1;
+                    super::say!("erro: {}: {error:#}", file.display());
+                }
+            }
             Err(error) => {
                 refused += 1;
                 super::say!("erro: {error}");
@@ -235,16 +242,38 @@ fn report(
     json: bool,
 ) -> anyhow::Result<()> {
     let mut quarantine_file = None;
-    if !quarantine.is_empty() {
-        let mut path = file.as_os_str().to_owned();
-        path.push(".quarantine.jsonl");
+    let mut beside = file.as_os_str().to_owned();
+    beside.push(".quarantine.jsonl");
+    let beside = PathBuf::from(beside);
+    if quarantine.is_empty() {
+        // A quarantine left by an earlier import of a file of this name no longer describes it.
+        match std::fs::remove_file(&beside) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                anyhow::bail!("quarentena antiga {} não removida: {e}", beside.display())
+            }
+            _ => {}
+        }
+    } else {
         let mut text = String::new();
         for q in quarantine {
             text.push_str(&serde_json::to_string(q)?);
             text.push('\n');
         }
-        std::fs::write(&path, text)?;
-        quarantine_file = Some(PathBuf::from(path));
+        // Beside the file; where that folder is read-only, in the working directory.
+        let here = PathBuf::from(beside.file_name().unwrap_or(beside.as_os_str()));
+        let written = std::fs::write(&beside, &text)
+            .map(|()| beside.clone())
+            .or_else(|first| {
+                std::fs::write(&here, &text).map(|()| here.clone()).map_err(|e| {
+                    anyhow::anyhow!(
+                        "a quarentena não pôde ser gravada em {} ({first}) nem em {} ({e}); os fatos \
+                         foram gravados",
+                        beside.display(),
+                        here.display()
+                    )
+                })
+            })?;
+        quarantine_file = Some(written);
     }
     if json {
         let mut value = serde_json::to_value(summary)?;
