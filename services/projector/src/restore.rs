@@ -2,10 +2,13 @@
 //! loss, or an embedded log — every fact at its own position, on its own subject, with its own id, so that
 //! the projector derives the same decisions in the same order and seals the same parcelas.
 //!
-//! The whole file is read and checked first — the hash chain, positions from 1 without a gap, no id twice
-//! (a stream keeps one id once: JetStream drops a repeat only within its window, so an old export may hold
-//! one, and it could not be put back at its position), the final count — and the target must be empty: a
-//! file that fails a check, or a stream that already holds records, writes nothing. Each batch is appended
+//! The whole file is read and checked first — the hash chain, positions from 1 without a gap, the final
+//! count — and the target must be empty: a file that fails a check, or a stream that already holds
+//! records, writes nothing. An id may be in the file twice (JetStream drops a repeat only within its
+//! deduplication window, so a file imported again later is stored again); a log keeps one id once, so the
+//! repeat is written at its own position under the record id `ID+POSITION`, its payload unchanged — the
+//! fold ignores it by the envelope's id, as it did in the original stream, so decisions and seals are the
+//! same — and the summary lists those positions. Each batch is appended
 //! only after the position the previous one ended at, so a writer running beside the restore stops it.
 //! The facts get the time of the restore as their recording time: `replay --as-of` an instant before it
 //! sees none of them.
@@ -29,16 +32,18 @@ pub struct Restored {
     /// (`repasse verify` compares them offline).
     pub seals: u64,
     pub chain: String,
+    /// Positions whose fact's id was already at an earlier position: written under `ID+POSITION`.
+    pub repeated: Vec<u64>,
 }
 
 /// Restores the export at `path` into the fact stream `log`, which must be empty.
 pub async fn restore<L: EventLog>(path: &Path, log: &L) -> Result<Restored, Error> {
-    let checked = pass(path, None::<&L>).await?;
+    let checked = pass(path, None::<&L>, &[]).await?;
     let last = log.last_position().await?;
     if last.0 != 0 {
         return Err(Error::NotEmpty { last: last.0 });
     }
-    let written = pass(path, Some(log)).await?;
+    let written = pass(path, Some(log), &checked.repeated).await?;
     debug_assert_eq!(
         checked, written,
         "the file did not change between the passes"
@@ -46,8 +51,13 @@ pub async fn restore<L: EventLog>(path: &Path, log: &L) -> Result<Restored, Erro
     Ok(written)
 }
 
-/// Reads the whole file, checking it; with `log`, appends its facts as they come.
-async fn pass<L: EventLog>(path: &Path, log: Option<&L>) -> Result<Restored, Error> {
+/// Reads the whole file, checking it and finding the repeated ids; with `log`, appends its facts as they
+/// come, the repeats (`repeated`, sorted, from the checking pass) under a record id of their own.
+async fn pass<L: EventLog>(
+    path: &Path,
+    log: Option<&L>,
+    repeated: &[u64],
+) -> Result<Restored, Error> {
     // On the checking pass: each id's first position (by a 128-bit digest of it, 16 bytes a fact).
     let mut seen: Option<std::collections::HashMap<u128, u64>> =
         log.is_none().then(Default::default);
@@ -82,17 +92,16 @@ async fn pass<L: EventLog>(path: &Path, log: Option<&L>) -> Result<Restored, Err
                     };
                     return Err(format(n, detail));
                 }
+                let mut id = id;
                 if let Some(seen) = seen.as_mut() {
                     let digest = blake3::hash(id.as_bytes());
                     let key =
                         u128::from_le_bytes(digest.as_bytes()[..16].try_into().expect("16 bytes"));
-                    if let Some(first) = seen.insert(key, position) {
-                        let detail = format!(
-                            "o id {id} está nas posições {first} e {position}: um stream não guarda o mesmo id \
-                             duas vezes, então este log não pode ser restaurado posição por posição"
-                        );
-                        return Err(format(n, detail));
+                    if seen.insert(key, position).is_some() {
+                        restored.repeated.push(position);
                     }
+                } else if repeated.binary_search(&position).is_ok() {
+                    id = format!("{id}+{position}");
                 }
                 restored.last = position;
                 restored.facts += 1;
@@ -120,6 +129,9 @@ async fn pass<L: EventLog>(path: &Path, log: Option<&L>) -> Result<Restored, Err
     }
     append(log, &mut pending, restored.last, 0, &format).await?;
     restored.chain = chain.to_hex().to_string();
+    if log.is_some() {
+        restored.repeated = repeated.to_vec();
+    }
     Ok(restored)
 }
 

@@ -449,6 +449,49 @@ fn restore_puts_an_export_into_an_empty_stream_where_the_projector_seals_the_sam
 }
 
 #[test]
+fn a_history_imported_again_after_the_deduplication_window_restores_and_seals_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = NatsServer::start().expect("nats-server");
+    let url = server.url();
+    // A stream whose window is one second (the ledger's is ten minutes; it keeps what exists).
+    runtime().block_on(async {
+        let client = async_nats::connect(&url).await.unwrap();
+        let short = NatsConfig {
+            duplicate_window: Duration::from_secs(1),
+            ..NatsConfig::facts()
+        };
+        NatsLog::open(client, short).await.unwrap();
+    });
+    load_nats(&url, &HISTORY);
+    std::thread::sleep(Duration::from_millis(1500));
+    load_nats(&url, &HISTORY);
+    let seals = |log: &[&str], models: &Path| {
+        let mut args = vec!["project"];
+        args.extend(log);
+        args.extend(["--read-models", path(models), "--until-end", "--json"]);
+        json(&args)["seals"].clone()
+    };
+    let on_nats = seals(&["--nats", &url], &dir.path().join("m0"));
+    assert_eq!(on_nats.as_array().unwrap().len(), 13);
+    let file = dir.path().join("copia.bin");
+    ok(&["export", "--nats", &url, "--out", path(&file)]);
+    let target = dir.path().join("restaurado");
+    let restored = json(&["restore", path(&file), "--log", path(&target), "--json"]);
+    let facts = restored["facts"].as_u64().unwrap();
+    let repeated = restored["repeated"].as_array().unwrap();
+    assert_eq!(repeated.len() as u64 * 2, facts, "the second import, whole");
+    assert_eq!(repeated[0].as_u64().unwrap(), facts / 2 + 1);
+    assert_eq!(
+        seals(&["--log", path(&target)], &dir.path().join("m1")),
+        on_nats
+    );
+    // The restored log holds every position, the repeats under ids of their own.
+    let again = dir.path().join("de-novo.bin");
+    ok(&["export", "--log", path(&target), "--out", path(&again)]);
+    assert_eq!(json(&["verify", path(&again), "--json"])["facts"], facts);
+}
+
+#[test]
 fn a_rebuild_under_a_running_projector_on_nats_switches_it_to_the_new_generation() {
     let dir = tempfile::tempdir().unwrap();
     let server = NatsServer::start().expect("nats-server");

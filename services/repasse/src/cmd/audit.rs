@@ -233,6 +233,26 @@ pub fn restore_cmd(args: RestoreArgs) -> anyhow::Result<ExitCode> {
             restored.chain,
             restored.seals
         );
+        if !restored.repeated.is_empty() {
+            let shown: Vec<String> = restored
+                .repeated
+                .iter()
+                .take(10)
+                .map(u64::to_string)
+                .collect();
+            println!(
+                "{} fatos repetem o id de uma posição anterior (um arquivo importado de novo depois da \
+                 janela de deduplicação) e foram gravados com o id ID+POSIÇÃO, conteúdo intacto; o projetor \
+                 os ignora, como no stream original: posições {}{}",
+                super::thousands(restored.repeated.len() as u64),
+                shown.join(", "),
+                if restored.repeated.len() > 10 {
+                    ", …"
+                } else {
+                    ""
+                }
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
