@@ -423,6 +423,12 @@ fn assert_as_clean(
     let expected_facts = clean_report["checkpoint"]["position"].as_u64().unwrap() as usize;
     assert_eq!(facts.len(), expected_facts, "facts lost or duplicated");
     assert_eq!(facts.iter().collect::<HashSet<_>>().len(), facts.len());
+    // And they are the facts sent: the clean run's, id for id.
+    let mut sent = embedded_ids(clean, "fatos");
+    sent.sort_unstable();
+    let mut stored = facts;
+    stored.sort_unstable();
+    assert!(stored == sent, "the stream's facts are not the ones sent");
     assert_eq!(
         decisions.iter().collect::<HashSet<_>>().len(),
         decisions.len(),
