@@ -420,7 +420,12 @@ fn the_funds_orders_imported_again_under_another_name_are_paid_once() {
     let report = dir.path().join("relatorio.jsonl");
     std::fs::write(
         &report,
-        r#"{"type":"published_statement","ibge":"261180","parcela":"2025-02","plano":"eSF_eAP","integral":"100.00","desconto":"0.00","ajuste":"0.00","efetivo":"100.00","implantacao":"0.00"}"#,
+        [
+            r#"{"type":"published_statement","ibge":"261180","parcela":"2025-02","plano":"eSF_eAP","integral":"100.00","desconto":"0.00","ajuste":"0.00","efetivo":"100.00","implantacao":"0.00"}"#,
+            // Its efetivo agrees with the ledger's; its implantation incentive does not.
+            r#"{"type":"published_statement","ibge":"261180","parcela":"2025-02","plano":"SaudeBucal","integral":"0.00","desconto":"0.00","ajuste":"0.00","efetivo":"0.00","implantacao":"14000.00"}"#,
+        ]
+        .join("\n"),
     )
     .unwrap();
     let out = repasse(&[
@@ -460,6 +465,11 @@ fn the_funds_orders_imported_again_under_another_name_are_paid_once() {
         text.lines().nth(2).unwrap(),
         "261180;2025-02;eSF_eAP;0,00;0,00;100,00;;relatorio_diverge;;",
         "no order of 261180 imported: not \"não pago\""
+    );
+    assert_eq!(
+        text.lines().nth(3).unwrap(),
+        "261180;2025-02;SaudeBucal;0,00;0,00;0,00;;relatorio_diverge;;",
+        "the report's implantation differs from the ledger's"
     );
 }
 

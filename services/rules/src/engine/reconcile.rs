@@ -201,7 +201,14 @@ impl Ledger {
                     .contains(&ibge)
                     .then(|| paid.map_or(Money::ZERO, |x| x.amount));
                 let reported = published.map(|(s, _)| s.efetivo);
-                let findings = classify(owed, owed + implantacao, reported, paid_amount);
+                let mut findings = classify(owed, owed + implantacao, reported, paid_amount);
+                // The report's implantation incentives, apart from its efetivo as in the ledger's
+                // statement: a difference there is the report's too.
+                if published.is_some_and(|(s, _)| s.implantacao != implantacao)
+                    && !findings.contains(&Finding::RelatorioDiverge)
+                {
+                    findings.insert(0, Finding::RelatorioDiverge);
+                }
                 let teams = facts
                     .published_teams
                     .get(&(ibge, p))
