@@ -313,12 +313,11 @@ fn the_auditor_reconciles_from_the_cluster_as_from_an_embedded_log(
     assert_eq!(cluster, std::fs::read_to_string(&from_log).unwrap());
 }
 
-/// The all-states integrator and the auditor read decisions through consumers of their own, but can
-/// neither delete PE's durable consumer, pull from it nor acknowledge on it (which would move PE's place).
-async fn readers_leave_a_states_consumer_alone(url: &str) {
-    let pe_js = jetstream::new(client(url, "integrator-pe", "INTEGRATOR_PE").await);
-    let pe_stream = pe_js.get_stream("REPASSE_DECISOES").await.unwrap();
-    let pe_consumer: consumer::PullConsumer = pe_stream
+/// PE's integrator's one durable consumer, on PE's decisions, as its role allows it.
+async fn pe_consumer(url: &str) -> (jetstream::stream::Stream, consumer::PullConsumer) {
+    let pe = jetstream::new(client(url, "integrator-pe", "INTEGRATOR_PE").await);
+    let stream = pe.get_stream("REPASSE_DECISOES").await.unwrap();
+    let consumer = stream
         .get_or_create_consumer(
             "integrador-pe",
             consumer::pull::Config {
@@ -329,7 +328,14 @@ async fn readers_leave_a_states_consumer_alone(url: &str) {
             },
         )
         .await
-        .unwrap();
+        .expect("PE's integrator follows PE");
+    (stream, consumer)
+}
+
+/// The all-states integrator and the auditor read decisions through consumers of their own, but can
+/// neither delete PE's durable consumer, pull from it nor acknowledge on it (which would move PE's place).
+async fn readers_leave_a_states_consumer_alone(url: &str) {
+    let (pe_stream, pe_consumer) = pe_consumer(url).await;
     let mut first = pe_consumer
         .fetch()
         .max_messages(3)
@@ -411,20 +417,7 @@ async fn readers_leave_a_states_consumer_alone(url: &str) {
 }
 
 async fn integrator_reads_only_its_state(url: &str) {
-    let pe = jetstream::new(client(url, "integrator-pe", "INTEGRATOR_PE").await);
-    let stream = pe.get_stream("REPASSE_DECISOES").await.unwrap();
-    let consumer: consumer::PullConsumer = stream
-        .get_or_create_consumer(
-            "integrador-pe",
-            consumer::pull::Config {
-                durable_name: Some("integrador-pe".into()),
-                filter_subject: "decisoes.*.PE.>".into(),
-                ack_policy: consumer::AckPolicy::Explicit,
-                ..Default::default()
-            },
-        )
-        .await
-        .expect("PE's integrator follows PE");
+    let (stream, consumer) = pe_consumer(url).await;
     let mut messages = consumer
         .fetch()
         .max_messages(50)

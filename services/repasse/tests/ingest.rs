@@ -212,27 +212,33 @@ fn a_cnes_dump_is_imported_once_and_a_truncated_one_is_refused_with_the_log_unch
     assert_eq!(last_position(&log), before);
 }
 
-#[test]
-fn reconcile_writes_a_csv_a_pt_br_spreadsheet_opens() {
-    let dir = tempfile::tempdir().unwrap();
-    let csv = dir.path().join("conciliacao.csv");
-    let case = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/cases/conciliacao-relatorio-e-ordens-do-fundo.json");
-    let out = repasse(&[
+/// `repasse reconcile --parcela 2025-02` from `source` (`--log DIR` or `--case FILE`): its CSV and stdout.
+fn reconcile_csv(source: [&str; 2], dir: &std::path::Path) -> (String, String) {
+    let csv = dir.join("conciliacao.csv");
+    let mut args = vec![
         "reconcile",
         "--parcela",
         "2025-02",
-        "--case",
-        case.to_str().unwrap(),
         "--csv",
         csv.to_str().unwrap(),
-    ]);
+    ];
+    args.extend(source);
+    let out = repasse(&args);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
     let text = String::from_utf8(std::fs::read(&csv).unwrap()).unwrap();
+    (text, String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn reconcile_writes_a_csv_a_pt_br_spreadsheet_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/cases/conciliacao-relatorio-e-ordens-do-fundo.json");
+    let (text, stdout) = reconcile_csv(["--case", case.to_str().unwrap()], dir.path());
     assert!(text.starts_with('\u{feff}'), "UTF-8 with BOM");
     let rows: Vec<&str> = text.trim_start_matches('\u{feff}').lines().collect();
     assert_eq!(
@@ -243,7 +249,6 @@ fn reconcile_writes_a_csv_a_pt_br_spreadsheet_opens() {
         rows[1],
         "172120;2025-02;eSF_eAP;10100,00;0,00;9100,00;9100,00;relatorio_diverge pago_a_menos;0001234561;2025OB804512"
     );
-    let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains("R$ 10.100,00") && stdout.contains("pago a menos"),
         "{stdout}"
@@ -440,22 +445,7 @@ fn the_funds_orders_imported_again_under_another_name_are_paid_once() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let csv = dir.path().join("conciliacao.csv");
-    let out = repasse(&[
-        "reconcile",
-        "--parcela",
-        "2025-02",
-        "--log",
-        log.to_str().unwrap(),
-        "--csv",
-        csv.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = std::fs::read_to_string(&csv).unwrap();
+    let (text, _) = reconcile_csv(["--log", log.to_str().unwrap()], dir.path());
     assert_eq!(
         text.lines().nth(1).unwrap(),
         "172120;2025-02;eSF_eAP;0,00;0,00;;9100,00;pago_sem_devido;;2025OB804512",

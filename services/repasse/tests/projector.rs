@@ -388,17 +388,19 @@ fn export_and_verify_check_the_chain_and_every_seal_without_a_server_and_name_a_
     assert!(String::from_utf8_lossy(&out.stderr).contains("trunca"));
 }
 
+/// The seals of a projector run to the end of the log named by `log`, its read models in `models`.
+fn seals(log: &[&str], models: &Path) -> Value {
+    let mut args = vec!["project"];
+    args.extend(log);
+    args.extend(["--read-models", path(models), "--until-end", "--json"]);
+    json(&args)["seals"].clone()
+}
+
 #[test]
 fn restore_puts_an_export_into_an_empty_stream_where_the_projector_seals_the_same_parcelas() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("log");
     load_embedded(&log, &HISTORY);
-    let seals = |log: &[&str], models: &Path| {
-        let mut args = vec!["project"];
-        args.extend(log);
-        args.extend(["--read-models", path(models), "--until-end", "--json"]);
-        json(&args)["seals"].clone()
-    };
     let original = seals(&["--log", path(&log)], &dir.path().join("m0"));
     assert_eq!(original.as_array().unwrap().len(), 13);
     let file = dir.path().join("copia.bin");
@@ -465,12 +467,6 @@ fn a_history_imported_again_after_the_deduplication_window_restores_and_seals_th
     load_nats(&url, &HISTORY);
     std::thread::sleep(Duration::from_millis(1500));
     load_nats(&url, &HISTORY);
-    let seals = |log: &[&str], models: &Path| {
-        let mut args = vec!["project"];
-        args.extend(log);
-        args.extend(["--read-models", path(models), "--until-end", "--json"]);
-        json(&args)["seals"].clone()
-    };
     let on_nats = seals(&["--nats", &url], &dir.path().join("m0"));
     assert_eq!(on_nats.as_array().unwrap().len(), 13);
     let file = dir.path().join("copia.bin");
