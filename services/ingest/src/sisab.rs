@@ -59,25 +59,7 @@ pub fn read(
     let file = path.display().to_string();
     let lines: Vec<&str> = text.lines().collect();
     let (header_at, [ine_at, status_at, total_at]) = header(path, &lines)?;
-    let stated = preamble_competencia(&lines[..header_at]);
-    let competencia = match (competencia, stated) {
-        (Some(given), Some(stated)) if given != stated => {
-            return Err(Error::refused(
-                path,
-                format!(
-                    "o preâmbulo do relatório diz competência {stated}, e --competencia diz {given}: \
-                     confira o arquivo (nada foi gravado)"
-                ),
-            ));
-        }
-        (Some(c), _) | (None, Some(c)) => c,
-        (None, None) => {
-            return Err(Error::refused(
-                path,
-                "competência não encontrada no preâmbulo do relatório: informe --competencia",
-            ));
-        }
-    };
+    let competencia = resolve_competencia(path, competencia, &lines[..header_at])?;
     let received_on = match received {
         Received::Deadline => repasse_rules::calendar::sisab_deadline(competencia),
         Received::On(date) => date,
@@ -154,9 +136,16 @@ pub fn read(
         });
         parsed.facts.push((fact, line));
     }
+    let deadline = received == Received::Deadline;
+    notes(&mut parsed, competencia, received_on, deadline, footer);
+    Ok(parsed)
+}
+
+/// The summary's notes: the reception date taken, the footer skipped, the rows without a team.
+fn notes(parsed: &mut Parsed, competencia: Competencia, on: Date, deadline: bool, footer: u64) {
     parsed.notes.push(format!(
-        "competência {competencia}; produção tomada como recebida em {received_on}{} (o relatório não traz a data de recebimento)",
-        if received == Received::Deadline { ", o último dia do prazo (CAL.SISAB_PRAZO)" } else { "" }
+        "competência {competencia}; produção tomada como recebida em {on}{} (o relatório não traz a data de recebimento)",
+        if deadline { ", o último dia do prazo (CAL.SISAB_PRAZO)" } else { "" }
     ));
     if footer > 0 {
         parsed
@@ -169,7 +158,30 @@ pub fn read(
             parsed.skipped
         ));
     }
-    Ok(parsed)
+}
+
+/// The report's competência: the preamble's, or `given` where it states none; the two contradicting each
+/// other refuse the file.
+fn resolve_competencia(
+    path: &Path,
+    competencia: Option<Competencia>,
+    preamble: &[&str],
+) -> Result<Competencia, Error> {
+    let stated = preamble_competencia(preamble);
+    match (competencia, stated) {
+        (Some(given), Some(stated)) if given != stated => Err(Error::refused(
+            path,
+            format!(
+                "o preâmbulo do relatório diz competência {stated}, e --competencia diz {given}: \
+                     confira o arquivo (nada foi gravado)"
+            ),
+        )),
+        (Some(c), _) | (None, Some(c)) => Ok(c),
+        (None, None) => Err(Error::refused(
+            path,
+            "competência não encontrada no preâmbulo do relatório: informe --competencia",
+        )),
+    }
 }
 
 /// The header line's index and the columns INE, Validação and Total in it.
