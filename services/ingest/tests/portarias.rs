@@ -55,6 +55,15 @@ fn json(parsed: &Parsed) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// Each quarantined row's line and field, in order.
+fn set_aside(parsed: &Parsed) -> Vec<(u64, &str)> {
+    parsed
+        .quarantine
+        .iter()
+        .map(|q| (q.line, q.field.as_str()))
+        .collect()
+}
+
 #[test]
 fn a_credentialing_annex_in_latin1_with_titles_a_seven_digit_ibge_and_a_total_reads_to_its_quantities()
  {
@@ -159,11 +168,7 @@ fn a_shifted_or_wrong_row_is_set_aside_naming_its_line_field_and_reason() {
     let (_dir, path) = annex(text);
     let parsed = read(&path, portaria(Act::Homologacao, None)).unwrap();
     assert_eq!(parsed.facts.len(), 1, "{:?}", json(&parsed));
-    let got: Vec<(u64, &str)> = parsed
-        .quarantine
-        .iter()
-        .map(|q| (q.line, q.field.as_str()))
-        .collect();
+    let got = set_aside(&parsed);
     assert_eq!(
         got,
         [
@@ -249,11 +254,7 @@ fn a_decimal_a_cut_row_and_two_columns_for_one_thing_are_refused_not_guessed() {
     let text = "UF;IBGE;MUNICÍPIO;QUANTIDADE\nPE;261180;Ribeirão;2.0\nTO;172120;Tocantinópolis\nAL;270290;Girau do Ponciano;1.250\nAC;120001;Acrelândia;-\n";
     let (_dir, path) = annex(text);
     let parsed = read(&path, portaria(Act::Credenciamento, Some("eSF"))).unwrap();
-    let got: Vec<(u64, &str)> = parsed
-        .quarantine
-        .iter()
-        .map(|q| (q.line, q.field.as_str()))
-        .collect();
+    let got = set_aside(&parsed);
     assert_eq!(
         got,
         [(2, "QUANTIDADE"), (3, "linha")],
